@@ -1,0 +1,143 @@
+/*
+ * internal.h -- declarations shared between the library's source files.
+ * Not installed.  Everything here has hidden visibility; names start with
+ * mvni_ (internal) so they never clash with the public mvn_ names.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef MVNORM_INTERNAL_H
+#define MVNORM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "mvnorm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Results and options handed to the algorithm files                  */
+/* ------------------------------------------------------------------ */
+
+/* Outcome of one probability computation. */
+typedef struct {
+    double p;       /* probability */
+    double logp;    /* log probability; accurate where p underflows */
+    double abserr;  /* absolute error estimate of p (0 for exact kernels
+                       up to rounding; their bound is documented) */
+    double evals;   /* integrand evaluations spent */
+    int status;     /* MVN_OK or MVN_ETOL (algorithms never fail on
+                       validated input) */
+} mvni_result;
+
+/* The options the QMC integrator needs, copied out of the context so that
+   algorithm code never touches the context. */
+typedef struct {
+    double abseps;
+    double releps;
+    double maxpts;        /* evaluation budget for this problem */
+    uint64_t seed;
+    int shifts;           /* number of random shifts (>= 2) */
+    double error_factor;  /* abserr = error_factor * standard error */
+    int threads;          /* >= 1: threads this call may use */
+} mvni_qmc_options;
+
+/* ------------------------------------------------------------------ */
+/* univariate.c                                                       */
+/* ------------------------------------------------------------------ */
+/* The public mvn_norm_* functions live there.  In addition: */
+
+/* log(Phi(b) - Phi(a)) for a < b (either may be infinite), without
+   cancellation in either tail; -inf when the difference is 0. */
+double mvni_log_norm_diff(double a, double b);
+/* Phi(b) - Phi(a) computed without cancellation (uses Q in the upper
+   tail). */
+double mvni_norm_diff(double a, double b);
+
+/* ------------------------------------------------------------------ */
+/* bivariate.c -- Genz (2004) / Drezner-Wesolowsky (1990)             */
+/* ------------------------------------------------------------------ */
+
+/* P(X < h, Y < k) for standard bivariate normal with correlation r in
+   [-1, 1]; h, k may be +-inf.  Absolute error <= 1e-15. */
+double mvni_bvn_cdf(double h, double k, double r);
+
+/* P(lo < X < hi) for a standardized pair (unit variances, correlation r).
+   lo[i] may be -inf, hi[i] +inf, lo[i] < hi[i].  Writes p and log p; the
+   log is accurate (relative) for tiny p, including where p underflows.
+   Returns an absolute error bound for p. */
+double mvni_bvn_rect(const double lo[2], const double hi[2], double r,
+                     double *p, double *logp);
+
+/* ------------------------------------------------------------------ */
+/* trivariate.c -- Genz (2004)                                        */
+/* ------------------------------------------------------------------ */
+
+/* P(X < b) for a standardized triple with correlations
+   r[0] = r12, r[1] = r13, r[2] = r23.  Absolute error <= 5e-14. */
+double mvni_tvn_cdf(const double b[3], const double r[3]);
+
+/* Rectangle version, as mvni_bvn_rect. */
+double mvni_tvn_rect(const double lo[3], const double hi[3],
+                     const double r[3], double *p, double *logp);
+
+/* ------------------------------------------------------------------ */
+/* reorder.c -- Cholesky with Gibson-Glasbey-Elston variable ordering */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Factor sigma (d x d, row-major, full symmetric, covariance of X - mean)
+ * as P Sigma P^T = L L^T, where the permutation P follows the GGE rule when
+ * reorder == MVN_REORDER_GGE (variable with smallest expected conditional
+ * probability of its interval first), the identity otherwise.
+ *   a, b   on input the limits (mean already subtracted), length d; on
+ *          output permuted the same way as the variables.
+ *   L      d*d output, row-major, lower triangular (upper triangle zero).
+ *   perm   d output: perm[k] = original index of the k-th variable.
+ *   work   scratch of at least 2*d doubles.
+ * Singular (positive semidefinite) sigma: a pivot below
+ * tol = 1e-10 * max diagonal gives a zero column (L[k][k] = 0), as in
+ * Genz's codes.  A pivot below -tol returns MVN_ENOTPD.
+ * Returns MVN_OK or MVN_ENOTPD.
+ */
+int mvni_chol_reorder(size_t d, const double *sigma, double *a, double *b,
+                      int reorder, double *L, size_t *perm, double *work);
+
+/* ------------------------------------------------------------------ */
+/* lattice.c -- rank-1 lattice rules                                  */
+/* ------------------------------------------------------------------ */
+
+/* Number of lattice sizes available, and size n_k (points) and
+   generating vector component j (0 <= j < dim) for size index k.
+   Components for any dim are defined (beyond the table: a fallback rule
+   documented in lattice.c). */
+int mvni_lattice_count(void);
+uint64_t mvni_lattice_points(int k);
+uint64_t mvni_lattice_generator(int k, size_t j);
+
+/* Counter-based random numbers: a uniform double in [0, 1) that is a pure
+   function of (seed, stream, index).  Used for random shifts, so that
+   results do not depend on the order of computation. */
+double mvni_uniform(uint64_t seed, uint64_t stream, uint64_t index);
+
+/* ------------------------------------------------------------------ */
+/* sov.c -- Genz separation of variables + randomized lattice QMC      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * P(a < L z < b), z ~ N(0, I_d), L lower triangular d x d row-major
+ * (output of mvni_chol_reorder; zero diagonal entries allowed: such a row
+ * is an indicator constraint).  Accumulates log-space so that logp is
+ * accurate where p underflows.  Iterates lattice sizes until
+ * abserr <= max(abseps, releps * p) or maxpts is spent (status MVN_ETOL).
+ * Returns MVN_OK, MVN_ETOL or MVN_ENOMEM.
+ */
+int mvni_sov_qmc(size_t d, const double *L, const double *a, const double *b,
+                 const mvni_qmc_options *opt, mvni_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MVNORM_INTERNAL_H */
