@@ -310,13 +310,14 @@ MVN_API int mvn_prob_batch(mvn_context *ctx, size_t n, size_t d,
 /* 8. Plan API                                                           */
 /* ===================================================================== */
 /*
- * A plan validates and factors one Sigma (d x d, element (i, j) at
- * sigma[i * sigma_strides[0] + j * sigma_strides[1]]) once; evaluating it
- * on limit vectors then skips validation and, with MVN_REORDER_NONE, the
- * factorization.  (With GGE reordering the order depends on the limits,
- * so the reordered factor is recomputed per limit vector from the cached,
- * validated matrix.)  A plan is immutable after creation and may be used
- * by several threads at once, each with its own context.
+ * A plan validates one Sigma (d x d, element (i, j) at
+ * sigma[i * sigma_strides[0] + j * sigma_strides[1]]; sigma_kind as in the
+ * batch API) and keeps a private symmetric copy.  Evaluating it on many
+ * limit vectors skips the validation and copy of Sigma.  (The variable
+ * order of the integration depends on the limits, so the reordered factor
+ * is computed per limit vector from the cached matrix.)  A plan is
+ * immutable after creation and may be used by several threads at once,
+ * each with its own context.
  *
  * mvn_plan_alloc returns NULL on failure and writes the status to *status
  * (which may be NULL); the reason is in the context message.

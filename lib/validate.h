@@ -41,6 +41,10 @@ int mvni_check_dim(size_t d, char *msg, size_t msg_size);
  * factorization.  On failure writes a message naming the offending index
  * and value into msg.
  */
+/* Only the limits and the mean part of mvni_load_problem (a, b). */
+int mvni_load_limits(size_t d, const mvni_input *in, double *a, double *b,
+                     char *msg, size_t msg_size);
+
 int mvni_load_problem(size_t d, const mvni_input *in,
                       double *a, double *b, double *sigma,
                       char *msg, size_t msg_size);

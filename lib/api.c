@@ -1,0 +1,197 @@
+/*
+ * api.c -- public entry points for probabilities: one problem, batches and
+ * plans.  All of them go through mvni_batch_run.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+
+struct mvn_plan {
+    size_t d;
+    double *sigma; /* validated canonical covariance, d x d row-major */
+};
+
+static int prob_item(void *user, size_t t, size_t d, const double *a,
+                     const double *b, const double *sigma,
+                     const mvni_solve_options *opt, mvni_result *res)
+{
+    (void)user;
+    (void)t;
+    return mvni_solve(d, a, b, sigma, opt, res);
+}
+
+static void set_nan(double *x)
+{
+    if (x)
+        *x = NAN;
+}
+
+/* One problem with a d x d matrix at m (strides rs, cs). */
+static int prob_one(mvn_context *ctx, size_t d, const double *lower,
+                    const double *upper, const double *mean, const double *m,
+                    ptrdiff_t rs, ptrdiff_t cs, int kind, double *p,
+                    double *logp, double *abserr)
+{
+    set_nan(p);
+    set_nan(logp);
+    set_nan(abserr);
+    if (ctx == NULL)
+        return MVN_EINVAL;
+    mvni_context_begin(ctx);
+    if (m == NULL)
+        return mvni_fail(ctx, MVN_EINVAL, "sigma is NULL: a covariance or Cholesky factor is required");
+    const ptrdiff_t vs[2] = {0, 1};
+    const ptrdiff_t ss[3] = {0, rs, cs};
+    mvni_vec_arg lo, hi, mu;
+    mvni_sigma_arg sg;
+    int st = mvni_batch_args(ctx, 1, d, lower, vs, upper, vs, mean, vs, m, ss,
+                             kind, &lo, &hi, &mu, &sg);
+    if (st != MVN_OK)
+        return st;
+    return mvni_batch_run(ctx, 1, d, lo, hi, mu, sg, prob_item, NULL, NULL,
+                          p, logp, abserr, NULL);
+}
+
+MVN_API int mvn_prob(mvn_context *ctx, size_t d, const double *lower,
+                     const double *upper, const double *mean,
+                     const double *sigma, double *p, double *logp,
+                     double *abserr)
+{
+    return prob_one(ctx, d, lower, upper, mean, sigma, (ptrdiff_t)d, 1,
+                    MVN_SIGMA_COV, p, logp, abserr);
+}
+
+MVN_API int mvn_prob_chol(mvn_context *ctx, size_t d, const double *lower,
+                          const double *upper, const double *mean,
+                          const double *chol, int layout, double *p,
+                          double *logp, double *abserr)
+{
+    if (layout != MVN_ROW_MAJOR && layout != MVN_COL_MAJOR) {
+        set_nan(p);
+        set_nan(logp);
+        set_nan(abserr);
+        if (ctx == NULL)
+            return MVN_EINVAL;
+        mvni_context_begin(ctx);
+        return mvni_fail(ctx, MVN_EINVAL,
+                         "layout = %d is neither MVN_ROW_MAJOR (101) nor MVN_COL_MAJOR (102)",
+                         layout);
+    }
+    ptrdiff_t rs = layout == MVN_ROW_MAJOR ? (ptrdiff_t)d : 1;
+    ptrdiff_t cs = layout == MVN_ROW_MAJOR ? 1 : (ptrdiff_t)d;
+    return prob_one(ctx, d, lower, upper, mean, chol, rs, cs, MVN_SIGMA_CHOL,
+                    p, logp, abserr);
+}
+
+MVN_API int mvn_prob_batch(mvn_context *ctx, size_t n, size_t d,
+                           const double *lower, const ptrdiff_t *lower_strides,
+                           const double *upper, const ptrdiff_t *upper_strides,
+                           const double *mean, const ptrdiff_t *mean_strides,
+                           const double *sigma, const ptrdiff_t *sigma_strides,
+                           int sigma_kind, double *p, double *logp,
+                           double *abserr, int *status)
+{
+    if (ctx == NULL)
+        return MVN_EINVAL;
+    mvni_context_begin(ctx);
+    mvni_vec_arg lo, hi, mu;
+    mvni_sigma_arg sg;
+    int st = mvni_batch_args(ctx, n, d, lower, lower_strides, upper,
+                             upper_strides, mean, mean_strides, sigma,
+                             sigma_strides, sigma_kind, &lo, &hi, &mu, &sg);
+    if (st != MVN_OK)
+        return st;
+    return mvni_batch_run(ctx, n, d, lo, hi, mu, sg, prob_item, NULL, NULL,
+                          p, logp, abserr, status);
+}
+
+MVN_API mvn_plan *mvn_plan_alloc(mvn_context *ctx, size_t d,
+                                 const double *sigma,
+                                 const ptrdiff_t *sigma_strides,
+                                 int sigma_kind, int *status)
+{
+    int st;
+    mvn_plan *plan = NULL;
+    if (ctx == NULL) {
+        st = MVN_EINVAL;
+        goto out;
+    }
+    mvni_context_begin(ctx);
+    st = mvni_check_dim(d, ctx->message, sizeof ctx->message);
+    if (st != MVN_OK)
+        goto out;
+    if (sigma == NULL || sigma_strides == NULL) {
+        st = mvni_fail(ctx, MVN_EINVAL, "sigma and sigma_strides must not be NULL");
+        goto out;
+    }
+    plan = (mvn_plan *)malloc(sizeof *plan);
+    double *buf = (double *)malloc((d * d + 2 * d) * sizeof(double));
+    if (plan == NULL || buf == NULL) {
+        free(plan);
+        free(buf);
+        plan = NULL;
+        st = mvni_fail(ctx, MVN_ENOMEM, "cannot allocate a plan for d = %zu", d);
+        goto out;
+    }
+    mvni_input in;
+    memset(&in, 0, sizeof in);
+    in.sigma = sigma;
+    in.sigma_row_stride = sigma_strides[0];
+    in.sigma_col_stride = sigma_strides[1];
+    in.sigma_kind = sigma_kind;
+    st = mvni_load_problem(d, &in, buf + d * d, buf + d * d + d, buf,
+                           ctx->message, sizeof ctx->message);
+    if (st != MVN_OK) {
+        free(plan);
+        free(buf);
+        plan = NULL;
+        goto out;
+    }
+    plan->d = d;
+    plan->sigma = buf;
+out:
+    if (status)
+        *status = st;
+    return plan;
+}
+
+MVN_API void mvn_plan_free(mvn_plan *plan)
+{
+    if (plan) {
+        free(plan->sigma);
+        free(plan);
+    }
+}
+
+MVN_API size_t mvn_plan_dim(const mvn_plan *plan) { return plan ? plan->d : 0; }
+
+MVN_API int mvn_plan_prob(mvn_context *ctx, const mvn_plan *plan, size_t n,
+                          const double *lower, const ptrdiff_t *lower_strides,
+                          const double *upper, const ptrdiff_t *upper_strides,
+                          const double *mean, const ptrdiff_t *mean_strides,
+                          double *p, double *logp, double *abserr, int *status)
+{
+    if (ctx == NULL)
+        return MVN_EINVAL;
+    mvni_context_begin(ctx);
+    if (plan == NULL)
+        return mvni_fail(ctx, MVN_EINVAL, "plan is NULL");
+    const ptrdiff_t dummy[3] = {0, 0, 0};
+    mvni_vec_arg lo, hi, mu;
+    mvni_sigma_arg sg;
+    int st = mvni_batch_args(ctx, n, plan->d, lower, lower_strides, upper,
+                             upper_strides, mean, mean_strides, plan->sigma,
+                             dummy, MVN_SIGMA_COV, &lo, &hi, &mu, &sg);
+    if (st != MVN_OK)
+        return st;
+    sg.validated = plan->sigma;
+    return mvni_batch_run(ctx, n, plan->d, lo, hi, mu, sg, prob_item, NULL,
+                          NULL, p, logp, abserr, status);
+}

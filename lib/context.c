@@ -1,0 +1,173 @@
+/*
+ * context.c -- contexts, options, status strings and version queries.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef MVN_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+#include "context.h"
+
+/* 2^53: the largest integer every double represents exactly, and so the
+   bound of integer-valued options. */
+#define MVNI_INT_MAX_EXACT 9007199254740992.0
+
+/* One row per option: bounds, default, and whether it must be integral.
+   Indexed by the pinned mvn_option values; row 0 is unused. */
+static const struct {
+    const char *name;
+    double lower, upper, def;
+    int integral;
+} option_table[MVN_OPTION_MAX + 1] = {
+    {NULL, 0, 0, 0, 0},
+    {"abseps", 0.0, 1.0, 1e-5, 0},
+    {"releps", 0.0, 1.0, 0.0, 0},
+    {"maxpts", 1000.0, MVNI_INT_MAX_EXACT, 1e7, 1},
+    {"seed", 0.0, MVNI_INT_MAX_EXACT, 0.0, 1},
+    {"threads", 0.0, 1024.0, 0.0, 1},
+    {"method", MVN_METHOD_AUTO, MVN_METHOD_QMC, MVN_METHOD_AUTO, 1},
+    {"backend", MVN_BACKEND_AUTO, MVN_BACKEND_CUDA, MVN_BACKEND_AUTO, 1},
+    {"reorder", MVN_REORDER_NONE, MVN_REORDER_GGE, MVN_REORDER_GGE, 1},
+    {"error_factor", 1.0, 10.0, 3.5, 0},
+    {"shifts", 2.0, 64.0, 8.0, 1},
+    {"gradient", MVN_GRADIENT_CLOSED_FORM, MVN_GRADIENT_ESTIMATOR,
+     MVN_GRADIENT_CLOSED_FORM, 1},
+};
+
+static int option_known(int option)
+{
+    return option >= 1 && option <= MVN_OPTION_MAX;
+}
+
+MVN_API unsigned mvn_version_number(void) { return MVN_VERSION_NUMBER; }
+MVN_API const char *mvn_version_string(void) { return MVN_VERSION_STRING; }
+MVN_API int mvn_status_count(void) { return MVN_STATUS_COUNT; }
+
+MVN_API const char *mvn_strerror(int status)
+{
+    switch (status) {
+    case MVN_OK: return "success";
+    case MVN_ETOL: return "requested tolerance not reached within the evaluation budget";
+    case MVN_EINVAL: return "invalid argument";
+    case MVN_EDIM: return "invalid dimension or mismatched sizes";
+    case MVN_ENAN: return "NaN or misplaced infinity in the input";
+    case MVN_EBOUNDS: return "a lower limit exceeds its upper limit";
+    case MVN_ENOTPD: return "covariance matrix is not positive semidefinite";
+    case MVN_EASYM: return "covariance matrix is not symmetric";
+    case MVN_ENOMEM: return "out of memory";
+    case MVN_EBACKEND: return "requested backend is not available";
+    case MVN_EUNSUPPORTED: return "request not supported by this build";
+    default: return "unknown status";
+    }
+}
+
+MVN_API mvn_context *mvn_context_alloc(void)
+{
+    mvn_context *ctx = (mvn_context *)calloc(1, sizeof *ctx);
+    if (ctx == NULL)
+        return NULL;
+    for (int i = 1; i <= MVN_OPTION_MAX; ++i)
+        ctx->option[i] = option_table[i].def;
+    return ctx;
+}
+
+MVN_API void mvn_context_free(mvn_context *ctx) { free(ctx); }
+
+MVN_API int mvn_option_bounds(int option, double *lower, double *upper,
+                              double *default_value)
+{
+    if (!option_known(option))
+        return MVN_EINVAL;
+    if (lower)
+        *lower = option_table[option].lower;
+    if (upper)
+        *upper = option_table[option].upper;
+    if (default_value)
+        *default_value = option_table[option].def;
+    return MVN_OK;
+}
+
+MVN_API int mvn_context_set(mvn_context *ctx, int option, double value)
+{
+    if (ctx == NULL)
+        return MVN_EINVAL;
+    mvni_context_begin(ctx);
+    if (!option_known(option))
+        return mvni_fail(ctx, MVN_EINVAL, "unknown option %d", option);
+    if (!(value >= option_table[option].lower &&
+          value <= option_table[option].upper))
+        return mvni_fail(ctx, MVN_EINVAL, "option %s = %g is outside [%g, %g]",
+                         option_table[option].name, value,
+                         option_table[option].lower, option_table[option].upper);
+    if (option_table[option].integral && value != floor(value))
+        return mvni_fail(ctx, MVN_EINVAL, "option %s must be an integer, got %g",
+                         option_table[option].name, value);
+    ctx->option[option] = value;
+    return MVN_OK;
+}
+
+MVN_API int mvn_context_get(const mvn_context *ctx, int option, double *value)
+{
+    if (ctx == NULL || value == NULL || !option_known(option))
+        return MVN_EINVAL;
+    *value = ctx->option[option];
+    return MVN_OK;
+}
+
+MVN_API const char *mvn_context_message(const mvn_context *ctx)
+{
+    return ctx ? ctx->message : "no context";
+}
+
+MVN_API double mvn_context_evaluations(const mvn_context *ctx)
+{
+    return ctx ? ctx->evaluations : 0.0;
+}
+
+int mvni_fail(mvn_context *ctx, int status, const char *fmt, ...)
+{
+    if (ctx != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(ctx->message, sizeof ctx->message, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+void mvni_context_begin(mvn_context *ctx)
+{
+    ctx->message[0] = '\0';
+    ctx->evaluations = 0.0;
+}
+
+void mvni_solve_options_from_context(const mvn_context *ctx,
+                                     mvni_solve_options *opt)
+{
+    int threads = (int)ctx->option[MVN_OPT_THREADS];
+#ifdef MVN_HAVE_OPENMP
+    if (threads == 0)
+        threads = omp_get_max_threads();
+#else
+    threads = 1;
+#endif
+    opt->method = (int)ctx->option[MVN_OPT_METHOD];
+    opt->reorder = (int)ctx->option[MVN_OPT_REORDER];
+    opt->qmc.abseps = ctx->option[MVN_OPT_ABSEPS];
+    opt->qmc.releps = ctx->option[MVN_OPT_RELEPS];
+    opt->qmc.maxpts = ctx->option[MVN_OPT_MAXPTS];
+    opt->qmc.seed = (uint64_t)ctx->option[MVN_OPT_SEED];
+    opt->qmc.shifts = (int)ctx->option[MVN_OPT_SHIFTS];
+    opt->qmc.error_factor = ctx->option[MVN_OPT_ERROR_FACTOR];
+    opt->qmc.threads = threads < 1 ? 1 : threads;
+}
