@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+# gen_refs_lowdim.py -- high-precision reference values for the d <= 3 kernel tests.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Usage:  python3 tests/gen_refs_lowdim.py uni  > /tmp/uni_refs.h
+#         python3 tests/gen_refs_lowdim.py bvn  > /tmp/bvn_refs.h
+#         python3 tests/gen_refs_lowdim.py tvn  > /tmp/tvn_refs.h
+# The output is C array text that was pasted into tests/test_*.c.  Every
+# input is a double (printed with 17 significant digits, so it round-trips),
+# and every reference is computed with mpmath at 40 digits for that exact
+# double, so the references owe nothing to the code under test.
+import random
+import sys
+
+import mpmath as mp
+
+mp.mp.dps = 40
+
+
+def d17(x):
+    """A Python float printed so that C reads back the same double."""
+    return repr(float(x))
+
+
+def ref(x):
+    if mp.isfinite(x) and abs(x) < mp.mpf(2) ** -1075:
+        return "0.0"  # below half the smallest subnormal: rounds to 0
+    return mp.nstr(x, 25, min_fixed=-1, max_fixed=1) if mp.isfinite(x) else (
+        "-INFINITY" if x < 0 else "INFINITY")
+
+
+def Phi(x):
+    return mp.ncdf(mp.mpf(x))
+
+
+def logPhi(x):
+    # mpmath's erfc has an unbounded exponent range, so the plain formula
+    # is accurate for any x (checked against the asymptotic series).
+    x = mp.mpf(x)
+    if x > 0:
+        return mp.log1p(-mp.erfc(x / mp.sqrt(2)) / 2)
+    return mp.log(mp.erfc(-x / mp.sqrt(2)) / 2)
+
+
+def uni():
+    rng = random.Random(20240601)
+    xs = [0.0, -0.5, 0.5, -1.0, 1.0, -1e-300, 1e-10, -37.0, -37.5, -38.0, -38.4]
+    xs += [rng.uniform(-38.4, 9.0) for _ in range(200)]
+    print("/* x, Phi(x), Q(x) */")
+    print("static const double uni_P[][3] = {")
+    for x in xs:
+        print("    {%s, %s, %s}," % (d17(x), ref(Phi(x)), ref(Phi(-mp.mpf(x)))))
+    print("};")
+    lxs = [-1e150, -1e100, -1e5, -1e3, -100.0, -40.0, -38.5, -37.000001,
+           -36.99999, -20.0, -5.0, -1.0, 0.0, 1.0, 5.0, 8.0, 20.0, 37.0]
+    lxs += [-10 ** rng.uniform(0, 6) for _ in range(60)]
+    lxs += [rng.uniform(-40, 40) for _ in range(60)]
+    print("/* x, log Phi(x) */")
+    print("static const double uni_logP[][2] = {")
+    for x in lxs:
+        print("    {%s, %s}," % (d17(x), ref(logPhi(x))))
+    print("};")
+    # Quantiles: p spread over decades, both tails, and subnormal p.
+    ps = [0.5, 0.25, 0.75, 0.075, 0.925, 0.0749999, 1e-300, 1e-310, 5e-324,
+          1e-20, 1 - 2.0 ** -53, 0.9999999]
+    ps += [10 ** rng.uniform(-320, -0.31) for _ in range(150)]
+    ps += [1 - 10 ** rng.uniform(-15, -0.31) for _ in range(50)]
+    print("/* p, Phi^-1(p) */")
+    print("static const double uni_Pinv[][2] = {")
+    for p in ps:
+        p = float(p)
+        print("    {%s, %s}," % (d17(p), ref(inv_p(mp.mpf(p)))))
+    print("};")
+    lps = [-1e300, -1e100, -1e10, -1e5, -1000.0, -745.5, -700.0, -690.5,
+           -20.0, -1.0, -0.7, -0.5, -1e-5, -1e-300]
+    lps += [-10 ** rng.uniform(-10, 8) for _ in range(80)]
+    print("/* lp, Phi^-1(exp(lp)) */")
+    print("static const double uni_logPinv[][2] = {")
+    for lp in lps:
+        x = inv_log(mp.mpf(lp))
+        print("    {%s, %s}," % (d17(lp), ref(x)))
+    print("};")
+    iv = [(40.0, 41.0), (-41.0, -40.0), (1e3, mp.inf), (-mp.inf, -1e3),
+          (40.0, 40.001), (-40.001, -40.0), (0.0, 1e-300), (-1e-8, 1e-8),
+          (5.0, 5.5), (-0.1, 0.2), (-mp.inf, mp.inf), (-mp.inf, 0.0),
+          (1.0, mp.inf), (-3.0, 2.0), (30.0, 30.5), (-8.0, -7.999),
+          (2.0, 2.0 + 2.0 ** -40), (37.0, 45.0), (-1e5, -99999.999)]
+    for _ in range(80):
+        a = rng.uniform(-45, 45)
+        w = 10 ** rng.uniform(-8, 1.5)
+        iv.append((a, a + w))
+    print("/* a, b, Phi(b) - Phi(a), log(Phi(b) - Phi(a)) */")
+    print("static const double uni_diff[][4] = {")
+    for a, b in iv:
+        a = mp.mpf(float(a)) if mp.isfinite(a) else a
+        b = mp.mpf(float(b)) if mp.isfinite(b) else b
+        with mp.workdps(800):  # the difference may cancel up to 300 digits
+            if b <= 0:
+                v = Phi(b) - Phi(a)
+            else:
+                v = Phi(-a) - Phi(-b)
+        v = +v
+        # Direct integral as a cross-check for narrow intervals.
+        if mp.isfinite(a) and mp.isfinite(b) and 1e-6 < b - a < 1:
+            # Scaled so that quad's absolute tolerance is meaningful.
+            c = a if a > 0 else (b if b < 0 else mp.mpf(0))
+            v2 = mp.npdf(c) * mp.quad(lambda t: mp.exp(-(t - c) * (t + c) / 2), [a, b])
+            assert abs(v2 - v) <= abs(v) * mp.mpf(10) ** -25, (a, b, v, v2)
+        print("    {%s, %s, %s, %s}," % (
+            d17(a) if mp.isfinite(a) else ("-INFINITY" if a < 0 else "INFINITY"),
+            d17(b) if mp.isfinite(b) else ("-INFINITY" if b < 0 else "INFINITY"),
+            ref(v), ref(mp.log(v))))
+    print("};")
+
+
+def inv_log(lp):
+    """Phi^-1(exp(lp)) for lp < 0: Newton on log Phi in mpmath (at 40
+    digits; log Phi has no cancellation in mpmath's exponent range)."""
+    if lp > mp.log(mp.mpf(1) / 2):
+        # p > 1/2: x = -Phi^-1(q) with q = 1 - p.
+        return -inv_log(mp.log(-mp.expm1(lp)))
+    x = -mp.sqrt(-2 * lp) if lp < -2 else mp.mpf(-0.5)
+    for _ in range(200):
+        lP = logPhi(x)
+        dx = (lP - lp) / mp.exp(-x * x / 2 - mp.log(mp.sqrt(2 * mp.pi)) - lP)
+        x -= dx
+        if abs(dx) < abs(x) * mp.mpf(10) ** -36 + mp.mpf(10) ** -60:
+            break
+    else:
+        raise RuntimeError("no convergence")
+    return x
+
+
+def inv_p(p):
+    if p > mp.mpf(1) / 2:
+        return -inv_log(mp.log(1 - p))
+    return inv_log(mp.log(p))
+
+
+if __name__ == "__main__":
+    what = sys.argv[1] if len(sys.argv) > 1 else "uni"
+    {"uni": uni}[what]()
