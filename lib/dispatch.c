@@ -79,6 +79,13 @@ static int solve_block(size_t d, const double *a, const double *b,
     }
     if (!use_qmc && m == 3) {
         const double rho[3] = {s->corr[1], s->corr[2], s->corr[5]};
+        /* Pairwise |r| <= 1 was checked on input; a 3 x 3 correlation
+           matrix is positive semidefinite iff its determinant is >= 0 as
+           well.  The kernel would integrate an indefinite one silently. */
+        double det = 1.0 + 2.0 * rho[0] * rho[1] * rho[2] - rho[0] * rho[0] -
+                     rho[1] * rho[1] - rho[2] * rho[2];
+        if (det < -1e-12)
+            return MVN_ENOTPD;
         double p, logp, err = mvni_tvn_rect(s->a, s->b, rho, &p, &logp);
         result_set(r, p, logp, err);
         return MVN_OK;

@@ -1,0 +1,21 @@
+#!/bin/sh
+# install-deps-debian.sh -- the Debian 12 packages needed to build libmvnorm
+# and run every test suite.  Run as root (or through sudo).
+# SPDX-License-Identifier: GPL-3.0-or-later
+set -e
+packages="build-essential autoconf automake libtool pkg-config
+  libopenblas-dev liblapacke-dev libjansson-dev
+  python3 python3-torch python3-scipy python3-numpy python3-pytest"
+missing=
+for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+    echo "install-deps-debian: all packages present"
+    exit 0
+fi
+echo "install-deps-debian: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
