@@ -733,9 +733,13 @@ int main(int argc, char **argv)
             break;
         case 'h':
             print_usage(stdout);
+            mvn_context_free(st.ctx);
+            free(inputs);
             return 0;
         case 'V':
             printf("mvnorm (libmvnorm) %s\n", mvn_version_string());
+            mvn_context_free(st.ctx);
+            free(inputs);
             return 0;
         case ':':
             usage_error("option '%s' requires an argument", argv[optind - 1]);

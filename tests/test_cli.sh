@@ -1,0 +1,342 @@
+#!/bin/sh
+# test_cli.sh -- TAP tests of the mvnorm command-line program.
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Runs $MVN_TOP_BUILDDIR/cli/mvnorm on small JSON Lines inputs and checks
+# the records with Python's json module.  Numeric references are closed
+# forms (orthant probabilities, products of univariate terms, Plackett's
+# derivative identity) or values computed independently (the Genz 4-D
+# example, an mpmath rectangle), never outputs of mvnorm itself.
+
+srcdir_default=$(cd "$(dirname "$0")/.." && pwd)
+MVN_TOP_SRCDIR=${MVN_TOP_SRCDIR:-$srcdir_default}
+MVN_TOP_BUILDDIR=${MVN_TOP_BUILDDIR:-$MVN_TOP_SRCDIR/_build}
+MVNORM=$MVN_TOP_BUILDDIR/cli/mvnorm
+EXAMPLES=$MVN_TOP_SRCDIR/examples/problems.jsonl
+
+if [ ! -x "$MVNORM" ]; then
+    echo "1..0 # SKIP mvnorm not built"
+    exit 0
+fi
+PY=${MVN_PYTHON:-/usr/bin/python3}
+if ! command -v "$PY" >/dev/null 2>&1; then
+    echo "1..0 # SKIP no python to read the JSON output"
+    exit 0
+fi
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/test_cli.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT INT TERM
+
+n=0
+failed=0
+
+# report STATUS DESCRIPTION: one TAP line; STATUS 0 is a pass.
+report() {
+    n=$((n + 1))
+    if [ "$1" -eq 0 ]; then
+        echo "ok $n - $2"
+    else
+        echo "not ok $n - $2"
+        failed=$((failed + 1))
+        if [ -s "$T/out" ]; then
+            sed 's/^/#   out: /' "$T/out" | head -20
+        fi
+        if [ -s "$T/err" ]; then
+            sed 's/^/#   err: /' "$T/err" | head -5
+        fi
+    fi
+}
+
+# run ARGS...: runs mvnorm with standard input from $T/in (fill it first),
+# output in $T/out and $T/err, exit status in $rc.
+run() {
+    "$MVNORM" "$@" <"$T/in" >"$T/out" 2>"$T/err"
+    rc=$?
+}
+
+# check DESCRIPTION EXPRESSION: a Python expression over r, the list of
+# output records; math and the helpers near(a, b, tol) are available.
+check() {
+    "$PY" - "$T/out" "$2" <<'EOF'
+import json, math, sys
+def near(a, b, tol):
+    return a is not None and b is not None and abs(a - b) <= tol
+try:
+    with open(sys.argv[1]) as f:
+        r = [json.loads(line) for line in f]
+    ok = bool(eval(sys.argv[2]))
+except Exception as e:
+    print("# exception: %r" % (e,))
+    ok = False
+if not ok:
+    print("# failed: " + sys.argv[2])
+sys.exit(0 if ok else 1)
+EOF
+    report $? "$1"
+}
+
+# check_rc DESCRIPTION WANT: the last run's exit status is WANT.
+check_rc() {
+    [ "$rc" -eq "$2" ]
+    st=$?
+    [ $st -eq 0 ] || echo "# exit status $rc, want $2"
+    report $st "$1"
+}
+
+R05='[[1, 0.5], [0.5, 1]]'
+GENZ='[[4, 3, 2, 1], [3, 5, -1, 1], [2, -1, 4, 2], [1, 1, 2, 5]]'
+
+# --- Values ----------------------------------------------------------
+
+# Orthant: 1/4 + asin(rho)/(2 pi) = 1/3 for rho = 1/2.
+cat >"$T/in" <<EOF
+{"upper": [0, 0], "cov": $R05}
+{"upper": [0, 0, 0], "cov": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}
+{"upper": [1, 2], "mean": [1, 2], "cov": $R05}
+{"upper": [3], "mean": [3], "cov": [[4]]}
+{"upper": [0, 0], "chol": [[1, 0], [0.5, 0.8660254037844386]]}
+{"upper": [0, 0], "chol": [[1], [0.5, 0.8660254037844386]]}
+EOF
+run
+check_rc "valid problems: exit status 0" 0
+check "bivariate orthant rho=1/2 is 1/3 to 1e-15" \
+    'r[0]["status"] == "ok" and r[0]["status_code"] == 0 and near(r[0]["p"], 1/3, 1e-15)'
+check "logp of the orthant is log(1/3) to 2e-15 relative" \
+    'near(r[0]["logp"], math.log(1/3), 2e-15 * math.log(3))'
+check "abserr and evaluations are reported" \
+    'all(x["abserr"] >= 0 and x["abserr"] <= 1e-5 and x["evaluations"] >= 0 for x in r)'
+check "identity 3-D CDF at 0 is 1/8" 'near(r[1]["p"], 0.125, 1e-16)'
+check "mean shift: P(X < mu) with rho=1/2 is 1/3; 1-D P(X < mu) = 1/2" \
+    'near(r[2]["p"], 1/3, 1e-15) and near(r[3]["p"], 0.5, 1e-16)'
+check "chol input (full and triangular rows) equals cov input" \
+    'near(r[4]["p"], 1/3, 1e-14) and near(r[5]["p"], 1/3, 1e-14)'
+check "every record carries its line number" \
+    '[x["line"] for x in r] == [1, 2, 3, 4, 5, 6]'
+
+# Infinite limits: null entries, a null array, omitted arrays.
+cat >"$T/in" <<EOF
+{"lower": [null, null], "upper": [0, null], "cov": $R05}
+{"lower": [0, null], "cov": $R05}
+{"lower": null, "upper": [null, 0], "cov": $R05}
+{"cov": $R05}
+{"lower": [1], "upper": [1], "cov": [[1]]}
+EOF
+run
+check "null limits: P(X1 < 0) = P(X1 > 0) = P(X2 < 0) = 1/2" \
+    'all(near(r[i]["p"], 0.5, 1e-16) for i in range(3))'
+check "all limits omitted: P = 1" 'near(r[3]["p"], 1.0, 1e-16)'
+check "P = 0 gives logp null (JSON has no -inf)" \
+    'r[4]["p"] == 0 and r[4]["logp"] is None'
+
+# id: any JSON value is copied; no id key without one.
+cat >"$T/in" <<EOF
+{"id": "a", "upper": [0], "cov": [[1]]}
+{"id": 7, "upper": [0], "cov": [[1]]}
+{"upper": [0], "cov": [[1]], "id": {"k": [1, null, "x"]}}
+{"upper": [0], "cov": [[1]]}
+{"id": "bad", "upper": [0, 0], "cov": [[1]]}
+EOF
+run
+check "id echoed (string, number, object), absent when not given" \
+    'r[0]["id"] == "a" and r[1]["id"] == 7 and r[2]["id"] == {"k": [1, None, "x"]} and "id" not in r[3]'
+check "id echoed on an error record too" 'r[4]["id"] == "bad" and r[4]["status"] == "error"'
+
+# --- Errors ----------------------------------------------------------
+
+printf '%s\n' \
+    '{"id": 1, "upper": [0], "cov": [[1]]}' \
+    '# a comment' \
+    '' \
+    '{"upper": [0], "cov": [[1]' \
+    '{"id": 5, "upper": [0], "cov": [[1]]}' >"$T/in"
+run
+check_rc "a malformed line gives exit status 1" 1
+check "malformed JSON: error record naming line 4, next line answered" \
+    'len(r) == 3 and r[1]["line"] == 4 and r[1]["status"] == "error" and r[1]["message"].startswith("line 4: not valid JSON") and r[2]["id"] == 5 and near(r[2]["p"], 0.5, 1e-16)'
+check "an error record has no p" '"p" not in r[1]'
+
+cat >"$T/in" <<EOF
+{"lower": [0, 0, 0], "upper": [1, 1], "cov": $R05}
+{"upper": [0, 0], "cov": [[1, 2], [2, 1]]}
+{"upper": [0, "1"], "cov": $R05}
+{"upper": [0, 0], "cov": [[1, 0.5], [0.5]]}
+{"upper": [0, 0], "cov": $R05, "chol": $R05}
+{"uper": [0, 0], "cov": $R05}
+{"upper": [0, 0], "chol": [[1, 0.5], [0, 1]]}
+{"upper": [0, 0]}
+[1, 2]
+{"upper": [0, 0], "cov": $R05, "maxpts": 5}
+{"upper": [0, 0], "cov": $R05, "grad": "yes"}
+{"upper": [1, 0], "lower": [2, 0], "cov": $R05}
+EOF
+run
+check_rc "invalid problems give exit status 1" 1
+check "length mismatch is named with both lengths" \
+    'r[0]["status"] == "error" and "length mismatch between lower (3) and upper (2)" in r[0]["message"]'
+check "non-positive-definite cov: status enotpd (6)" \
+    'r[1]["status"] == "enotpd" and r[1]["status_code"] == 6 and "p" not in r[1] and r[1]["message"].startswith("line 2: ")'
+check "a string where a number belongs is an error naming upper" \
+    'r[2]["status"] == "error" and "\"upper\"[1]" in r[2]["message"]'
+check "a ragged cov is not square" 'r[3]["status"] == "error" and "not square" in r[3]["message"]'
+check "both cov and chol is an error" 'r[4]["status"] == "error" and "both" in r[4]["message"]'
+check "an unknown key is an error" 'r[5]["status"] == "error" and "uper" in r[5]["message"]'
+check "a nonzero upper triangle in chol is an error" \
+    'r[6]["status"] == "error" and "lower triangular" in r[6]["message"]'
+check "a missing cov/chol is an error" 'r[7]["status"] == "error" and "required" in r[7]["message"]'
+check "a non-object line is an error" 'r[8]["status"] == "error" and r[8]["line"] == 9'
+check "a refused per-line option: einval naming the key" \
+    'r[9]["status"] == "einval" and "\"maxpts\"" in r[9]["message"]'
+check "grad must be a boolean" 'r[10]["status"] == "error" and "grad" in r[10]["message"]'
+check "lower > upper: status ebounds (5)" 'r[11]["status"] == "ebounds" and r[11]["status_code"] == 5'
+check "one record per problem line, in order" \
+    'len(r) == 12 and [x["line"] for x in r] == list(range(1, 13))'
+
+# Huge arrays must not crash nor allocate d*d: a 10^6 lower against a
+# 1-D cov, and a cov of 100001 empty rows (d above MVN_MAX_DIM).
+"$PY" -c '
+import json
+print(json.dumps({"lower": [None] * 10**6, "cov": [[1]]}))
+print(json.dumps({"cov": [[]] * 100001}))
+print(json.dumps({"id": "after", "upper": [0], "cov": [[1]]}))
+' >"$T/in"
+run
+check_rc "huge arrays: exit status 1, no crash" 1
+check "huge arrays: mismatch error, edim above MVN_MAX_DIM, next line answered" \
+    'r[0]["status"] == "error" and r[1]["status"] == "edim" and r[1]["status_code"] == 3 and near(r[2]["p"], 0.5, 1e-16)'
+
+# --- Options ---------------------------------------------------------
+
+: >"$T/in"
+run --help
+check_rc "--help: exit status 0" 0
+missing=
+for flag in --abseps --releps --maxpts --seed --threads --method --grad \
+            --input --output --help --version '"lower"' '"cov"' '"chol"'; do
+    grep -q -e "$flag" "$T/out" || missing="$missing $flag"
+done
+[ -z "$missing" ]
+report $? "--help lists every flag and the line format${missing:+ (missing:$missing)}"
+
+run --version
+check_rc "--version: exit status 0" 0
+grep -q '^mvnorm (libmvnorm) [0-9]' "$T/out"
+report $? "--version prints 'mvnorm (libmvnorm) VERSION'"
+
+run --no-such-flag
+check_rc "unknown flag: exit status 2" 2
+[ ! -s "$T/out" ] && grep -q -e '--no-such-flag' "$T/err"
+report $? "unknown flag: named on stderr, nothing on stdout"
+
+run --maxpts 5
+check_rc "--maxpts 5 (below the library's minimum): exit status 2" 2
+grep -q -e '--maxpts' "$T/err"
+report $? "out-of-range flag value: the message names the flag"
+
+run --abseps abc
+check_rc "--abseps abc: exit status 2" 2
+run --method exact
+check_rc "--method exact: exit status 2" 2
+
+# A tolerance miss (MVN_ETOL) is a warning: reported, exit status 0.
+echo "{\"upper\": [1, 2, 3, 4], \"cov\": $GENZ, \"abseps\": 1e-14, \"maxpts\": 1000}" >"$T/in"
+run --method qmc
+check_rc "tolerance not reached: exit status 0" 0
+check "tolerance not reached: status etol (1) with p, abserr and a message" \
+    'r[0]["status"] == "etol" and r[0]["status_code"] == 1 and near(r[0]["p"], 0.605640447919324, 1e-2) and r[0]["abserr"] > 0 and r[0]["message"].startswith("line 1: ")'
+
+# A per-line option lasts for its line only: lines 2 and 3 both run with
+# seed 0 and must agree bit for bit, whatever line 1 did.
+cat >"$T/in" <<EOF
+{"upper": [1, 2, 3, 4], "cov": $GENZ, "seed": 12345, "abseps": 1e-3}
+{"upper": [1, 2, 3, 4], "cov": $GENZ}
+{"upper": [1, 2, 3, 4], "cov": $GENZ, "seed": 0, "abseps": 1e-5}
+EOF
+run
+check "per-line seed/abseps do not leak into the next line" \
+    'r[1]["p"] == r[2]["p"] and r[1]["abserr"] == r[2]["abserr"] and r[0]["status"] == "ok"'
+
+# --- Gradients -------------------------------------------------------
+
+# Bivariate orthant at 0, rho = 1/2 (Plackett): dP/du_i = phi(0) Phi(0)
+# = phi(0)/2; G_12 = phi_2(0, 0; rho)/2; G_ii = -rho phi_2(0, 0; rho)/2
+# (dP/dSigma_11 acts through rho = Sigma_12 / sqrt(Sigma_11 Sigma_22)).
+cat >"$T/in" <<EOF
+{"upper": [0, 0], "cov": $R05}
+{"upper": [0, 0], "chol": [[1, 0], [0.5, 0.8660254037844386]]}
+{"lower": [null, -1, null], "upper": [0.5, null, null], "cov": [[1, 0.3, 0.1], [0.3, 1, 0.2], [0.1, 0.2, 1]]}
+EOF
+run --grad
+check_rc "--grad: exit status 0" 0
+check "--grad: d_lower, d_upper, d_mean of length d, d_cov d x d" \
+    'all(len(x["d_lower"]) == len(x["d_upper"]) == len(x["d_mean"]) == len(x["d_cov"]) == d and all(len(row) == d for row in x["d_cov"]) for x, d in zip(r, [2, 2, 3]))'
+check "--grad: d_mean = -(d_lower + d_upper)" \
+    'all(near(m, -(a + b), 1e-15) for x in r for a, b, m in zip(x["d_lower"], x["d_upper"], x["d_mean"]))'
+check "bivariate orthant: dP/du_i = phi(0)/2 to 1e-13, dP/dl_i = 0" \
+    'all(near(g, 0.5 / math.sqrt(2 * math.pi), 1e-13) for g in r[0]["d_upper"]) and r[0]["d_lower"] == [0, 0]'
+check "bivariate orthant: d_cov = phi2/2 off the diagonal, -rho phi2/2 on it (1e-13)" \
+    'near(r[0]["d_cov"][0][1], 1 / (4 * math.pi * math.sqrt(0.75)), 1e-13) and near(r[0]["d_cov"][1][0], r[0]["d_cov"][0][1], 0) and near(r[0]["d_cov"][0][0], -0.5 / (4 * math.pi * math.sqrt(0.75)), 1e-13)'
+check "gradient from chol equals gradient from cov (1e-13)" \
+    'all(near(a, b, 1e-13) for ra, rb in zip(r[0]["d_cov"], r[1]["d_cov"]) for a, b in zip(ra, rb)) and all(near(a, b, 1e-13) for a, b in zip(r[0]["d_upper"], r[1]["d_upper"]))'
+check "derivatives with respect to infinite limits are 0" \
+    'r[2]["d_lower"][0] == 0 and r[2]["d_lower"][2] == 0 and r[2]["d_upper"][1] == 0 and r[2]["d_upper"][2] == 0'
+
+cat >"$T/in" <<EOF
+{"upper": [0, 0], "cov": $R05, "grad": true}
+{"upper": [0, 0], "cov": $R05}
+EOF
+run
+check "per-line grad: derivatives on that line only" \
+    '"d_upper" in r[0] and "d_cov" in r[0] and "d_upper" not in r[1]'
+
+# --- Files -----------------------------------------------------------
+
+printf '%s\n' '{"id": "f", "upper": [0, 0], "cov": [[1, 0.5], [0.5, 1]]}' >"$T/a.jsonl"
+: >"$T/in"
+run "$T/a.jsonl"
+check "a file argument is read" 'r[0]["id"] == "f" and near(r[0]["p"], 1/3, 1e-15)'
+run --input "$T/a.jsonl" --output "$T/o.jsonl"
+[ "$rc" -eq 0 ] && [ ! -s "$T/out" ] && cp "$T/o.jsonl" "$T/out"
+check "--input FILE --output FILE" 'r[0]["id"] == "f" and near(r[0]["p"], 1/3, 1e-15)'
+printf '%s\n' '{"id": "s", "upper": [0], "cov": [[1]]}' >"$T/in"
+run "$T/a.jsonl" -
+check "FILE then - (standard input): both read in order, records name the file" \
+    '[x["id"] for x in r] == ["f", "s"] and r[0]["file"].endswith("a.jsonl") and r[1]["file"] == "-"'
+run "$T/does-not-exist.jsonl"
+check_rc "an unreadable input file: exit status 1" 1
+
+# The shipped examples, against their documented exact values.
+if [ -r "$EXAMPLES" ]; then
+    : >"$T/in"
+    run "$EXAMPLES"
+    check_rc "examples/problems.jsonl: exit status 0" 0
+    check "examples: bivariate 1/3 (1e-15), Genz 4-D 0.605640447919324 and 10-D 1/11 (1e-4)" \
+        'near(r[0]["p"], 1/3, 1e-15) and near(r[1]["p"], 0.605640447919324, 1e-4) and near(r[2]["p"], 1/11, 1e-4)'
+    check "examples: rectangle with mean is 0.38455238678170159 (mpmath) to 1e-12" \
+        'near(r[3]["p"], 0.38455238678170159, 1e-12) and len(r[3]["d_cov"]) == 3'
+else
+    echo "# $EXAMPLES not found"
+    report 1 "examples/problems.jsonl is readable"
+fi
+
+# Central differences (h = 1e-5, exact 3-D kernel) check the rectangle's
+# d_upper[0] and d_cov[0][1], whose closed forms this test does not know.
+"$PY" - "$EXAMPLES" >"$T/in" <<'EOF'
+import json, sys
+base = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")][3]
+base.pop("grad")
+h = 1e-5
+for s in (1, -1):
+    x = json.loads(json.dumps(base)); x["upper"][0] += s * h; print(json.dumps(x))
+for s in (1, -1):
+    x = json.loads(json.dumps(base))
+    x["cov"][0][1] += s * h; x["cov"][1][0] += s * h; print(json.dumps(x))
+EOF
+run
+cp "$T/out" "$T/fd.jsonl"
+"$MVNORM" "$EXAMPLES" >"$T/ex.jsonl" 2>/dev/null
+cat "$T/ex.jsonl" "$T/fd.jsonl" >"$T/out"
+check "rectangle: d_upper[0] and d_cov[0][1] match central differences (1e-8)" \
+    'len(r) == 8 and all(x["status"] == "ok" for x in r) and near(r[3]["d_upper"][0], (r[4]["p"] - r[5]["p"]) / 2e-5, 1e-8) and near(r[3]["d_cov"][0][1], (r[6]["p"] - r[7]["p"]) / 4e-5, 1e-8)'
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
