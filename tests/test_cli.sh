@@ -245,13 +245,13 @@ check "tolerance not reached: status etol (1) with p, abserr and a message" \
     'r[0]["status"] == "etol" and r[0]["status_code"] == 1 and near(r[0]["p"], 0.605640447919324, 1e-2) and r[0]["abserr"] > 0 and r[0]["message"].startswith("line 1: ")'
 
 # A per-line option lasts for its line only: lines 2 and 3 both run with
-# seed 0 and must agree bit for bit, whatever line 1 did.
+# seed 0 and abseps 1e-3 and must agree bit for bit, whatever line 1 did.
 cat >"$T/in" <<EOF
-{"upper": [1, 2, 3, 4], "cov": $GENZ, "seed": 12345, "abseps": 1e-3}
+{"upper": [1, 2, 3, 4], "cov": $GENZ, "seed": 12345, "abseps": 1e-2}
 {"upper": [1, 2, 3, 4], "cov": $GENZ}
-{"upper": [1, 2, 3, 4], "cov": $GENZ, "seed": 0, "abseps": 1e-5}
+{"upper": [1, 2, 3, 4], "cov": $GENZ, "seed": 0, "abseps": 1e-3}
 EOF
-run
+run --abseps 1e-3
 check "per-line seed/abseps do not leak into the next line" \
     'r[1]["p"] == r[2]["p"] and r[1]["abserr"] == r[2]["abserr"] and r[0]["status"] == "ok"'
 
@@ -304,13 +304,20 @@ check "FILE then - (standard input): both read in order, records name the file" 
 run "$T/does-not-exist.jsonl"
 check_rc "an unreadable input file: exit status 1" 1
 
-# The shipped examples, against their documented exact values.
+# The shipped examples, against their documented exact values.  The QMC
+# answers (4-D, 10-D) must reach abseps 1e-4 (a looser tolerance than the
+# default keeps the test fast) and lie within 3 abserr (about 10 standard
+# errors) of the exact value.
 if [ -r "$EXAMPLES" ]; then
     : >"$T/in"
-    run "$EXAMPLES"
+    run --abseps 1e-4 "$EXAMPLES"
+    cp "$T/out" "$T/ex.jsonl"
     check_rc "examples/problems.jsonl: exit status 0" 0
-    check "examples: bivariate 1/3 (1e-15), Genz 4-D 0.605640447919324 and 10-D 1/11 (1e-4)" \
-        'near(r[0]["p"], 1/3, 1e-15) and near(r[1]["p"], 0.605640447919324, 1e-4) and near(r[2]["p"], 1/11, 1e-4)'
+    check "examples: bivariate orthant is 1/3 to 1e-15" 'near(r[0]["p"], 1/3, 1e-15)'
+    check "examples: Genz 4-D is 0.605640447919324 within 3 abserr, abserr <= 1e-4" \
+        'r[1]["status"] == "ok" and r[1]["abserr"] <= 1e-4 and near(r[1]["p"], 0.605640447919324, 3 * r[1]["abserr"] + 1e-7)'
+    check "examples: 10-D equicorrelated orthant is 1/11 within 3 abserr, abserr <= 1e-4" \
+        'r[2]["status"] == "ok" and r[2]["abserr"] <= 1e-4 and near(r[2]["p"], 1/11, 3 * r[2]["abserr"] + 1e-7)'
     check "examples: rectangle with mean is 0.38455238678170159 (mpmath) to 1e-12" \
         'near(r[3]["p"], 0.38455238678170159, 1e-12) and len(r[3]["d_cov"]) == 3'
 else
@@ -333,7 +340,6 @@ for s in (1, -1):
 EOF
 run
 cp "$T/out" "$T/fd.jsonl"
-"$MVNORM" "$EXAMPLES" >"$T/ex.jsonl" 2>/dev/null
 cat "$T/ex.jsonl" "$T/fd.jsonl" >"$T/out"
 check "rectangle: d_upper[0] and d_cov[0][1] match central differences (1e-8)" \
     'len(r) == 8 and all(x["status"] == "ok" for x in r) and near(r[3]["d_upper"][0], (r[4]["p"] - r[5]["p"]) / 2e-5, 1e-8) and near(r[3]["d_cov"][0][1], (r[6]["p"] - r[7]["p"]) / 4e-5, 1e-8)'
