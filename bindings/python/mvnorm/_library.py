@@ -1,0 +1,291 @@
+# Locate libmvnorm with ctypes, declare the C signatures used, wrap contexts and statuses.
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Low-level access to libmvnorm.
+
+Nothing here knows about torch.  The library is searched, in order, at
+
+1. the path in the environment variable ``MVNORM_LIBRARY`` (a file, or a
+   directory holding ``libmvnorm.so.1``); when it is set, nothing else is
+   tried, so that a test harness never silently picks another copy;
+2. ``ctypes.util.find_library("mvnorm")`` (the system library, as ldconfig
+   knows it);
+3. the versioned soname ``libmvnorm.so.1`` (the dynamic loader's own search:
+   ``LD_LIBRARY_PATH``, the ld.so cache, the default directories);
+4. the libtool build trees next to this source tree
+   (``_build/lib/.libs`` and ``lib/.libs``), for running from a checkout.
+
+The first copy that loads and passes the version check is used; otherwise
+ImportError lists every attempt and why it failed.
+"""
+
+import ctypes
+import ctypes.util
+import os
+import threading
+import warnings
+
+__all__ = [
+    "lib", "library_path", "version", "version_number", "Context",
+    "check_status", "ToleranceWarning", "has_gradients", "has_hessian",
+    "OPT", "SIGMA_COV", "SIGMA_CHOL", "STATUS",
+]
+
+# The library series this binding was written for: MAJOR * 10000 + MINOR * 100.
+# A 0.x library may change its ABI at each minor release, so both must match;
+# from 1.0 on, any minor release at or above this one is accepted.
+_REQUIRED_MAJOR = 0
+_REQUIRED_MINOR = 1
+_SONAME = "libmvnorm.so.1"
+
+# Status codes (mvnorm.h, section 3; the values are pinned by the header).
+STATUS = {
+    0: "MVN_OK", 1: "MVN_ETOL", 2: "MVN_EINVAL", 3: "MVN_EDIM", 4: "MVN_ENAN",
+    5: "MVN_EBOUNDS", 6: "MVN_ENOTPD", 7: "MVN_EASYM", 8: "MVN_ENOMEM",
+    9: "MVN_EBACKEND", 10: "MVN_EUNSUPPORTED",
+}
+MVN_OK, MVN_ETOL = 0, 1
+# Statuses that mean "the caller's input is wrong": these become ValueError.
+_INPUT_ERRORS = frozenset((2, 3, 4, 5, 6, 7))
+
+
+class OPT:
+    """Option identifiers (mvn_option in mvnorm.h; pinned values)."""
+    ABSEPS = 1
+    RELEPS = 2
+    MAXPTS = 3
+    SEED = 4
+    THREADS = 5
+    METHOD = 6
+    BACKEND = 7
+    REORDER = 8
+    ERROR_FACTOR = 9
+    SHIFTS = 10
+    GRADIENT = 11
+
+
+SIGMA_COV = 0
+SIGMA_CHOL = 1
+
+
+class ToleranceWarning(UserWarning):
+    """The requested tolerance was not reached within the evaluation budget
+    (status MVN_ETOL); the values and error estimates are still returned."""
+
+
+def _candidates():
+    """Yield (description, path-or-name) pairs in search order."""
+    env = os.environ.get("MVNORM_LIBRARY")
+    if env:
+        path = os.path.join(env, _SONAME) if os.path.isdir(env) else env
+        yield "MVNORM_LIBRARY=%s" % env, path
+        return
+    found = ctypes.util.find_library("mvnorm")
+    if found:
+        yield "ctypes.util.find_library('mvnorm')", found
+    else:
+        yield "ctypes.util.find_library('mvnorm')", None
+    yield "soname", _SONAME
+    here = os.path.dirname(os.path.abspath(__file__))
+    top = os.path.normpath(os.path.join(here, "..", "..", ".."))
+    for sub in ("_build", "."):
+        path = os.path.normpath(os.path.join(top, sub, "lib", ".libs", _SONAME))
+        if os.path.exists(path):
+            yield "build tree", path
+
+
+def _load():
+    tried = []
+    for how, name in _candidates():
+        if name is None:
+            tried.append("%s: not found" % how)
+            continue
+        try:
+            handle = ctypes.CDLL(name)
+        except OSError as exc:
+            tried.append("%s (%s): %s" % (how, name, exc))
+            continue
+        try:
+            fn = handle.mvn_version_number
+        except AttributeError:
+            tried.append("%s (%s): no symbol mvn_version_number" % (how, name))
+            continue
+        fn.argtypes = []
+        fn.restype = ctypes.c_uint
+        number = fn()
+        major, minor = number // 10000, (number // 100) % 100
+        ok = (major == _REQUIRED_MAJOR and
+              (minor == _REQUIRED_MINOR if major == 0 else minor >= _REQUIRED_MINOR))
+        if not ok:
+            tried.append("%s (%s): version %d.%d.%d, this binding needs %d.%d%s"
+                         % (how, name, major, minor, number % 100,
+                            _REQUIRED_MAJOR, _REQUIRED_MINOR,
+                            "" if _REQUIRED_MAJOR == 0 else " or later"))
+            continue
+        path = getattr(handle, "_name", name)
+        return handle, path, number
+    raise ImportError(
+        "mvnorm: cannot load libmvnorm.  Tried:\n  " + "\n  ".join(tried) +
+        "\nInstall libmvnorm (and run ldconfig), or set MVNORM_LIBRARY to the "
+        "path of libmvnorm.so.1.")
+
+
+lib, library_path, version_number = _load()
+
+_c_int, _c_double, _c_size, _vp = ctypes.c_int, ctypes.c_double, ctypes.c_size_t, ctypes.c_void_p
+_pd = ctypes.POINTER(ctypes.c_ssize_t)  # ptrdiff_t strides
+
+
+def _declare(name, restype, argtypes, required=True):
+    try:
+        fn = getattr(lib, name)
+    except AttributeError:
+        if required:
+            raise ImportError("mvnorm: %s lacks the symbol %s" % (library_path, name))
+        return None
+    fn.restype = restype
+    fn.argtypes = argtypes
+    return fn
+
+
+_declare("mvn_version_string", ctypes.c_char_p, [])
+_declare("mvn_strerror", ctypes.c_char_p, [_c_int])
+_declare("mvn_context_alloc", _vp, [])
+_declare("mvn_context_free", None, [_vp])
+_declare("mvn_context_set", _c_int, [_vp, _c_int, _c_double])
+_declare("mvn_context_get", _c_int, [_vp, _c_int, ctypes.POINTER(_c_double)])
+_declare("mvn_context_message", ctypes.c_char_p, [_vp])
+_declare("mvn_context_evaluations", _c_double, [_vp])
+# All data pointers are passed as void * (integers from Tensor.data_ptr(), or
+# None for NULL); the C side sees double * / int *.
+_batch_args = [_vp, _c_size, _c_size,
+               _vp, _pd, _vp, _pd, _vp, _pd, _vp, _pd, _c_int,
+               _vp, _vp, _vp, _vp]
+_declare("mvn_prob_batch", _c_int, _batch_args)
+# The derivative routines are written separately from the probability ones;
+# a library without them still serves probabilities.
+_grad_batch = _declare("mvn_prob_grad_batch", _c_int,
+                       _batch_args + [_vp, _vp, _vp, _vp], required=False)
+_hessian = _declare("mvn_prob_hessian", _c_int,
+                    [_vp, _c_size, _vp, _vp, _vp, _vp, _vp, _vp], required=False)
+
+version = lib.mvn_version_string().decode()
+
+
+def has_gradients():
+    return _grad_batch is not None
+
+
+def has_hessian():
+    return _hessian is not None
+
+
+def strerror(status):
+    return lib.mvn_strerror(int(status)).decode()
+
+
+class Context:
+    """One mvn_context, owned by one call (contexts are not thread-safe).
+
+    Use as a context manager: the C context is freed on exit, also when an
+    exception is raised.
+    """
+
+    __slots__ = ("ptr",)
+
+    def __init__(self, options=()):
+        self.ptr = lib.mvn_context_alloc()
+        if not self.ptr:
+            raise MemoryError("mvnorm: mvn_context_alloc failed")
+        try:
+            for opt, value in options:
+                st = lib.mvn_context_set(self.ptr, opt, float(value))
+                if st != MVN_OK:
+                    raise ValueError("mvnorm: invalid value %r for option %d: %s"
+                                     % (value, opt, strerror(st)))
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self):
+        if self.ptr:
+            lib.mvn_context_free(self.ptr)
+            self.ptr = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def message(self):
+        msg = lib.mvn_context_message(self.ptr)
+        return msg.decode(errors="replace") if msg else ""
+
+    def evaluations(self):
+        return lib.mvn_context_evaluations(self.ptr)
+
+
+_warn_lock = threading.Lock()
+
+
+def check_status(ctx, status, what, statuses=None):
+    """Turn a return status into a warning or an exception.
+
+    MVN_ETOL warns once per call (with the number of problems concerned when
+    the per-problem statuses are at hand); input errors raise ValueError and
+    the others RuntimeError, each with the library's message.
+    """
+    if status == MVN_OK:
+        return
+    if status == MVN_ETOL:
+        count = ""
+        if statuses is not None:
+            k = int((statuses == MVN_ETOL).sum())
+            count = " (%d of %d problems)" % (k, statuses.numel())
+        msg = ctx.message()
+        warnings.warn("mvnorm.%s: tolerance not reached within maxpts%s%s; the "
+                      "values and error estimates are returned"
+                      % (what, count, ": " + msg if msg else ""),
+                      ToleranceWarning, stacklevel=4)
+        return
+    msg = ctx.message()
+    # The context message states the reason with details (index, value);
+    # strerror is the fallback when there is none.
+    text = "mvnorm.%s: %s" % (what, msg if msg else strerror(status))
+    if status in _INPUT_ERRORS:
+        raise ValueError(text)
+    if status == 8:
+        raise MemoryError(text)
+    raise RuntimeError(text)
+
+
+def require_gradients():
+    if _grad_batch is None:
+        raise RuntimeError("mvnorm: the loaded libmvnorm (%s) has no mvn_prob_grad_batch; "
+                           "gradients are not available" % library_path)
+
+
+def require_hessian():
+    if _hessian is None:
+        raise RuntimeError("mvnorm: the loaded libmvnorm (%s) has no mvn_prob_hessian; "
+                           "second derivatives are not available" % library_path)
+
+
+def strides(*values):
+    """A ptrdiff_t[] holding the given strides."""
+    arr = (ctypes.c_ssize_t * len(values))(*values)
+    return arr
+
+
+prob_batch = lib.mvn_prob_batch
+
+
+def grad_batch(*args):
+    require_gradients()
+    return _grad_batch(*args)
+
+
+def hessian(*args):
+    require_hessian()
+    return _hessian(*args)
