@@ -29,6 +29,13 @@
 
 #include "mvnorm.h"
 
+/* Lets the compiler check the format strings of our printf-like helpers. */
+#if defined(__GNUC__)
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PRINTF_LIKE(f, a)
+#endif
+
 enum {
     EXIT_FAILED = 1, /* some line failed, or an input/output error */
     EXIT_USAGE = 2   /* bad command line */
@@ -141,6 +148,7 @@ static void print_usage(FILE *f)
 "2 for a command-line error.  See mvnorm(1).\n", f);
 }
 
+static _Noreturn void usage_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 static _Noreturn void usage_error(const char *fmt, ...)
 {
     va_list ap;
@@ -187,6 +195,7 @@ static void set_option_arg(mvn_context *ctx, const char *flag, int option,
 
 /* Formats a reason into err (size ERR_LEN) and returns LINE_ERROR. */
 #define ERR_LEN 512
+static int fail(char *err, const char *fmt, ...) PRINTF_LIKE(2, 3);
 static int fail(char *err, const char *fmt, ...)
 {
     va_list ap;
@@ -292,10 +301,10 @@ static int read_matrix(const json_t *m, const char *key, size_t d,
 /* Fills pb from the parsed line obj.  Returns 0, LINE_ERROR with the
    reason in err, or a library status (MVN_EDIM, MVN_ENOMEM) for problems
    the library would reject but that we must catch before allocating. */
-static int parse_problem(const json_t *obj, problem *pb, char *err)
+static int parse_problem(json_t *obj, problem *pb, char *err)
 {
     const char *key;
-    const json_t *val;
+    json_t *val;
     const json_t *lower = NULL, *upper = NULL, *mean = NULL, *mat = NULL;
     const char *mat_key = NULL;
     /* The arrays that fix the dimension, in the order they are compared. */
@@ -308,7 +317,7 @@ static int parse_problem(const json_t *obj, problem *pb, char *err)
     if (!json_is_object(obj))
         return fail(err, "a problem must be a JSON object");
 
-    json_object_foreach((json_t *)obj, key, val) {
+    json_object_foreach(obj, key, val) {
         if (strcmp(key, "id") == 0)
             pb->id = val;
         else if (strcmp(key, "lower") == 0)
@@ -436,6 +445,8 @@ static json_t *record_new(const cli_state *st, unsigned long line,
     return rec;
 }
 
+static void set_message(json_t *rec, unsigned long line, const char *fmt, ...)
+    PRINTF_LIKE(3, 4);
 static void set_message(json_t *rec, unsigned long line, const char *fmt, ...)
 {
     char buf[ERR_LEN + 64];
