@@ -4,10 +4,12 @@
  * a deterministic RNG and small matrix helpers.
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Nothing here calls the library: the point of these helpers is to give
- * the tests references that come from mathematics (libm's erfc, a
+ * No reference here calls the library: the point of these helpers is to
+ * give the tests references that come from mathematics (libm's erfc, a
  * quadrature whose nodes are computed here from the Legendre recurrence),
- * not from the code under test.  Every helper is `static inline` so that a
+ * not from the code under test.  Only the checking helpers at the end,
+ * compiled when mvnorm.h and tap.h were included before this header, call
+ * the library (through its public API).  Every helper is `static inline` so that a
  * test which includes this header and uses only part of it compiles
  * without warnings.
  *
@@ -501,5 +503,94 @@ static inline double refs_max(double a, double b)
 {
     return a > b ? a : b;
 }
+
+/* ------------------------------------------------------------------ */
+/* Checking helpers (public API + TAP)                                 */
+/* ------------------------------------------------------------------ */
+#if defined(MVNORM_H) && defined(MVN_TESTS_TAP_H)
+
+typedef struct {
+    int status;
+    double p, logp, err, secs, evals;
+} refs_result;
+
+/* Sets the tolerances and budget of ctx (threads 1: the tests must run on
+   one core of a shared machine). */
+static inline void refs_set(mvn_context *ctx, double abseps, double releps,
+                            double maxpts)
+{
+    mvn_context_set(ctx, MVN_OPT_ABSEPS, abseps);
+    mvn_context_set(ctx, MVN_OPT_RELEPS, releps);
+    mvn_context_set(ctx, MVN_OPT_MAXPTS, maxpts);
+    mvn_context_set(ctx, MVN_OPT_THREADS, 1);
+}
+
+static inline refs_result refs_run(mvn_context *ctx, size_t d, const double *a,
+                                   const double *b, const double *m,
+                                   const double *S)
+{
+    refs_result r;
+    double t0 = refs_now();
+    r.status = mvn_prob(ctx, d, a, b, m, S, &r.p, &r.logp, &r.err);
+    r.secs = refs_now() - t0;
+    r.evals = mvn_context_evaluations(ctx);
+    return r;
+}
+
+/* The error estimate must meet the tolerance of ctx unless the status
+   says it did not (a little slack for the rounding of releps * p). */
+static inline int refs_err_meets_tol(const mvn_context *ctx, refs_result r)
+{
+    double abseps = 0, releps = 0;
+    if (r.status == MVN_ETOL)
+        return 1;
+    mvn_context_get(ctx, MVN_OPT_ABSEPS, &abseps);
+    mvn_context_get(ctx, MVN_OPT_RELEPS, &releps);
+    return r.err >= 0 && r.err <= refs_max(abseps, releps * r.p) * (1 + 1e-12);
+}
+
+/* Three test points for one computed probability against an exact value:
+   the status is OK (or ETOL), |p - exact| <= max(abserr, floor), and the
+   error estimate meets the requested tolerance.  Returns 1 if all pass. */
+static inline int refs_check_p(const char *name, const mvn_context *ctx,
+                               refs_result r, double exact, double floor)
+{
+    int ok = 1;
+    double bound = refs_max(r.err, floor);
+    ok &= tap_ok(r.status == MVN_OK || r.status == MVN_ETOL,
+                 "%s: status %d (%s)", name, r.status, mvn_strerror(r.status));
+    ok &= tap_close(r.p, exact, bound, "%s: |p - exact| <= max(abserr, %.3g)",
+                    name, floor);
+    ok &= tap_ok(refs_err_meets_tol(ctx, r),
+                 "%s: abserr %.3g meets the tolerance", name, r.err);
+    tap_diag("%s: p %.17g exact %.17g err %.3g abserr %.3g evals %.0f %.3f s",
+             name, r.p, exact, r.p - exact, r.err, r.evals, r.secs);
+    return ok;
+}
+
+/* As refs_check_p for log P: |logp - exact_log| <= max(abserr / p, floor)
+   (abserr / p is the relative error bound of P, which is the absolute one
+   of log P to first order). */
+static inline int refs_check_logp(const char *name, const mvn_context *ctx,
+                                  refs_result r, double exact_log,
+                                  double floor)
+{
+    int ok = 1;
+    double rel = r.p > 0 ? r.err / r.p : INFINITY;
+    double bound = refs_max(1.01 * rel, floor);
+    ok &= tap_ok(r.status == MVN_OK || r.status == MVN_ETOL,
+                 "%s: status %d (%s)", name, r.status, mvn_strerror(r.status));
+    ok &= tap_close(r.logp, exact_log, bound,
+                    "%s: |logp - exact| <= max(abserr/p, %.3g)", name, floor);
+    ok &= tap_ok(refs_err_meets_tol(ctx, r),
+                 "%s: abserr %.3g meets the tolerance", name, r.err);
+    tap_diag("%s: logp %.17g exact %.17g err %.3g (rel. err of P %.3g, "
+             "abserr/p %.3g) evals %.0f %.3f s",
+             name, r.logp, exact_log, r.logp - exact_log,
+             expm1(r.logp - exact_log), rel, r.evals, r.secs);
+    return ok;
+}
+
+#endif /* checking helpers */
 
 #endif
