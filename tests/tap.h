@@ -17,10 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int tap_count_ = 0;
-static int tap_failed_ = 0;
+static inline int tap_count_ = 0;
+static inline int tap_failed_ = 0;
 
-static void tap_vreport_(int ok, const char *fmt, va_list ap)
+static inline void tap_vreport_(int ok, const char *fmt, va_list ap)
 {
     ++tap_count_;
     if (!ok)
@@ -31,7 +31,7 @@ static void tap_vreport_(int ok, const char *fmt, va_list ap)
     fflush(stdout);
 }
 
-static int tap_ok(int ok, const char *fmt, ...)
+static inline int tap_ok(int ok, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -40,7 +40,7 @@ static int tap_ok(int ok, const char *fmt, ...)
     return ok;
 }
 
-static int tap_close(double got, double want, double tol, const char *fmt, ...)
+static inline int tap_close(double got, double want, double tol, const char *fmt, ...)
 {
     int ok = isfinite(got) ? fabs(got - want) <= tol : (got == want);
     va_list ap;
@@ -53,7 +53,7 @@ static int tap_close(double got, double want, double tol, const char *fmt, ...)
     return ok;
 }
 
-static int tap_rel(double got, double want, double rtol, const char *fmt, ...)
+static inline int tap_rel(double got, double want, double rtol, const char *fmt, ...)
 {
     int ok = isfinite(got) ? fabs(got - want) <= rtol * fabs(want) : (got == want);
     va_list ap;
@@ -66,7 +66,7 @@ static int tap_rel(double got, double want, double rtol, const char *fmt, ...)
     return ok;
 }
 
-static void tap_diag(const char *fmt, ...)
+static inline void tap_diag(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -76,13 +76,13 @@ static void tap_diag(const char *fmt, ...)
     va_end(ap);
 }
 
-static void tap_skip_all(const char *reason)
+static inline void tap_skip_all(const char *reason)
 {
     printf("1..0 # SKIP %s\n", reason);
     exit(0);
 }
 
-static int tap_exit(void)
+static inline int tap_exit(void)
 {
     printf("1..%d\n", tap_count_);
     return tap_failed_ ? 1 : 0;
