@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static inline int tap_count_ = 0;
-static inline int tap_failed_ = 0;
+static int tap_count_ = 0;
+static int tap_failed_ = 0;
 
 static inline void tap_vreport_(int ok, const char *fmt, va_list ap)
 {
