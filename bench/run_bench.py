@@ -31,6 +31,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # keep the source tree clean under make bench
 
 import numpy as np  # noqa: E402
 
@@ -69,6 +70,15 @@ def machine():
         pass
     return (f"{model}, {os.cpu_count()} logical cores, "
             f"{platform.system()} {platform.release()}, {platform.machine()}")
+
+
+def source_commit():
+    try:
+        r = subprocess.run(["git", "-C", HERE, "describe", "--always", "--dirty"],
+                           capture_output=True, text=True, check=True)
+        return r.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
 
 
 def default_lib():
@@ -254,6 +264,8 @@ def write_markdown(path, args, cfg, impls, results, notes, tp_rows, rows, rows_c
     L.append(f"- Machine: {machine()}; load average at start / end: {load[0]} / {load[1]}")
     for im in impls:
         L.append(f"- {im.name}: {im.version}")
+    if not args.no_lib:
+        L.append(f"- libmvnorm loaded from `{args.lib}`; source tree at commit {source_commit()}")
     L.append(f"- Mode: {'quick' if args.quick else 'full'}; dimensions "
              f"{', '.join(map(str, cfg['dims']))}; {cfg['n_random']} random instances per d "
              f"(one-factor and AR(1), alternating; {N_RANDOM_LARGE} for d >= {LARGE_D}) plus the equicorrelated rho = 1/2 "
