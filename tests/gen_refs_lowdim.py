@@ -258,6 +258,125 @@ def bvn():
     print("};")
 
 
+def log_onefactor(lo, hi, lam):
+    """log P(lo < X < hi) for X_i = lam_i Z + sqrt(1 - lam_i^2) E_i (so
+    r_ij = lam_i lam_j): mpmath quadrature over Z of
+    phi(z) prod_i [Phi(b_i(z)) - Phi(a_i(z))], scaled by its maximum, with
+    breakpoints where each conditional limit crosses 0."""
+    with mp.workdps(40):
+        lam = [mp.mpf(v) for v in lam]
+        s = [mp.sqrt(1 - v * v) for v in lam]
+
+        def logdiff(a, b):
+            if a > 0:
+                v = mp.erfc(a / mp.sqrt(2)) / 2 - mp.erfc(b / mp.sqrt(2)) / 2
+            else:
+                v = mp.erfc(-b / mp.sqrt(2)) / 2 - mp.erfc(-a / mp.sqrt(2)) / 2
+            return mp.log(v) if v > 0 else mp.mpf("-inf")
+
+        def L(z):
+            t = -z * z / 2 - mp.log(mp.sqrt(2 * mp.pi))
+            for i in range(len(lam)):
+                t += logdiff((lo[i] - lam[i] * z) / s[i], (hi[i] - lam[i] * z) / s[i])
+            return t
+
+        a, b = mp.mpf(-80), mp.mpf(80)
+        g = (mp.sqrt(5) - 1) / 2
+        for _ in range(120):
+            x1, x2 = b - g * (b - a), a + g * (b - a)
+            if L(x1) < L(x2):
+                a = x1
+            else:
+                b = x2
+        zm = (a + b) / 2
+        M = L(zm)
+        pts = [zm + d for d in (-40, -20, -10, -3, -1, -0.3, -0.1, -0.01, 0, 0.01, 0.1, 0.3, 1, 3, 10, 20, 40)]
+        for i in range(len(lam)):
+            for bnd in (lo[i], hi[i]):
+                if mp.isfinite(bnd) and lam[i] != 0:
+                    pts += [bnd / lam[i] + d * s[i] / abs(lam[i]) for d in (-10, -3, -1, 0, 1, 3, 10)]
+        pts = [-mp.inf] + sorted(set(pts)) + [mp.inf]
+        v = mp.quad(lambda z: mp.exp(L(z) - M), pts)
+        return M + mp.log(v)
+
+
+def tvn_conditional(h, r):
+    """Phi3(h; R) = int_{-inf}^{h1} phi(t) Phi2(conditional) dt, the inner
+    bivariate by the Plackett integral (accurate for |rho| < 0.99), 25 digits."""
+    with mp.workdps(25):
+        h = [mp.mpf(v) for v in h]
+        r12, r13, r23 = [mp.mpf(v) for v in r]
+        s2, s3 = mp.sqrt(1 - r12 ** 2), mp.sqrt(1 - r13 ** 2)
+        rho = (r23 - r12 * r13) / (s2 * s3)
+        assert abs(rho) < 0.99
+
+        def f(t):
+            return mp.npdf(t) * bvn_plackett((h[1] - r12 * t) / s2, (h[2] - r13 * t) / s3, rho)
+        pts = [-mp.inf] + [v for v in (-8, -4, -2, -1, 0, 1, 2, 4) if v < h[0]] + [h[0]]
+        return mp.quad(f, pts)
+
+
+def tvn():
+    rng = random.Random(20240603)
+    # Random one-factor correlation structures and rectangles, many in the
+    # tails; the one-factor integral gives log P with relative accuracy.
+    print("/* lo[3], hi[3], r12, r13, r23, P, log P (one-factor structures) */")
+    print("static const double tvn_rect_refs[][11] = {")
+    cases = [((-mp.inf,) * 3, (-8.0, -8.0, -8.0), (0.5, 0.5, 0.5)),
+             ((-mp.inf,) * 3, (-20.0, -15.0, -18.0), (0.7, -0.3, 0.6)),
+             ((1.0, 2.0, 3.0), (mp.inf,) * 3, (0.9, 0.8, 0.7)),
+             ((-1.0, -1.0, -1.0), (1.0, 1.0, 1.0), (0.5, -0.5, 0.5)),
+             ((-mp.inf,) * 3, (0.0, 0.0, 0.0), (0.9, 0.9, 0.9)),
+             ((-mp.inf,) * 3, (-40.0, -40.0, -40.0), (0.8, 0.8, 0.8))]
+    for _ in range(40):
+        lam = [rng.uniform(-0.95, 0.95) for _ in range(3)]
+        lo, hi = [], []
+        for i in range(3):
+            c = rng.uniform(-12, 12)
+            w = 10 ** rng.uniform(-2, 1.5)
+            l, u = c - w, c + w
+            if rng.random() < 0.25:
+                l = -mp.inf
+            elif rng.random() < 0.25:
+                u = mp.inf
+            lo.append(l)
+            hi.append(u)
+        cases.append((tuple(lo), tuple(hi), tuple(lam)))
+
+    def c(v):
+        return d17(v) if mp.isfinite(v) else ("-INFINITY" if v < 0 else "INFINITY")
+    for lo, hi, lam in cases:
+        lo = [mp.mpf(float(v)) if mp.isfinite(v) else v for v in lo]
+        hi = [mp.mpf(float(v)) if mp.isfinite(v) else v for v in hi]
+        lam = [float(v) for v in lam]
+        # r as doubles; the reference uses lam exactly, so r_ij must be the
+        # double nearest lam_i lam_j: the difference (<1e-16 relative) is
+        # far below the test tolerances.
+        r = [lam[0] * lam[1], lam[0] * lam[2], lam[1] * lam[2]]
+        lv = log_onefactor(lo, hi, lam)
+        print("    {%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s}," % (
+            c(lo[0]), c(lo[1]), c(lo[2]), c(hi[0]), c(hi[1]), c(hi[2]),
+            d17(r[0]), d17(r[1]), d17(r[2]), ref(mp.exp(lv)), ref(lv)))
+    print("};")
+    # General (not one-factor) correlation matrices: cdf by the conditional
+    # route.
+    print("/* h[3], r12, r13, r23, Phi3 (general matrices) */")
+    print("static const double tvn_cdf_refs[][7] = {")
+    n = 0
+    while n < 12:
+        r = [rng.uniform(-0.9, 0.9) for _ in range(3)]
+        det = 1 - r[0] ** 2 - r[1] ** 2 - r[2] ** 2 + 2 * r[0] * r[1] * r[2]
+        s2, s3 = (1 - r[0] ** 2) ** 0.5, (1 - r[1] ** 2) ** 0.5
+        if det < 0.02 or abs((r[2] - r[0] * r[1]) / (s2 * s3)) > 0.98:
+            continue
+        h = [rng.uniform(-3, 3) for _ in range(3)]
+        v = tvn_conditional(h, r)
+        print("    {%s, %s, %s, %s, %s, %s, %s}," % (
+            d17(h[0]), d17(h[1]), d17(h[2]), d17(r[0]), d17(r[1]), d17(r[2]), ref(v)))
+        n += 1
+    print("};")
+
+
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "uni"
-    {"uni": uni, "bvn": bvn}[what]()
+    {"uni": uni, "bvn": bvn, "tvn": tvn}[what]()
