@@ -180,11 +180,6 @@ double mvni_bvn_cdf(double h, double k, double r)
  * Writes the relative error estimate to *relerr.  Used as the tail path of
  * the rectangle functions here and in trivariate.c.
  */
-typedef double (*mvni_logfn)(double x, const void *ctx);
-
-double mvni_log_integrate_concave(mvni_logfn f, const void *ctx, double lo,
-                                  double hi, double *relerr);
-
 #define LQ_MAXPANELS 200
 
 static double panel_sum(mvni_logfn f, const void *ctx, double a, double b,

@@ -70,6 +70,14 @@ double mvni_bvn_cdf(double h, double k, double r);
 double mvni_bvn_rect(const double lo[2], const double hi[2], double r,
                      double *p, double *logp);
 
+/* log of the integral over [lo, hi] of exp(f(x)) for a log-concave
+   integrand, by adaptive log-space Gauss-Legendre panels (bivariate.c);
+   the tail path of the rectangle kernels.  Writes a relative error
+   estimate to *relerr. */
+typedef double (*mvni_logfn)(double x, const void *ctx);
+double mvni_log_integrate_concave(mvni_logfn f, const void *ctx, double lo,
+                                  double hi, double *relerr);
+
 /* ------------------------------------------------------------------ */
 /* trivariate.c -- Genz (2004)                                        */
 /* ------------------------------------------------------------------ */

@@ -26,12 +26,6 @@
 #define TVN_TWOPI 6.28318530717958647693
 #define TVN_LN_SQRT_2PI 0.91893853320467274178
 
-/* Defined in bivariate.c (log-space quadrature of log-concave integrands).
-   TODO(lead): move this declaration to internal.h. */
-typedef double (*mvni_logfn)(double x, const void *ctx);
-double mvni_log_integrate_concave(mvni_logfn f, const void *ctx, double lo,
-                                  double hi, double *relerr);
-
 /* Gauss-Legendre 20- and 10-point rules, positive halves; the same mpmath
    computation as in bivariate.c (40 digits, weights sum to 2 within 1e-40). */
 static const double g20x[10] = {
