@@ -35,7 +35,7 @@ static const struct {
     {"maxpts", 1000.0, MVNI_INT_MAX_EXACT, 1e7, 1},
     {"seed", 0.0, MVNI_INT_MAX_EXACT, 0.0, 1},
     {"threads", 0.0, 1024.0, 0.0, 1},
-    {"method", MVN_METHOD_AUTO, MVN_METHOD_QMC, MVN_METHOD_AUTO, 1},
+    {"method", MVN_METHOD_AUTO, MVN_METHOD_TILTED, MVN_METHOD_AUTO, 1},
     {"backend", MVN_BACKEND_AUTO, MVN_BACKEND_CUDA, MVN_BACKEND_AUTO, 1},
     {"reorder", MVN_REORDER_NONE, MVN_REORDER_GGE, MVN_REORDER_GGE, 1},
     {"error_factor", 1.0, 10.0, 3.5, 0},

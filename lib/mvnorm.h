@@ -192,7 +192,10 @@ typedef enum {
 typedef enum {
     MVN_METHOD_AUTO = 0, /* exact kernels for d <= 3 and factorizing
                             (diagonal, block-diagonal) Sigma; QMC otherwise */
-    MVN_METHOD_QMC = 1   /* separation of variables + lattice QMC always */
+    MVN_METHOD_QMC = 1,  /* separation of variables + lattice QMC always */
+    MVN_METHOD_TILTED = 2 /* QMC with minimax exponential tilting (Botev
+                             2017) always: vanishing relative error for
+                             tiny probabilities */
 } mvn_method;
 
 typedef enum {

@@ -139,7 +139,19 @@ int mvni_chol_reorder(size_t d, const double *sigma, double *a, double *b,
         if (vk < -tol)
             return MVN_ENOTPD;
         if (vk <= tol) {
-            /* Zero column: variable k is determined by the earlier ones. */
+            /* Zero column: variable k is determined by the earlier ones.
+               For a positive semidefinite Sigma its conditional
+               covariances with the remaining variables vanish as well
+               (|c_ik| <= sqrt(v_i v_k)); if one does not, Sigma is
+               indefinite even though this pivot is not negative. */
+            const double *srow = sigma + perm[k] * d;
+            for (size_t i = k + 1; i < d; ++i) {
+                double c = srow[perm[i]];
+                for (size_t m = 0; m < k; ++m)
+                    c -= L[i * d + m] * L[k * d + m];
+                if (fabs(c) > sqrt(tol * fmax(v[i], tol)) * 10.0)
+                    return MVN_ENOTPD;
+            }
             L[k * d + k] = 0.0;
             continue;
         }
