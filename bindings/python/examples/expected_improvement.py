@@ -38,7 +38,7 @@ def kernel(a, b, ell=0.4, var=1.0):
     return var * torch.exp(-0.5 * (a.unsqueeze(-1) - b.unsqueeze(-2)) ** 2 / ell ** 2)
 
 
-def posterior(xq, xo, yo, noise=1e-6):
+def posterior(xq, xo, yo, noise=1e-4):
     """GP posterior mean (..., q) and covariance (..., q, q) at points xq (..., q)."""
     koo = kernel(xo, xo) + noise * torch.eye(len(xo), dtype=F64)
     chol = torch.linalg.cholesky(koo)
@@ -48,14 +48,14 @@ def posterior(xq, xo, yo, noise=1e-6):
     v = torch.cholesky_solve(kqo.transpose(-1, -2), chol)
     cov = kernel(xq, xq) - kqo @ v
     q = xq.shape[-1]
-    return mean, cov + 1e-6 * torch.eye(q, dtype=F64)
+    return mean, cov + 1e-4 * torch.eye(q, dtype=F64)
 
 
 def q_probability_of_improvement(xq, xo, yo, target):
     mean, cov = posterior(xq, xo, yo)
     # P(all Y >= T) = P(-Y <= -T) with -Y ~ N(-mean, cov).
     p_none = mvnorm.normal_probability(upper=torch.full_like(mean, -target), loc=-mean,
-                                       covariance_matrix=cov, abseps=1e-5, releps=0)
+                                       covariance_matrix=cov, abseps=1e-4, releps=0)
     return 1.0 - p_none
 
 

@@ -232,3 +232,18 @@ def test_dropin_matches_new_api_and_diagonal_tolerance():
     fast = mvnorm.multivariate_normal_cdf(x, 0.0, c, diagonality_tolerance=1e-8)
     assert abs(exact.item() - fast.item()) < 1e-15
     assert abs(mvnorm.multivariate_normal_cdf(x, 0.0, c).item() - exact.item()) < 1e-15
+
+
+def test_examples_run():
+    env = dict(os.environ, PYTHONPATH=PKG_ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    ex = os.path.join(PKG_ROOT, "examples")
+    r = subprocess.run([sys.executable, os.path.join(ex, "torch_mvnorm_dropin.py"),
+                        "--dims", "5", "--repeat", "1"], env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "dPdx == -dPdm: True" in r.stdout and "d =  5:" in r.stdout
+    r = subprocess.run([sys.executable, os.path.join(ex, "expected_improvement.py"),
+                        "--batch", "4", "--steps", "2"], env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "qPI =" in r.stdout
