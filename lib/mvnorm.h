@@ -95,7 +95,8 @@ typedef enum {
     MVN_EBOUNDS = 5,     /* lower[i] > upper[i] for some i */
     MVN_ENOTPD = 6,      /* Sigma is not positive semidefinite (a negative
                             pivot, or a negative variance) */
-    MVN_EASYM = 7,       /* Sigma is not symmetric */
+    MVN_EASYM = 7,       /* Sigma is not symmetric (beyond 1e-10 of the
+                            entry's scale plus 64 ulps of max variance) */
     MVN_ENOMEM = 8,      /* memory allocation failed */
     MVN_EBACKEND = 9,    /* the requested backend is not available */
     MVN_EUNSUPPORTED = 10 /* valid request this build cannot serve */

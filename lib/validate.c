@@ -6,6 +6,7 @@
 #include <config.h>
 #endif
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -89,11 +90,20 @@ static int load_covariance(size_t d, const mvni_input *in, double *sigma,
                      i, i, sigma[i * d + i]);
             return MVN_ENOTPD;
         }
+    /* Symmetry is checked relative to the entry's scale, plus a few ulps
+       of the largest variance: covariances computed by differences such as
+       a GP posterior K - k K^-1 k^T carry rounding of the size of their
+       operands, not of the (possibly tiny) result. */
+    double dmax = 0.0;
+    for (size_t i = 0; i < d; ++i)
+        dmax = fmax(dmax, sigma[i * d + i]);
     for (size_t i = 0; i < d; ++i)
         for (size_t j = 0; j < i; ++j) {
             double sij = sigma[i * d + j], sji = sigma[j * d + i];
             double scale = sqrt(sigma[i * d + i] * sigma[j * d + j]);
-            if (fabs(sij - sji) > 1e-12 * fmax(scale, fmax(fabs(sij), fabs(sji)))) {
+            double tol = 1e-10 * fmax(scale, fmax(fabs(sij), fabs(sji))) +
+                         64.0 * DBL_EPSILON * dmax;
+            if (fabs(sij - sji) > tol) {
                 snprintf(msg, msg_size,
                          "Sigma is not symmetric: Sigma[%zu][%zu] = %.17g but Sigma[%zu][%zu] = %.17g",
                          i, j, sij, j, i, sji);

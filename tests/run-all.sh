@@ -29,7 +29,7 @@ passed=$((passed + pass)); failed=$((failed + fail)); skipped=$((skipped + skip)
 if [ -d "$srcdir/bindings/python/tests" ]; then
     if [ -n "$python" ] && "$python" -c 'import torch, pytest' >/dev/null 2>&1; then
         lib=$(ls "$builddir"/lib/.libs/libmvnorm.so.[0-9]* 2>/dev/null | head -n 1)
-        MVNORM_LIBRARY=$lib PYTHONPATH="$srcdir/bindings/python" \
+        MVNORM_LIBRARY=$lib PYTHONPATH="$srcdir/bindings/python" PYTHONDONTWRITEBYTECODE=1 \
             "$python" -m pytest -q -p no:cacheprovider "$srcdir/bindings/python/tests" > "$log" 2>&1
         rc=$?
         cat "$log"
