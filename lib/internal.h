@@ -144,6 +144,53 @@ double mvni_uniform(uint64_t seed, uint64_t stream, uint64_t index);
 int mvni_sov_qmc(size_t d, const double *L, const double *a, const double *b,
                  const mvni_qmc_options *opt, mvni_result *res);
 
+/*
+ * The same integral with minimax exponential tilting (Botev 2017): z_i is
+ * drawn from N(mu_i, 1) truncated to its SOV interval and weighted by
+ * exp(mu_i^2/2 - mu_i z_i).  Unbiased for any mu (length d; entries of rows
+ * with L_ii = 0 and of the last row are ignored); mu == NULL is exactly
+ * mvni_sov_qmc.  The vector that makes the relative error small comes
+ * from mvni_tilt_solve.
+ */
+int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
+                        const double *b, const double *mu,
+                        const mvni_qmc_options *opt, mvni_result *res);
+
+/* ------------------------------------------------------------------ */
+/* tilting.c -- minimax exponential tilting (Botev 2017)              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Solves Botev's saddle-point equations grad psi(x, mu) = 0 for the
+ * factor L and limits a, b of mvni_chol_reorder (L_ii > 0 for all i):
+ * writes the tilt mu (length d, mu[d-1] = 0), the dummy point x (length d,
+ * x[d-1] = 0) when x != NULL, psi(x, mu) to *psi (exp(psi) is an upper
+ * bound on P at the saddle point) and the Newton iterations to *iters
+ * when not NULL.  work: at least 2 * d * d + 13 * d doubles.
+ * Returns MVN_OK when converged, MVN_ETOL when not (mu is then the best
+ * point found and still gives an unbiased estimate), MVN_EINVAL for a
+ * singular factor.
+ */
+int mvni_tilt_solve(size_t d, const double *L, const double *a,
+                    const double *b, double *mu, double *x, double *psi,
+                    int *iters, double *work);
+
+/* Whether MVN_METHOD_AUTO should tilt this factorized problem (the rule
+   and its measurements are in doc/algorithms/tilting.md). */
+int mvni_tilt_pays(size_t d, const double *L, const double *a,
+                   const double *b);
+
+/*
+ * P(a < L z < b) by tilted SOV QMC: solves for mu, then integrates with
+ * mvni_sov_qmc_tilted.  A singular factor (some L_ii = 0) falls back to
+ * plain mvni_sov_qmc.  *logbound (when not NULL) gets psi at the saddle
+ * point, log of an upper bound on P (+inf when not available).
+ * Returns MVN_OK, MVN_ETOL or MVN_ENOMEM.
+ */
+int mvni_tilted_qmc(size_t d, const double *L, const double *a,
+                    const double *b, const mvni_qmc_options *opt,
+                    mvni_result *res, double *logbound);
+
 #ifdef __cplusplus
 }
 #endif

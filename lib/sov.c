@@ -34,6 +34,16 @@
  * 1e-8 of the row's standard deviation for rounding), and uses no
  * integration variable.
  *
+ * Tilting (Botev 2017, JRSS-B 79:125-148; see tilting.c): with a tilt
+ * vector mu, z_i is drawn from N(mu_i, 1) truncated to [alpha_i, beta_i]
+ * and the point's value is multiplied by exp(mu_i^2/2 - mu_i z_i), which
+ * keeps the estimator unbiased for any mu.  It is implemented by running the
+ * plain step on the shifted limits alpha_i - mu_i, beta_i - mu_i (so that
+ * all tail-safe paths above apply unchanged) and then adding mu_i to the
+ * sampled value and multiplying by exp(-mu_i^2/2 - mu_i y), y the shifted
+ * sample; the value is renormalized after every tilted row because that
+ * factor may exceed 1.  Without a tilt (mu == NULL) nothing of this runs.
+ *
  * Determinism: the points of one lattice size are cut into chunks whose
  * length depends only on n; every chunk's partial sum is computed by one
  * thread and the partial sums are added in a fixed order, so the result is
@@ -120,6 +130,7 @@ typedef struct {
     size_t d;
     const sov_row *rows;
     const double *coef;
+    const double *tilt; /* mu, length d, or NULL */
 } sov_problem;
 
 /* Multiplies f * 2^k by exp(le). */
@@ -287,6 +298,21 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
                 }
             }
         }
+        if (pb->tilt != NULL && need_y && pb->tilt[i] != 0.0) {
+            /* Undo the shift of the limits and apply the likelihood
+               ratio exp(mu^2/2 - mu z) of the tilted draw, z = y + mu. */
+            const double mu = pb->tilt[i], h = -0.5 * mu * mu;
+            for (size_t p = 0; p < SOV_LANES; ++p) {
+                if (f[p] > 0.0) {
+                    const double t = h - mu * yi[p];
+                    const double q = nearbyint(t * (1.0 / SOV_LN2));
+                    int ex;
+                    f[p] = frexp(f[p] * exp(t - q * SOV_LN2), &ex);
+                    kexp[p] += (long)q + ex;
+                }
+                yi[p] += mu;
+            }
+        }
         for (size_t p = 0; p < SOV_LANES; ++p) {
             if (f[p] < SOV_RENORM && f[p] > 0.0) {
                 f[p] *= 0x1p500;
@@ -320,7 +346,7 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
 
 /* Sets the per-row data; returns the number of integration coordinates. */
 static int prepare(size_t d, const double *L, const double *a, const double *b,
-                   sov_row *rows, double *coef)
+                   const double *mu, sov_row *rows, double *coef)
 {
     size_t off = 0;
     int nw = 0;
@@ -342,6 +368,12 @@ static int prepare(size_t d, const double *L, const double *a, const double *b,
         }
         row->lo = a[i] * scale;
         row->hi = b[i] * scale;
+        if (mu != NULL && row->pos && i + 1 < d) {
+            /* Tilted rows integrate over the shifted interval (the last
+               row samples nothing, so its tilt is ignored). */
+            row->lo -= mu[i];
+            row->hi -= mu[i];
+        }
         row->lo_inf = isinf(a[i]);
         row->hi_inf = isinf(b[i]);
         row->tol = row->pos ? 0.0 : 1e-8 * sqrt(ss);
@@ -375,6 +407,13 @@ static int prepare(size_t d, const double *L, const double *a, const double *b,
 int mvni_sov_qmc(size_t d, const double *L, const double *a, const double *b,
                  const mvni_qmc_options *opt, mvni_result *res)
 {
+    return mvni_sov_qmc_tilted(d, L, a, b, NULL, opt, res);
+}
+
+int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
+                        const double *b, const double *mu,
+                        const mvni_qmc_options *opt, mvni_result *res)
+{
     const int M = opt->shifts < 2 ? 2 : opt->shifts > 64 ? 64 : opt->shifts;
     int nthreads = opt->threads >= 1 ? opt->threads : 1;
 #ifndef MVN_HAVE_OPENMP
@@ -399,8 +438,8 @@ int mvni_sov_qmc(size_t d, const double *L, const double *a, const double *b,
         goto done;
     }
 
-    const int nw = prepare(d, L, a, b, rows, coef);
-    const sov_problem pb = {d, rows, coef};
+    const int nw = prepare(d, L, a, b, mu, rows, coef);
+    const sov_problem pb = {d, rows, coef, mu};
     for (int j = 0; j < M; ++j)
         for (int c = 0; c < nw; ++c)
             shift[(size_t)j * (d + 1) + (size_t)c] =
