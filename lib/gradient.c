@@ -375,8 +375,10 @@ int mvni_grad_closed(size_t d, const double *a, const double *b,
         const double ea = tr[2 * i].err, eb = tr[2 * i + 1].err;
         const double ta = isfinite(a[i]) ? a[i] * ga : 0.0;
         const double tb = isfinite(b[i]) ? b[i] * gb : 0.0;
-        const double tea = isfinite(a[i]) ? fabs(a[i]) * ea : 0.0;
-        const double teb = isfinite(b[i]) ? fabs(b[i]) * eb : 0.0;
+        const double tea = isfinite(a[i]) ? a[i] * ea : 0.0;
+        const double teb = isfinite(b[i]) ? b[i] * eb : 0.0;
+        /* The diagonal combines many conditional integrals whose errors
+           are not aligned: their error estimates add in quadrature. */
         double sm = 0.0, sme = 0.0, sh = 0.0;
         for (size_t j = 0; j < d; ++j) {
             if (j == i)
@@ -386,7 +388,7 @@ int mvni_grad_closed(size_t d, const double *a, const double *b,
             double eij = E[ij] + E[d * d + ij] + Eba[ij] + Ebb[ij];
             double sij = sigma[ij];
             sm += sij * mij;
-            sme += fabs(sij) * eij;
+            sme += sij * sij * eij * eij;
             sh += sij * (Kbb[ij] + Kba[ij]);
             if (out->g_sigma)
                 out->g_sigma[ij] = 0.5 * mij;
@@ -399,7 +401,8 @@ int mvni_grad_closed(size_t d, const double *a, const double *b,
         if (out->g_sigma)
             out->g_sigma[i * d + i] = var ? -(ta + tb + sm) / (2.0 * sii) : 0.0;
         if (out->err_sigma)
-            out->err_sigma[i * d + i] = var ? (tea + teb + sme) / (2.0 * sii) : 0.0;
+            out->err_sigma[i * d + i] =
+                var ? sqrt(tea * tea + teb * teb + sme) / (2.0 * sii) : 0.0;
         if (out->h_upper)
             out->h_upper[i * d + i] = var ? -(tb + sh) / sii : 0.0;
     }

@@ -83,7 +83,7 @@ typedef struct {
 /* Per-thread arrays, [row][lane]. */
 typedef struct {
     double *y, *w, *al, *be, *f, *pr, *yb;
-    double *s, *suf;
+    double *s, *suf, *live;
 } lanes_ws;
 
 /* Per-shift sums over lanes. */
@@ -104,8 +104,11 @@ static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
     const double invn = 1.0 / (double)n;
     double *s = ws->s, *suf = ws->suf;
 
+    /* A lane is dead when it is past the block's points or when one of
+       its factors vanished (the sampled y may then be infinite): it
+       contributes 0 to the value and to every derivative. */
     for (size_t p = 0; p < LANES; ++p)
-        ws->pr[p] = (p % BLK) < cnt ? 1.0 : 0.0;
+        ws->pr[p] = ws->live[p] = (p % BLK) < cnt ? 1.0 : 0.0;
 
     /* Forward recurrence (as sov.c's eval_block). */
     for (size_t k = 0; k < d; ++k) {
@@ -165,7 +168,13 @@ static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
                     yv = a;
                 if (yv > b)
                     yv = b;
+                if (e == 0.0 || !isfinite(yv)) {
+                    ws->live[p] = 0.0;
+                    yv = 0.0;
+                }
                 yk[p] = yv;
+            } else if (e == 0.0) {
+                ws->live[p] = 0.0;
             }
             al[p] = a;
             be[p] = b;
@@ -180,7 +189,7 @@ static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
         const double *pr = ws->pr + (d - 1) * LANES, *f = ws->f + (d - 1) * LANES;
         double v = 0.0;
         for (size_t p = 0; p < LANES; ++p)
-            v += pr[p] * f[p];
+            v += ws->live[p] * pr[p] * f[p];
         acc->val += v;
     }
 
@@ -196,6 +205,10 @@ static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
         const int need_y = k + 1 < d;
         double sa = 0.0, sb = 0.0;
         for (size_t p = 0; p < LANES; ++p) {
+            if (ws->live[p] == 0.0) {
+                s[p] = 0.0;
+                continue;
+            }
             const double fbar = prk[p] * suf[p];
             double ubar = 0.0, wv = 0.0;
             if (need_y) {
@@ -278,7 +291,7 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
         nthreads = M;
     const int want_g = gs != NULL || es != NULL;
     const size_t dd = d * d;
-    const size_t wsz = 7 * d * LANES + 2 * LANES;
+    const size_t wsz = 7 * d * LANES + 3 * LANES;
     const size_t accsz = 2 * d + dd;
 
     /* Problem data, shifts, per-shift accumulators and summaries. */
@@ -357,6 +370,7 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
             lw.yb = w + 6 * d * LANES;
             lw.s = w + 7 * d * LANES;
             lw.suf = lw.s + LANES;
+            lw.live = lw.suf + LANES;
             double *aj = acc + (size_t)j * (accsz + 1);
             memset(aj, 0, (accsz + 1) * sizeof(double));
             shift_acc sa;
