@@ -521,7 +521,9 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
         /* Converged when factor * se * 2^E <= max(abseps, releps * p),
            compared on the scale 2^E so that underflow does not matter. */
         const double err_m = opt->error_factor * se;
-        const double abs_m = E < -3000 ? INFINITY : E > 3000 ? 0.0
+        /* abseps = 0 must never count as met, however small p is. */
+        const double abs_m = opt->abseps == 0.0 ? 0.0
+                           : E < -3000 ? INFINITY : E > 3000 ? 0.0
                            : ldexp(opt->abseps, (int)-E);
         const double rel_m = opt->releps * mean;
         if (err_m <= (abs_m > rel_m ? abs_m : rel_m)) {
