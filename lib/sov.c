@@ -66,12 +66,20 @@
 
 #include "internal.h"
 #include "mvnorm.h"
+#ifdef MVNI_SIMD_KERNELS
+/* Built with the vector kernels of lib/simd (the default; --disable-simd
+   keeps the scalar loops below). */
+#include "simd/kernels.h"
+#endif
 
 /* Lattice points per block; a block evaluates 2 * SOV_BLOCK points (the
    antithetic partners) with arrays indexed [row][point] so the loops over
    points vectorize. */
 #define SOV_BLOCK 32
 #define SOV_LANES (2 * SOV_BLOCK)
+#ifdef MVNI_SIMD_KERNELS
+_Static_assert(SOV_LANES == MVNI_SOV_LANES, "simd/kernels.h block size");
+#endif
 /* At most this many chunks per shift and lattice size. */
 #define SOV_MAX_CHUNKS 1024
 /* Below this a Phi value is treated as underflowing and the step is done
@@ -131,6 +139,11 @@ typedef struct {
     const sov_row *rows;
     const double *coef;
     const double *tilt; /* mu, length d, or NULL */
+#ifdef MVNI_SIMD_KERNELS
+    /* Vector kernels of the per-row step (simd/kernels.h); every set gives
+       the same numbers, so the choice only affects speed. */
+    const mvni_simd_kernels *k;
+#endif
 } sov_problem;
 
 /* Multiplies f * 2^k by exp(le). */
@@ -231,6 +244,10 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
             }
         }
 
+#ifdef MVNI_SIMD_KERNELS
+        /* s = sum_m c_im z_m over the row's band. */
+        pb->k->sov_dot(pb->coef + row->coef, row->first, i, y, s);
+#else
         /* s = sum_m c_im z_m over the row's band. */
         for (size_t p = 0; p < SOV_LANES; ++p)
             s[p] = 0.0;
@@ -241,6 +258,8 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
             for (size_t p = 0; p < SOV_LANES; ++p)
                 s[p] += cm * ym[p];
         }
+#endif
+
 
         if (!row->pos) {
             const double lo = row->lo - row->tol, hi = row->hi + row->tol;
@@ -252,6 +271,30 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
             continue;
         }
 
+#ifdef MVNI_SIMD_KERNELS
+        if (row->first == i && row->cmode < 2) {
+            /* Constant limits: Phi was evaluated once at setup. */
+            const double base = row->cbase, e = row->ce;
+            for (size_t p = 0; p < SOV_LANES; ++p)
+                f[p] *= e;
+            if (need_y)
+                pb->k->sov_const(base, e, row->cmode == 1, w, yi);
+        } else {
+            /* The vector step computes e = Phi(beta) - Phi(alpha) and the
+               clamped inverse on the tail-safe side for all lanes; lanes
+               whose Phi values underflow come back with e < 0 and are
+               redone here in log space. */
+            double e[SOV_LANES];
+            const int nlog = pb->k->sov_step(s, row->lo, row->hi, w, SOV_TINY,
+                                             e, need_y ? yi : NULL);
+            for (size_t p = 0; p < SOV_LANES; ++p)
+                f[p] *= e[p] >= 0.0 ? e[p] : 1.0;
+            for (size_t p = 0; nlog > 0 && p < SOV_LANES; ++p)
+                if (e[p] < 0.0)
+                    yi[p] = step_log(row->lo - s[p], row->hi - s[p], w[p],
+                                     need_y, &f[p], &kexp[p]);
+        }
+#else
         if (row->first == i && row->cmode < 2) {
             /* Constant limits: Phi was evaluated once at setup. */
             const double base = row->cbase, e = row->ce;
@@ -298,6 +341,7 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
                 }
             }
         }
+#endif
         if (pb->tilt != NULL && need_y && pb->tilt[i] != 0.0) {
             /* Undo the shift of the limits and apply the likelihood
                ratio exp(mu^2/2 - mu z) of the tilted draw, z = y + mu. */
@@ -439,7 +483,11 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
     }
 
     const int nw = prepare(d, L, a, b, mu, rows, coef);
+#ifdef MVNI_SIMD_KERNELS
+    const sov_problem pb = {d, rows, coef, mu, mvni_simd_best()};
+#else
     const sov_problem pb = {d, rows, coef, mu};
+#endif
     for (int j = 0; j < M; ++j)
         for (int c = 0; c < nw; ++c)
             shift[(size_t)j * (d + 1) + (size_t)c] =

@@ -1,0 +1,75 @@
+/* kernels.h -- vector kernels for the SOV hot loop (Phi, Phi^-1, row step) and their run-time ISA dispatch.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One source (phi_impl.h) is compiled per instruction set: generic (GCC
+ * vector extensions at width 2, which is SSE2 on x86-64), AVX2 (width 4) and
+ * AVX-512F (width 8).  Names state precision, width and ISA as in SLEEF:
+ * mvni_phi_d8_avx512 works on doubles, 8 lanes, AVX-512.  All variants give
+ * bitwise identical results (no fused multiply-add, see phi_impl.h), so the
+ * library's results do not depend on the CPU it runs on.
+ *
+ * Accuracy bounds (held by tests/test_simd.c over dense grids and tails):
+ *   phi     relative 4e-15 where Phi(x) >= 1e-300; absolute 1e-16 above 1/2
+ *   phiinv  relative 1e-14 for min(p, 1 - p) >= 1e-300
+ */
+#ifndef MVN_SIMD_KERNELS_H
+#define MVN_SIMD_KERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Lanes of one SOV block (lib/sov.c: 32 lattice points and their
+   antithetic partners); the sov_* kernels work on exactly this many. */
+#define MVNI_SOV_LANES 64
+
+typedef struct {
+    const char *name; /* "generic", "avx2", "avx512" */
+    int width;        /* doubles per vector */
+    /* out[i] = Phi(x[i]), i < n (any n; in and out may alias). */
+    void (*phi)(size_t n, const double *x, double *out);
+    /* out[i] = Phi^-1(p[i]). */
+    void (*phiinv)(size_t n, const double *p, double *out);
+    /* s[p] = sum_{m0 <= m < m1} c[m - m0] y[m * MVNI_SOV_LANES + p]. */
+    void (*sov_dot)(const double *c, size_t m0, size_t m1, const double *y,
+                    double *s);
+    /* One SOV row; see phi_impl.h.  Returns the lanes left for log space. */
+    int (*sov_step)(const double *s, double lo, double hi, const double *w,
+                    double tiny, double *e, double *y);
+    /* A row with constant limits. */
+    void (*sov_const)(double base, double e, int upper, const double *w,
+                      double *y);
+} mvni_simd_kernels;
+
+/* The best kernel set this CPU runs, unless the environment variable
+   MVN_SIMD names another one it can run (generic, avx2, avx512): a switch
+   for benchmarks and tests, harmless because all sets give the same
+   numbers.  Never NULL. */
+const mvni_simd_kernels *mvni_simd_best(void);
+
+/* The named set, or NULL if it was not built or this CPU cannot run it. */
+const mvni_simd_kernels *mvni_simd_get(const char *name);
+
+#define MVNI_SIMD_DECLARE(sfx)                                                 \
+    void mvni_phi_##sfx(size_t n, const double *x, double *out);               \
+    void mvni_phiinv_##sfx(size_t n, const double *p, double *out);            \
+    void mvni_sov_dot_##sfx(const double *c, size_t m0, size_t m1,             \
+                            const double *y, double *s);                       \
+    int mvni_sov_step_##sfx(const double *s, double lo, double hi,             \
+                            const double *w, double tiny, double *e,           \
+                            double *y);                                        \
+    void mvni_sov_const_##sfx(double base, double e, int upper,                \
+                              const double *w, double *y);
+
+MVNI_SIMD_DECLARE(d2_generic)
+MVNI_SIMD_DECLARE(d4_avx2)
+MVNI_SIMD_DECLARE(d8_avx512)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
