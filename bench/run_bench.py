@@ -38,11 +38,16 @@ import numpy as np  # noqa: E402
 import problems as problems_mod  # noqa: E402
 import timing  # noqa: E402
 
+# libmvnorm also runs half-decade tolerances, so that matching a competitor's
+# achieved error does not force a jump of a whole decade, and tighter ones,
+# so that a competitor that over-achieves can still be matched.
 FULL = dict(dims=[2, 3, 5, 10, 20, 50, 100, 250, 1000], n_random=4,
-            tols=[1e-3, 1e-4, 1e-5, 1e-6], lib_tols=[1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8],
+            tols=[1e-3, 1e-4, 1e-5, 1e-6],
+            lib_tols=[1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6, 3e-7, 1e-7, 1e-8],
             call_cap=3.0, dim_budget=20.0, rep_budget=0.3)
 QUICK = dict(dims=[3, 10, 100, 1000], n_random=2,
-             tols=[1e-3, 1e-4, 1e-5], lib_tols=[1e-3, 1e-4, 1e-5, 1e-6, 1e-7],
+             tols=[1e-3, 1e-4, 1e-5],
+             lib_tols=[1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6, 1e-7],
              call_cap=1.0, dim_budget=4.0, rep_budget=0.05)
 THROUGHPUT_DIMS = [10, 100, 1000]
 # MVTDST spends a fixed minimum of several CPU seconds per call at d = 1000

@@ -9,7 +9,8 @@ accuracy is the value of the first call (one sample per instance for every
 implementation, so error statistics are comparable).
 
 The sweep runs tolerances from loose to tight and stops early when the
-dimension's time budget is spent, or when every instance at the previous
+next tolerance would overrun the dimension's time budget (it is assumed
+to cost at least as much as the previous one), or when every instance at the previous
 tolerance exhausted its evaluation budget (a tighter tolerance would spend
 the same budget again and reach the same accuracy).
 """
@@ -75,15 +76,17 @@ def sweep(impl, problems, tols, maxpts_of, run_one, dim_budget, rep_budget):
     tolerance ladder with the stopping rules above; returns (results,
     note) where note says why the ladder stopped early ("" if it did not)."""
     results = []
-    spent = 0.0
+    spent = last_round = 0.0
     for k, tol in enumerate(tols):
-        if k > 0 and spent > dim_budget:
+        # A tighter tolerance costs at least as much as the last one did.
+        if k > 0 and spent + last_round > dim_budget:
             return results, f"stopped before tol {tol:g}: time budget spent"
         batch = []
+        t_round = time.perf_counter()
         for p in problems:
-            t0 = time.perf_counter()
             batch.append(run_one(p, tol, maxpts_of(p.d), rep_budget))
-            spent += time.perf_counter() - t0
+        last_round = time.perf_counter() - t_round
+        spent += last_round
         results.extend(batch)
         if not any(r.converged for r in batch) and k + 1 < len(tols):
             return results, (f"stopped after tol {tol:g}: evaluation budget "
