@@ -94,6 +94,12 @@ static int solve_block(size_t d, const double *a, const double *b,
                                    s->chol, s->perm, s->work);
     if (status != MVN_OK)
         return status;
+    /* Minimax tilting (tilting.c) when forced, and under AUTO when the GGE
+       estimate of P says plain SOV would have a large relative error. */
+    if (opt->method == MVN_METHOD_TILTED ||
+        (opt->method == MVN_METHOD_AUTO &&
+         mvni_tilt_pays(m, s->chol, s->a, s->b, s->work)))
+        return mvni_tilted_qmc(m, s->chol, s->a, s->b, qmc, r, NULL);
     return mvni_sov_qmc(m, s->chol, s->a, s->b, qmc, r);
 }
 

@@ -175,10 +175,17 @@ int mvni_tilt_solve(size_t d, const double *L, const double *a,
                     const double *b, double *mu, double *x, double *psi,
                     int *iters, double *work);
 
+/* log of the GGE heuristic's estimate of P for a factor of
+   mvni_chol_reorder: the product of the interval probabilities along the
+   path of truncated means.  y: d doubles of scratch (the path). */
+double mvni_tilt_log_estimate(size_t d, const double *L, const double *a,
+                              const double *b, double *y);
+
 /* Whether MVN_METHOD_AUTO should tilt this factorized problem (the rule
-   and its measurements are in doc/algorithms/tilting.md). */
+   and its measurements are in doc/algorithms/tilting.md).  work: d
+   doubles. */
 int mvni_tilt_pays(size_t d, const double *L, const double *a,
-                   const double *b);
+                   const double *b, double *work);
 
 /*
  * P(a < L z < b) by tilted SOV QMC: solves for mu, then integrates with
