@@ -1,11 +1,15 @@
 #!/bin/sh
 # install-deps-debian.sh -- the Debian 12 packages needed to build libmvnorm
 # and run every test suite.  Run as root (or through sudo).
+#   --bench   also what `make bench` compares against (R mvtnorm, matplotlib)
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -e
 packages="build-essential autoconf automake libtool pkg-config
   libopenblas-dev liblapacke-dev libjansson-dev
   python3 python3-torch python3-scipy python3-numpy python3-pytest"
+if [ "${1:-}" = "--bench" ]; then
+    packages="$packages python3-matplotlib r-base-core r-cran-mvtnorm"
+fi
 missing=
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
