@@ -5,8 +5,9 @@
  * The CPU is asked each time (__builtin_cpu_supports reads data that libgcc
  * fills once at start-up), so there is no cached mutable state.  The
  * kernels use no fused multiply-add, so the AVX2 set needs AVX2 only and
- * the AVX-512 set AVX-512F only.  With --disable-simd (MVN_ENABLE_SIMD
- * undefined) only the generic set is built.
+ * the AVX-512 set AVX-512F only.  The AVX2 and AVX-512 files are built
+ * (and MVN_SIMD_X86 defined) only on x86 with a compiler that accepts
+ * -mavx512f; otherwise only the generic set exists.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -22,7 +23,7 @@
      mvni_sov_step_##sfx, mvni_sov_const_##sfx}
 
 static const mvni_simd_kernels set_generic = MVNI_SET("generic", 2, d2_generic);
-#if defined(MVN_ENABLE_SIMD) && (defined(__x86_64__) || defined(__i386__))
+#if defined(MVN_SIMD_X86)
 #define MVNI_HAVE_X86_SETS 1
 static const mvni_simd_kernels set_avx2 = MVNI_SET("avx2", 4, d4_avx2);
 static const mvni_simd_kernels set_avx512 = MVNI_SET("avx512", 8, d8_avx512);

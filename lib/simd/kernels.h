@@ -9,9 +9,13 @@
  * bitwise identical results (no fused multiply-add, see phi_impl.h), so the
  * library's results do not depend on the CPU it runs on.
  *
- * Accuracy bounds (held by tests/test_simd.c over dense grids and tails):
- *   phi     relative 4e-15 where Phi(x) >= 1e-300; absolute 1e-16 above 1/2
- *   phiinv  relative 1e-14 for min(p, 1 - p) >= 1e-300
+ * Accuracy bounds (held by tests/test_simd.c over dense grids and tails;
+ * measured maximum in brackets):
+ *   phi       relative 16 eps (1.1e-15) where Phi(x) >= 1e-300, x < 0;
+ *             absolute 2 eps (2.2e-16) for x >= 0
+ *   phiinv    relative 16 eps (9.6e-16) for min(p, 1 - p) >= 1e-300
+ *   sov_step  e within 64 eps (1.2e-15) of the larger Phi value
+ *   sov_dot   bitwise the scalar sum in the order of m
  */
 #ifndef MVN_SIMD_KERNELS_H
 #define MVN_SIMD_KERNELS_H

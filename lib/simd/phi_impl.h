@@ -14,15 +14,14 @@
  * and sqrt are correctly rounded in IEEE arithmetic, every ISA returns
  * bitwise the same numbers (checked by tests/test_simd.c).
  *
- * Accuracy (measured by tests/test_simd.c against the library's scalar
- * mvn_norm_P and mvn_norm_Pinv, themselves within ~2 ulp, and against
- * mpmath values; see doc/algorithms/simd.md for the numbers):
- *   phi:    Phi(x), relative error <= 4e-15 where Phi(x) >= 1e-300
- *           (both tails; the side near 1 is 1 - Q, absolute <= 1e-16),
- *           0 for x <= -38.5, 1 for x >= 8.3, NaN for NaN.
- *   phiinv: Phi^-1(p), relative error <= 1e-14 for p >= 1e-300 (and
- *           absolute <= 1e-15 near p = 1/2); -inf at 0, +inf at 1, NaN
- *           outside [0, 1].
+ * Accuracy (tests/test_simd.c, against mpmath values and the library's
+ * scalar mvn_norm_P / mvn_norm_Pinv, themselves within ~2 ulp; bound held
+ * there, measured maximum in brackets):
+ *   phi:    Phi(x), relative 16 eps (1.1e-15) where Phi(x) >= 1e-300 and
+ *           x < 0; absolute 2 eps (2.2e-16) for x >= 0 (computed as 1 - Q);
+ *           in [0, 1e-300) below x = -37.5; 0 at -inf, 1 at +inf, NaN for NaN.
+ *   phiinv: Phi^-1(p), relative 16 eps (9.6e-16) for min(p, 1 - p) >= 1e-300;
+ *           -inf at 0, +inf at 1, NaN outside [0, 1] and for NaN.
  */
 #include <math.h>
 #include <stddef.h>
