@@ -108,7 +108,7 @@ int mvni_solve(size_t d, const double *a, const double *b,
                mvni_result *res)
 {
     result_set(res, NAN, NAN, NAN);
-    int use_qmc = opt->method == MVN_METHOD_QMC;
+    int use_qmc = opt->method == MVN_METHOD_QMC || opt->method == MVN_METHOD_TILTED;
 
     /* Coordinates that decide the answer without integration. */
     size_t *active = (size_t *)malloc(4 * d * sizeof *active);
