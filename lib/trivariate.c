@@ -26,24 +26,8 @@
 #define TVN_TWOPI 6.28318530717958647693
 #define TVN_LN_SQRT_2PI 0.91893853320467274178
 
-/* Gauss-Legendre 20- and 10-point rules, positive halves; the same mpmath
-   computation as in bivariate.c (40 digits, weights sum to 2 within 1e-40). */
-static const double g20x[10] = {
-    0.993128599185094924786, 0.963971927277913791268, 0.912234428251325905868,
-    0.839116971822218823395, 0.746331906460150792614, 0.636053680726515025453,
-    0.510867001950827098004, 0.373706088715419560673, 0.22778585114164507808,
-    0.0765265211334973337546};
-static const double g20w[10] = {
-    0.0176140071391521183119, 0.040601429800386941331, 0.0626720483341090635695,
-    0.0832767415767047487248, 0.101930119817240435037, 0.118194531961518417312,
-    0.131688638449176626898, 0.142096109318382051329, 0.149172986472603746788,
-    0.152753387130725850698};
-static const double g10x[5] = {0.973906528517171720078, 0.865063366688984510732,
-                               0.679409568299024406234, 0.433395394129247190799,
-                               0.148874338981631210885};
-static const double g10w[5] = {0.0666713443086881375936, 0.149451349150580593146,
-                               0.219086362515982043996, 0.269266719309996355091,
-                               0.295524224714752870174};
+/* The 20- and 10-point Gauss-Legendre rules of gauss_legendre.h. */
+#include "gauss_legendre.h"
 
 /*
  * cos(t) phi2(ba, bb; r) Phi(conditional limit of the third variable) * 2 pi,
@@ -87,11 +71,11 @@ static double tvn_panel(const tvn_path *c, double a, double b, double *err)
 {
     double m = 0.5 * (a + b), h = 0.5 * (b - a), s20 = 0.0, s10 = 0.0;
     for (int i = 0; i < 10; ++i)
-        s20 += g20w[i] * (tvn_integrand(m - h * g20x[i], c) +
-                          tvn_integrand(m + h * g20x[i], c));
+        s20 += gl20_w[i] * (tvn_integrand(m - h * gl20_x[i], c) +
+                          tvn_integrand(m + h * gl20_x[i], c));
     for (int i = 0; i < 5; ++i)
-        s10 += g10w[i] * (tvn_integrand(m - h * g10x[i], c) +
-                          tvn_integrand(m + h * g10x[i], c));
+        s10 += gl10_w[i] * (tvn_integrand(m - h * gl10_x[i], c) +
+                          tvn_integrand(m + h * gl10_x[i], c));
     *err = h * fabs(s20 - s10);
     return h * s20;
 }
