@@ -277,13 +277,13 @@ int mvni_grad_closed(size_t d, const double *a, const double *b,
         }
 
     const int nthreads = opt->qmc.threads > 1 ? opt->qmc.threads : 1;
-#ifdef _OPENMP
+#ifdef MVN_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1 && ntask > 1)
 #endif
     {
         cond_scratch w = {NULL, NULL, NULL};
         const int ok = scratch_alloc(&w, d) == MVN_OK;
-#ifdef _OPENMP
+#ifdef MVN_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
         for (size_t t = 0; t < ntask; ++t) {

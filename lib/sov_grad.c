@@ -57,7 +57,7 @@
 #include <string.h>
 
 #include <cblas.h>
-#ifdef _OPENMP
+#ifdef MVN_HAVE_OPENMP
 #include <omp.h>
 #endif
 
@@ -351,12 +351,12 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
         for (size_t c = 0; c + 1 < d; ++c)
             z[c] = mvni_lattice_generator(k, c);
 
-#ifdef _OPENMP
+#ifdef MVN_HAVE_OPENMP
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (nthreads > 1)
 #endif
         for (int j = 0; j < M; ++j) {
             int tid = 0;
-#ifdef _OPENMP
+#ifdef MVN_HAVE_OPENMP
             tid = omp_get_thread_num();
 #endif
             double *w = ws + (size_t)tid * wsz;

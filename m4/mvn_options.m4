@@ -28,6 +28,24 @@ AC_DEFUN([MVN_ARG_SIMD], [
   AS_IF([test "x$enable_simd" = xyes],
     [AC_DEFINE([MVN_ENABLE_SIMD], [1], [Define to 1 to build SIMD kernels.])])
   AM_CONDITIONAL([ENABLE_SIMD], [test "x$enable_simd" = xyes])
+  dnl The AVX2 / AVX-512 kernel sets, when the compiler can build them (the
+  dnl CPU is asked at run time).
+  mvn_simd_x86=no
+  AS_IF([test "x$enable_simd" = xyes], [
+    AS_CASE([$host_cpu], [x86_64|i?86], [
+      mvn_save_CFLAGS=$CFLAGS
+      CFLAGS="$CFLAGS -mavx512f -ffp-contract=off"
+      AC_MSG_CHECKING([whether $CC builds AVX2/AVX-512 kernels])
+      AC_COMPILE_IFELSE([AC_LANG_PROGRAM([[#include <immintrin.h>
+typedef double v8 __attribute__((vector_size(64)));]],
+        [[v8 x = {1}; x = x * 2.0; __m512d y = _mm512_sqrt_pd((__m512d)x); (void)y;
+          __builtin_cpu_init(); return __builtin_cpu_supports("avx512f");]])],
+        [mvn_simd_x86=yes])
+      AC_MSG_RESULT([$mvn_simd_x86])
+      CFLAGS=$mvn_save_CFLAGS])])
+  AS_IF([test "x$mvn_simd_x86" = xyes],
+    [AC_DEFINE([MVN_SIMD_X86], [1], [Define to 1 when the AVX2 and AVX-512 kernels are built.])])
+  AM_CONDITIONAL([SIMD_X86], [test "x$mvn_simd_x86" = xyes])
 ])
 
 dnl --enable-debug: -O0 -g3 and internal assertions.
