@@ -99,7 +99,9 @@ typedef enum {
                             entry's scale plus 64 ulps of max variance) */
     MVN_ENOMEM = 8,      /* memory allocation failed */
     MVN_EBACKEND = 9,    /* the requested backend is not available */
-    MVN_EUNSUPPORTED = 10 /* valid request this build cannot serve */
+    MVN_EUNSUPPORTED = 10 /* valid request this build cannot serve;
+                            reserved for backend modules: the CPU library
+                            of this version never returns it */
 } mvn_status;
 
 /* Number of status codes; valid codes are 0 .. MVN_STATUS_COUNT - 1. */

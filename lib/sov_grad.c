@@ -284,7 +284,7 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
 {
     const int M = opt->shifts >= 2 ? (opt->shifts <= 64 ? opt->shifts : 64) : 2;
     int nthreads = opt->threads >= 1 ? opt->threads : 1;
-#ifndef _OPENMP
+#ifndef MVN_HAVE_OPENMP
     nthreads = 1;
 #endif
     if (nthreads > M)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "mvnorm.h"
 #include "tap.h"
@@ -208,6 +209,39 @@ static void test_trivial(void)
     mvn_context_free(ctx);
 }
 
+/* MVN_ENOMEM: a plan for d = 100000 needs an 80 GB matrix.  The address
+   space is capped first so that the allocation fails on any machine (and
+   the one Sigma value is broadcast with zero strides, so the test needs no
+   memory itself).  Skipped under AddressSanitizer, whose allocator needs
+   the address space. */
+static void test_enomem(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    tap_ok(1, "# SKIP MVN_ENOMEM under AddressSanitizer");
+#else
+    struct rlimit old, cap;
+    if (getrlimit(RLIMIT_AS, &old) != 0) {
+        tap_ok(1, "# SKIP getrlimit unavailable");
+        return;
+    }
+    cap = old;
+    cap.rlim_cur = (rlim_t)4 << 30;
+    if (old.rlim_max != RLIM_INFINITY && old.rlim_max < cap.rlim_cur)
+        cap.rlim_cur = old.rlim_max;
+    setrlimit(RLIMIT_AS, &cap);
+    mvn_context *ctx = mvn_context_alloc();
+    const double one = 1.0;
+    const ptrdiff_t zero[2] = {0, 0};
+    int st = -1;
+    mvn_plan *plan = mvn_plan_alloc(ctx, 100000, &one, zero, MVN_SIGMA_COV, &st);
+    tap_ok(plan == NULL && st == MVN_ENOMEM, "d = 100000 plan with 4 GB of address space: MVN_ENOMEM ('%s')",
+           mvn_context_message(ctx));
+    mvn_plan_free(plan);
+    mvn_context_free(ctx);
+    setrlimit(RLIMIT_AS, &old);
+#endif
+}
+
 int main(void)
 {
     test_version();
@@ -215,5 +249,6 @@ int main(void)
     test_options();
     test_bad_input();
     test_trivial();
+    test_enomem();
     return tap_exit();
 }
