@@ -393,6 +393,34 @@ MVN_API int mvn_prob_hessian(mvn_context *ctx, size_t d,
                              const double *mean, const double *sigma,
                              double *p, double *h_upper);
 
+/* Gradients of log P: exactly as mvn_prob_grad_batch, but every
+   derivative output holds the derivative of log P (d_lower[t*d + i] =
+   dlogP/dlower_i, ..., d_sigma = G / P in the same symmetric convention).
+   Computed in log space, so the derivatives stay finite and accurate
+   where P underflows a double (P = 1e-400 has perfectly ordinary
+   log-derivatives). */
+MVN_API int mvn_logprob_grad_batch(mvn_context *ctx, size_t n, size_t d,
+                                   const double *lower, const ptrdiff_t *lower_strides,
+                                   const double *upper, const ptrdiff_t *upper_strides,
+                                   const double *mean, const ptrdiff_t *mean_strides,
+                                   const double *sigma, const ptrdiff_t *sigma_strides,
+                                   int sigma_kind,
+                                   double *p, double *logp, double *abserr,
+                                   int *status,
+                                   double *d_lower, double *d_upper,
+                                   double *d_mean, double *d_sigma);
+
+/* Batch version of mvn_prob_hessian: inputs as mvn_prob_batch; p[t] and
+   status[t] may be NULL; h_upper[t*d*d + i*d + j] (contiguous,
+   item-major). */
+MVN_API int mvn_prob_hessian_batch(mvn_context *ctx, size_t n, size_t d,
+                                   const double *lower, const ptrdiff_t *lower_strides,
+                                   const double *upper, const ptrdiff_t *upper_strides,
+                                   const double *mean, const ptrdiff_t *mean_strides,
+                                   const double *sigma, const ptrdiff_t *sigma_strides,
+                                   int sigma_kind, double *p, int *status,
+                                   double *h_upper);
+
 #ifdef __cplusplus
 }
 #endif
