@@ -49,9 +49,12 @@ AC_DEFUN([MVN_CHECK_PYTHON], [
   AS_IF([test -n "$MVN_PYTHON"], [AC_MSG_RESULT([$MVN_PYTHON])],
         [AC_MSG_RESULT([none; the Python tests will be skipped])])
   AC_SUBST([MVN_PYTHON])
+  dnl Install under ${prefix} in the interpreter's own layout; Debian's
+  dnl python3 searches PREFIX/lib/python3.X/dist-packages (for /usr and
+  dnl /usr/local alike), not site-packages.
   AS_IF([test -n "$MVN_PYTHON"],
-    [mvn_pysite=`"$MVN_PYTHON" -c "import sysconfig; print(sysconfig.get_path('purelib', vars={'base': '\\\${prefix}'}))" 2>/dev/null | sed -e 's|/site-packages$|/dist-packages|'`],
-    [mvn_pysite='${prefix}/lib/python3/dist-packages'])
+    [mvn_pysite=`"$MVN_PYTHON" -c "import sysconfig; print(sysconfig.get_path('purelib', 'posix_prefix', vars={'base': '/MVNPFX'}))" 2>/dev/null | sed -e 's|^/MVNPFX|${prefix}|' -e 's|/site-packages$|/dist-packages|'`])
+  AS_IF([test -z "$mvn_pysite"], [mvn_pysite='${prefix}/lib/python3/dist-packages'])
   AC_SUBST([mvnpythondir], [$mvn_pysite])
   AM_CONDITIONAL([HAVE_TORCH_PYTHON], [test -n "$MVN_PYTHON"])
 ])
