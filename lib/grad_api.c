@@ -1,6 +1,7 @@
 /*
  * grad_api.c -- public entry points for derivatives: mvn_prob_grad,
- * mvn_prob_grad_batch, mvn_prob_hessian.  Validation, threads over
+ * mvn_prob_grad_batch, mvn_logprob_grad_batch, mvn_prob_hessian,
+ * mvn_prob_hessian_batch.  Validation, threads over
  * problems, statuses and messages are those of mvn_prob (the shared batch
  * driver of batch.c); what is computed per problem is gradient.h's.
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -21,6 +22,7 @@
 typedef struct {
     int route;
     double *d_lower, *d_upper, *d_mean, *d_sigma, *h_upper;
+    int log_space; /* derivatives of log P (mvn_logprob_grad_batch) */
 } grad_user;
 
 static void fill_nan(double *x, size_t len)
@@ -51,6 +53,7 @@ static int grad_item(void *user, size_t t, size_t d, const double *a,
     out.d_upper = u->d_upper ? u->d_upper + t * d : NULL;
     out.g_sigma = u->d_sigma ? u->d_sigma + t * d * d : NULL;
     out.h_upper = u->h_upper ? u->h_upper + t * d * d : NULL;
+    out.log_space = u->log_space;
     double *dm = u->d_mean ? u->d_mean + t * d : NULL;
     double *tmp = NULL;
     /* dP/dmean = -(dP/dlower + dP/dupper) needs both vectors. */
@@ -130,7 +133,7 @@ MVN_API int mvn_prob_grad(mvn_context *ctx, size_t d, const double *lower,
                           double *abserr, double *d_lower, double *d_upper,
                           double *d_mean, double *d_sigma)
 {
-    grad_user u = {-1, d_lower, d_upper, d_mean, d_sigma, NULL};
+    grad_user u = {-1, d_lower, d_upper, d_mean, d_sigma, NULL, 0};
     one_nan(d, p, logp, abserr, &u);
     if (ctx != NULL && sigma == NULL) {
         mvni_context_begin(ctx);
@@ -151,7 +154,7 @@ MVN_API int mvn_prob_grad_batch(mvn_context *ctx, size_t n, size_t d,
                                 double *abserr, int *status, double *d_lower,
                                 double *d_upper, double *d_mean, double *d_sigma)
 {
-    grad_user u = {-1, d_lower, d_upper, d_mean, d_sigma, NULL};
+    grad_user u = {-1, d_lower, d_upper, d_mean, d_sigma, NULL, 0};
     return grad_run(ctx, n, d, lower, lower_strides, upper, upper_strides,
                     mean, mean_strides, sigma, sigma_strides, sigma_kind, p,
                     logp, abserr, status, &u);
@@ -161,7 +164,7 @@ MVN_API int mvn_prob_hessian(mvn_context *ctx, size_t d, const double *lower,
                              const double *upper, const double *mean,
                              const double *sigma, double *p, double *h_upper)
 {
-    grad_user u = {MVN_GRADIENT_CLOSED_FORM, NULL, NULL, NULL, NULL, h_upper};
+    grad_user u = {MVN_GRADIENT_CLOSED_FORM, NULL, NULL, NULL, NULL, h_upper, 0};
     one_nan(d, p, NULL, NULL, &u);
     if (ctx != NULL && sigma == NULL) {
         mvni_context_begin(ctx);
@@ -172,4 +175,36 @@ MVN_API int mvn_prob_hessian(mvn_context *ctx, size_t d, const double *lower,
     /* The Hessian always comes from the closed form (route 1). */
     return grad_run(ctx, 1, d, lower, vs, upper, vs, mean, vs, sigma, ss,
                     MVN_SIGMA_COV, p, NULL, NULL, NULL, &u);
+}
+
+MVN_API int mvn_logprob_grad_batch(mvn_context *ctx, size_t n, size_t d,
+                                   const double *lower, const ptrdiff_t *lower_strides,
+                                   const double *upper, const ptrdiff_t *upper_strides,
+                                   const double *mean, const ptrdiff_t *mean_strides,
+                                   const double *sigma, const ptrdiff_t *sigma_strides,
+                                   int sigma_kind, double *p, double *logp,
+                                   double *abserr, int *status, double *d_lower,
+                                   double *d_upper, double *d_mean,
+                                   double *d_sigma)
+{
+    grad_user u = {-1, d_lower, d_upper, d_mean, d_sigma, NULL, 1};
+    return grad_run(ctx, n, d, lower, lower_strides, upper, upper_strides,
+                    mean, mean_strides, sigma, sigma_strides, sigma_kind, p,
+                    logp, abserr, status, &u);
+}
+
+MVN_API int mvn_prob_hessian_batch(mvn_context *ctx, size_t n, size_t d,
+                                   const double *lower, const ptrdiff_t *lower_strides,
+                                   const double *upper, const ptrdiff_t *upper_strides,
+                                   const double *mean, const ptrdiff_t *mean_strides,
+                                   const double *sigma, const ptrdiff_t *sigma_strides,
+                                   int sigma_kind, double *p, int *status,
+                                   double *h_upper)
+{
+    /* The Hessian always comes from the closed form (route 1), as for
+       mvn_prob_hessian, so item t equals the single call bitwise. */
+    grad_user u = {MVN_GRADIENT_CLOSED_FORM, NULL, NULL, NULL, NULL, h_upper, 0};
+    return grad_run(ctx, n, d, lower, lower_strides, upper, upper_strides,
+                    mean, mean_strides, sigma, sigma_strides, sigma_kind, p,
+                    NULL, NULL, status, &u);
 }

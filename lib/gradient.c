@@ -178,12 +178,50 @@ typedef struct {
     int status;
 } task_result;
 
-static void task_run(size_t d, const double *a, const double *b,
-                     const double *S, const mvni_solve_options *opt,
-                     size_t i, size_t j, int ci_upper, int cj_upper,
-                     int pair, cond_scratch *w, task_result *t)
+/* What every task needs besides its indices.  In log space (log_space
+   set) a term sign * exp(log weight + log P_cond) is returned as
+   sign * exp(log weight + log P_cond - logp), i.e. divided by P, and the
+   conditional's absolute tolerance is abseps * P / weight, formed in
+   logs; otherwise the term itself, with the tolerance abseps / weight. */
+typedef struct {
+    size_t d;
+    const double *a, *b, *S;
+    const mvni_solve_options *opt;
+    int log_space;
+    double logp; /* log P (log space only) */
+} task_ctx;
+
+/* The conditional's absolute tolerance for a term with log weight lw. */
+static double task_abseps(const task_ctx *c, double lw)
 {
-    mvni_solve_options o = *opt;
+    if (!c->log_space)
+        return cond_abseps(c->opt->qmc.abseps, exp(lw));
+    double lt = log(c->opt->qmc.abseps) + c->logp - lw;
+    return lt < 0.0 ? exp(lt) : 1.0;
+}
+
+/* The term sign * weight * P_cond (or, in log space, divided by P) and
+   its error from the conditional's result. */
+static void task_finish(const task_ctx *c, double sign, double lw,
+                        double pc, double lpc, double ec, task_result *t)
+{
+    if (c->log_space) {
+        t->val = sign * exp(lw + lpc - c->logp);
+        t->err = exp(lw - c->logp) * ec;
+    } else {
+        const double w = exp(lw);
+        t->val = sign * w * pc;
+        t->err = w * ec;
+    }
+}
+
+static void task_run(const task_ctx *c, size_t i, size_t j, int ci_upper,
+                     int cj_upper, int pair, cond_scratch *w,
+                     task_result *t)
+{
+    const size_t d = c->d;
+    const double *a = c->a, *b = c->b, *S = c->S;
+    mvni_solve_options o = *c->opt;
     mvni_result r;
     t->val = 0.0;
     t->err = 0.0;
@@ -196,21 +234,22 @@ static void task_run(size_t d, const double *a, const double *b,
     if (!isfinite(ci) || !(sii > 0.0))
         return;
     if (!pair) {
-        double weight = exp(-0.5 * ci * ci / sii) / sqrt(TWO_PI * sii);
-        if (weight == 0.0)
+        /* log of the density factor phi(c_i; S_ii). */
+        const double lw = -0.5 * ci * ci / sii - 0.5 * log(TWO_PI * sii);
+        if (!c->log_space && exp(lw) == 0.0)
             return;
-        double pc = 1.0, ec = 0.0;
+        double pc = 1.0, lpc = 0.0, ec = 0.0;
         if (d > 1) {
-            o.qmc.abseps = cond_abseps(opt->qmc.abseps, weight);
+            o.qmc.abseps = task_abseps(c, lw);
             t->status = solve_cond1(d, a, b, S, i, ci, &o, w, &r);
             if (t->status != MVN_OK && t->status != MVN_ETOL)
                 return;
             pc = r.p;
+            lpc = r.logp;
             ec = r.abserr;
             t->evals = r.evals;
         }
-        t->val = (ci_upper ? 1.0 : -1.0) * weight * pc;
-        t->err = weight * ec;
+        task_finish(c, ci_upper ? 1.0 : -1.0, lw, pc, lpc, ec, t);
         return;
     }
     const double cj = cj_upper ? b[j] : a[j];
@@ -223,32 +262,48 @@ static void task_run(size_t d, const double *a, const double *b,
     if (!(det > 4.0 * DBL_EPSILON * sii * sjj))
         return;
     const double q = (sjj * ci * ci - 2.0 * sij * ci * cj + sii * cj * cj) / det;
-    const double weight = exp(-0.5 * q) / (TWO_PI * sqrt(det));
-    if (weight == 0.0)
+    /* log of the bivariate density factor phi_2(c_i, c_j; S_ij,ij). */
+    const double lw = -0.5 * q - log(TWO_PI) - 0.5 * log(det);
+    if (!c->log_space && exp(lw) == 0.0)
         return;
-    double pc = 1.0, ec = 0.0;
+    double pc = 1.0, lpc = 0.0, ec = 0.0;
     if (d > 2) {
-        o.qmc.abseps = cond_abseps(opt->qmc.abseps, weight);
+        o.qmc.abseps = task_abseps(c, lw);
         t->status = solve_cond2(d, a, b, S, i, j, ci, cj, det, &o, w, &r);
         if (t->status != MVN_OK && t->status != MVN_ETOL)
             return;
         pc = r.p;
+        lpc = r.logp;
         ec = r.abserr;
         t->evals = r.evals;
     }
-    t->val = (ci_upper == cj_upper ? 1.0 : -1.0) * weight * pc;
-    t->err = weight * ec;
+    task_finish(c, ci_upper == cj_upper ? 1.0 : -1.0, lw, pc, lpc, ec, t);
 }
 
 int mvni_grad_closed(size_t d, const double *a, const double *b,
                      const double *sigma, const mvni_solve_options *opt,
                      mvni_result *res, const mvni_grad_out *out)
 {
-    int status = mvni_solve(d, a, b, sigma, opt, res);
+    /* In log space every entry is a term divided by P, so the relative
+       error of P enters every entry (times the entry): P is solved to the
+       relative tolerance max(abseps, releps) instead of the absolute one,
+       which also keeps the tolerance meaningful where P underflows. */
+    mvni_solve_options popt = *opt;
+    if (out->log_space) {
+        popt.qmc.releps = fmax(opt->qmc.releps, opt->qmc.abseps);
+        popt.qmc.abseps = 0.0;
+    }
+    int status = mvni_solve(d, a, b, sigma, &popt, res);
     if (status != MVN_OK && status != MVN_ETOL) {
         mvni_grad_out_nan(d, out);
         return status;
     }
+    /* log P = -inf: the derivatives of log P do not exist. */
+    if (out->log_space && !(res->logp > -INFINITY)) {
+        mvni_grad_out_nan(d, out);
+        return status;
+    }
+    const task_ctx tc = {d, a, b, sigma, opt, out->log_space, res->logp};
     const int need_first = out->d_lower || out->d_upper || out->g_sigma ||
                            out->h_upper || out->err_lower || out->err_upper ||
                            out->err_sigma;
@@ -292,8 +347,7 @@ int mvni_grad_closed(size_t d, const double *a, const double *b,
                 continue;
             }
             if (t < 2 * d) {
-                task_run(d, a, b, sigma, opt, t / 2, 0, (int)(t % 2), 0, 0,
-                         &w, &tr[t]);
+                task_run(&tc, t / 2, 0, (int)(t % 2), 0, 0, &w, &tr[t]);
             } else {
                 size_t p = (t - 2 * d) / 4;
                 int corner = (int)((t - 2 * d) % 4);
@@ -302,8 +356,8 @@ int mvni_grad_closed(size_t d, const double *a, const double *b,
                     tr[t].status = MVN_OK;
                     continue;
                 }
-                task_run(d, a, b, sigma, opt, pi[p], pj[p], corner >> 1,
-                         corner & 1, 1, &w, &tr[t]);
+                task_run(&tc, pi[p], pj[p], corner >> 1, corner & 1, 1, &w,
+                         &tr[t]);
             }
         }
         if (ok)

@@ -35,6 +35,13 @@ extern "C" {
 typedef struct {
     double *d_lower, *d_upper, *g_sigma, *h_upper;
     double *err_lower, *err_upper, *err_sigma;
+    /* Nonzero: every output (d_lower, d_upper, g_sigma, h_upper and the
+       errors) is the derivative of log P instead of P, computed in log
+       space (each term exp(log density + log P_cond - log P)), so it stays
+       finite where P underflows.  The estimator route then answers with
+       the closed form when plain SOV would have a large relative error
+       (doc/algorithms/gradients.md, "Gradients of log P"). */
+    int log_space;
 } mvni_grad_out;
 
 /*

@@ -516,13 +516,52 @@ int mvni_grad_estimator(size_t d, const double *a, const double *b,
             free(perm);
             return mvni_grad_closed(d, a, b, sigma, opt, res, out);
         }
+    /* Gradients of log P: this pass works in plain doubles, and plain SOV
+       has a large relative error where P is small.  Where the rule of
+       MVN_METHOD_AUTO would tilt (the GGE estimate of P is below 0.01,
+       doc/algorithms/tilting.md), the closed form answers in log space;
+       otherwise every entry is asked for the absolute error abseps * P
+       (releps = abseps, abseps = 0 below), so that after the division by
+       P it has about abseps. */
+    mvni_qmc_options qopt = opt->qmc;
+    if (out->log_space) {
+        if (mvni_tilt_pays(d, L, ap, bp, work)) {
+            free(buf);
+            free(perm);
+            return mvni_grad_closed(d, a, b, sigma, opt, res, out);
+        }
+        qopt.releps = fmax(opt->qmc.releps, opt->qmc.abseps);
+        qopt.abseps = 0.0;
+    }
 
-    status = mvni_sov_grad(d, L, ap, bp, &opt->qmc, res, ga, gb, gs, ea, eb, es);
+    status = mvni_sov_grad(d, L, ap, bp, &qopt, res, ga, gb, gs, ea, eb, es);
     if (status != MVN_OK && status != MVN_ETOL) {
         free(buf);
         free(perm);
         mvni_grad_out_nan(d, out);
         return status;
+    }
+    /* The plain-double estimate of P is too small to divide by: the
+       closed form in log space answers instead. */
+    if (out->log_space && !(res->p > 1e-280)) {
+        const double ev = res->evals;
+        free(buf);
+        free(perm);
+        status = mvni_grad_closed(d, a, b, sigma, opt, res, out);
+        res->evals += ev;
+        return status;
+    }
+    /* Divided by P in log mode (the errors too). */
+    const double scale = out->log_space ? 1.0 / res->p : 1.0;
+    for (size_t k = 0; k < d; ++k) {
+        ga[k] *= scale;
+        gb[k] *= scale;
+        ea[k] *= scale;
+        eb[k] *= scale;
+    }
+    for (size_t k = 0; want_g && k < dd; ++k) {
+        gs[k] *= scale;
+        es[k] *= scale;
     }
     for (size_t k = 0; k < d; ++k) {
         const size_t i = perm[k];
@@ -563,6 +602,7 @@ int mvni_grad_estimator(size_t d, const double *a, const double *b,
         mvni_result r;
         memset(&h, 0, sizeof h);
         h.h_upper = out->h_upper;
+        h.log_space = out->log_space;
         int s = mvni_grad_closed(d, a, b, sigma, opt, &r, &h);
         if (s != MVN_OK && s != MVN_ETOL) {
             mvni_grad_out_nan(d, out);
