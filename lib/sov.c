@@ -82,6 +82,18 @@ _Static_assert(SOV_LANES == MVNI_SOV_LANES, "simd/kernels.h block size");
 #endif
 /* At most this many chunks per shift and lattice size. */
 #define SOV_MAX_CHUNKS 1024
+/* A lattice size is spread over threads only when its estimated work,
+   in units of one lane-row (about 1 ns of one core: the vector step plus
+   the band's multiply-adds at 1/16 unit each), is at least this much.
+   Below, the fork, the dynamic schedule and above all a worker thread
+   that the OS has not scheduled yet (a time slice, milliseconds, on a
+   loaded machine) cost more than the work; the small sizes also come
+   first, so every call used to pay that several times.  Which sizes run
+   in parallel never changes the numbers (see "Determinism"). */
+#define SOV_PAR_MIN_WORK 4e5
+/* Items taken at once by a thread: enough lane-rows (about 50 us) that
+   the shared counter of the dynamic schedule is touched rarely. */
+#define SOV_GRAB_WORK 5e4
 /* Below this a Phi value is treated as underflowing and the step is done
    in log space. */
 #define SOV_TINY 1e-300
@@ -463,13 +475,15 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
 #ifndef MVN_HAVE_OPENMP
     nthreads = 1;
 #endif
+    /* Per-thread workspaces start on their own 64-byte lines (wsz is a
+       multiple of 8 doubles) so that threads never share a cache line. */
     const size_t wsz = d * SOV_LANES + 3 * SOV_LANES;
     const size_t ncoef = d * (d - 1) / 2 + 1;
 
     sov_row *rows = malloc(d * sizeof *rows);
     double *coef = malloc(ncoef * sizeof *coef);
-    double *ws = malloc((size_t)nthreads * wsz * sizeof *ws);
-    long *kws = malloc((size_t)nthreads * SOV_LANES * sizeof *kws);
+    double *ws = aligned_alloc(64, (size_t)nthreads * wsz * sizeof *ws);
+    long *kws = aligned_alloc(64, (size_t)nthreads * SOV_LANES * sizeof *kws);
     uint64_t *z = malloc((d + 1) * sizeof *z);
     double *shift = malloc((size_t)M * (d + 1) * sizeof *shift);
     scaled *part = malloc((size_t)M * SOV_MAX_CHUNKS * sizeof *part);
@@ -483,6 +497,11 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
     }
 
     const int nw = prepare(d, L, a, b, mu, rows, coef);
+    /* Lane-rows of work per evaluation (see SOV_PAR_MIN_WORK): one per
+       row plus the band's multiply-adds at 1/16 each. */
+    double row_work = (double)d;
+    for (size_t i = 0; i < d; ++i)
+        row_work += (double)(i - rows[i].first) / 16.0;
 #ifdef MVNI_SIMD_KERNELS
     const sov_problem pb = {d, rows, coef, mu, mvni_simd_best()};
 #else
@@ -513,8 +532,22 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
         const long nchunks = (long)((n + chunk - 1) / chunk);
         const long nitems = nchunks * M;
 
+        /* Threads only for sizes with enough work; items grabbed in runs
+           of about SOV_GRAB_WORK lane-rows. */
+        const double item_work = row_work * 2.0 * (double)chunk;
+        const int par = nthreads > 1 && nitems > 1 &&
+                        item_work * (double)nitems >= SOV_PAR_MIN_WORK;
+        long grab = (long)(SOV_GRAB_WORK / item_work);
+        if (grab < 1)
+            grab = 1;
+        if (grab > nitems / (4L * nthreads))
+            grab = nitems / (4L * nthreads) > 1 ? nitems / (4L * nthreads) : 1;
+        const int nt = nthreads < nitems ? nthreads : (int)nitems;
+        (void)par;
+        (void)grab;
+        (void)nt;
 #ifdef MVN_HAVE_OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (nthreads > 1)
+#pragma omp parallel for schedule(dynamic, grab) num_threads(nt) if (par)
 #endif
         for (long t = 0; t < nitems; ++t) {
             int tid = 0;
