@@ -1,11 +1,15 @@
 # Autograd Functions: probability, its gradient (itself differentiable), and the Hessian in the limits.
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Three chained torch.autograd.Function classes.
+"""Four chained torch.autograd.Function classes.
 
 ``Probability``  forward: mvn_prob_batch -> (P, log P, abserr).
-                 backward: calls ``Gradient`` (so that the backward is itself
-                 differentiable) and combines it with the incoming gradients:
-                 w = gP + glogP / P.
+                 backward: calls ``Gradient`` for the gradient reaching P and
+                 ``LogGradient`` for the one reaching log P (each itself
+                 differentiable) and adds gP * dP + glogP * dlogP.
+``LogGradient``  forward: mvn_logprob_grad_batch -> the requested
+                 derivatives of log P, computed in log space by the library
+                 (finite where P underflows).  backward: second derivatives
+                 in the limits and the mean, d2 log P = Hc / P - g g^T.
 ``Gradient``     forward: mvn_prob_grad_batch -> the requested derivatives
                  (dP/dlower, dP/dupper, dP/dloc, G = dP/dSigma).
                  backward: second derivatives in the limits and the mean,
@@ -72,24 +76,29 @@ class Probability(Function):
         none = (None,) * 7
         if not any(need) or (gp is None and glogp is None):
             return none
-        # d log P = dP / P.  Where P underflowed to 0 the ratio is not
-        # available from the C outputs and comes out as NaN (documented).
-        w = None
+        # The gradient reaching log P uses the library's log-space
+        # derivatives (mvn_logprob_grad_batch), not dP / P, so it stays
+        # finite where P underflows to 0.
+        terms = []
         if gp is not None:
-            w = gp
+            terms.append((gp, Gradient.apply(lower, upper, loc, sigma, ctx.kind,
+                                             ctx.options, ctx.what, need)))
         if glogp is not None:
-            w = glogp / p if w is None else w + glogp / p
-        derivs = Gradient.apply(lower, upper, loc, sigma, ctx.kind, ctx.options,
-                                ctx.what, need)
-        it = iter(derivs)
-        dl, du, dm, dS = (next(it) if need[k] else None for k in range(4))
-        wv = w.unsqueeze(-1)
-        g_lower = wv * dl if need[0] else None
-        g_upper = wv * du if need[1] else None
-        g_loc = wv * dm if need[2] else None
-        g_sigma = None
+            terms.append((glogp, LogGradient.apply(lower, upper, loc, sigma, ctx.kind,
+                                                   ctx.options, ctx.what, need)))
+        g = [None] * 4
+        for w, derivs in terms:
+            it = iter(derivs)
+            dl, du, dm, dS = (next(it) if need[k] else None for k in range(4))
+            wv = w.unsqueeze(-1)
+            for k, (x, wk) in enumerate(((dl, wv), (du, wv), (dm, wv),
+                                         (dS, None))):
+                if not need[k]:
+                    continue
+                v = wv.unsqueeze(-1) * x if k == 3 else wk * x
+                g[k] = v if g[k] is None else g[k] + v
+        g_lower, g_upper, g_loc, g_sigma = g
         if need[3]:
-            g_sigma = wv.unsqueeze(-1) * dS
             if ctx.kind == L.SIGMA_CHOL:
                 # Sigma = L L^T: dP/dL = 2 G L, restricted to the lower
                 # triangle, the only part the library reads.
@@ -135,6 +144,62 @@ class Gradient(Function):
         b = a - g_dm if g_dm is not None else a
         b = b.expand(flipped.shape)
         hb = (hc @ b.unsqueeze(-1)).squeeze(-1)
+        g_lower = torch.where(flipped, hb, zero) if need[0] else None
+        g_upper = torch.where(flipped, zero, hb) if need[1] else None
+        g_loc = -hb if need[2] else None
+        return g_lower, g_upper, g_loc, None, None, None, None, None
+
+
+class LogGradient(Function):
+    """Derivatives of log P (library log space) and their derivatives."""
+
+    @staticmethod
+    def forward(ctx, lower, upper, loc, sigma, kind, options, what, need):
+        # The second derivatives need dlogP/dc for every finite limit c, so
+        # the limit derivatives are always computed (the closed form computes
+        # them anyway; they are far cheaper than G).
+        full = (True, True, need[2], need[3])
+        dl, du, dm, dS, p = _core.grad(lower, upper, loc, sigma, kind, options,
+                                       what, full, log=True, with_p=True)
+        ctx.kind, ctx.options, ctx.what, ctx.need = kind, options, what, need
+        ctx.save_for_backward(lower, upper, loc, sigma)
+        # Constants of the backward formula (not differentiated further:
+        # third derivatives raise).
+        ctx.consts = (dl.detach(), du.detach(), p.detach())
+        ctx.set_materialize_grads(False)
+        outs = (dl, du, dm, dS)
+        return tuple(outs[k] for k in range(4) if need[k])
+
+    @staticmethod
+    def backward(ctx, *grads):
+        lower, upper, loc, sigma = ctx.saved_tensors
+        dl, du, p = ctx.consts
+        it = iter(grads)
+        g_dl, g_du, g_dm, g_dS = (next(it) if ctx.need[k] else None for k in range(4))
+        none = (None,) * 8
+        if g_dS is not None:
+            raise RuntimeError(SIGMA_2ND)
+        if g_dl is None and g_du is None and g_dm is None:
+            return none
+        need = ctx.needs_input_grad
+        if need[3] and _will_be_used(sigma):
+            raise RuntimeError(SIGMA_2ND)
+        if not (need[0] or need[1] or need[2]):
+            return none
+        hc, flipped = Hessian.apply(lower, upper, loc, sigma, ctx.kind, ctx.options, ctx.what)
+        # gc = dlogP/dc for the finite limit c_i of each coordinate;
+        # d gc / dc = Hc / P - gc gc^T (Hc / P is NaN where P underflowed).
+        zero = torch.zeros((), dtype=torch.float64)
+        gc = torch.where(flipped, dl, du)
+        a = zero
+        if g_du is not None:
+            a = torch.where(flipped, zero, g_du)
+        if g_dl is not None:
+            a = a + torch.where(flipped, g_dl, zero)
+        b = a - g_dm if g_dm is not None else a
+        b = b.expand(flipped.shape)
+        hb = ((hc / p.unsqueeze(-1).unsqueeze(-1)) @ b.unsqueeze(-1)).squeeze(-1)
+        hb = hb - gc * (gc * b).sum(-1, keepdim=True)
         g_lower = torch.where(flipped, hb, zero) if need[0] else None
         g_upper = torch.where(flipped, zero, hb) if need[1] else None
         g_loc = -hb if need[2] else None

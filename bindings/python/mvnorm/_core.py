@@ -68,9 +68,15 @@ def prob(lower, upper, loc, sigma, kind, options, what):
     return p.reshape(batch), logp.reshape(batch), err.reshape(batch)
 
 
-def grad(lower, upper, loc, sigma, kind, options, what, need):
+def grad(lower, upper, loc, sigma, kind, options, what, need, log=False,
+         with_p=False):
     """dP/dlower, dP/dupper, dP/dloc, dP/dSigma (G = H/2 convention), each
-    None unless requested in need = (lower, upper, loc, sigma)."""
+    None unless requested in need = (lower, upper, loc, sigma).
+
+    log=True: the derivatives of log P instead, from mvn_logprob_grad_batch
+    (computed in log space by the library, finite where P underflows); with
+    an older library that lacks it, dP / P.  with_p=True appends P (batch
+    shape) to the returned tuple."""
     batch = sigma.shape[:-2]
     d = sigma.shape[-1]
     n = 1
@@ -78,17 +84,26 @@ def grad(lower, upper, loc, sigma, kind, options, what, need):
         n *= s
     outs = [torch.empty((n, d), dtype=_F64) if need[k] else None for k in range(3)]
     outs.append(torch.empty((n, d, d), dtype=_F64) if need[3] else None)
+    p = torch.empty(n, dtype=_F64)
     if n > 0:
-        p = torch.empty(n, dtype=_F64)
         status = torch.empty(n, dtype=torch.int32)
         keep, args = _common_args(lower, upper, loc, sigma, n, d)
+        native_log = log and L.has_logprob_grad()
+        fn = L.logprob_grad_batch if native_log else L.grad_batch
         with L.Context(options) as ctx:
-            st = L.grad_batch(ctx.ptr, n, d, *args, kind,
-                              p.data_ptr(), None, None, status.data_ptr(),
-                              *[_ptr(o) for o in outs])
+            st = fn(ctx.ptr, n, d, *args, kind,
+                    p.data_ptr(), None, None, status.data_ptr(),
+                    *[_ptr(o) for o in outs])
             L.check_status(ctx, st, what + " (gradient)", status)
         del keep
-    return tuple(None if o is None else o.reshape(batch + o.shape[1:]) for o in outs)
+        if log and not native_log:
+            for o in outs:
+                if o is not None:
+                    o /= p.reshape((n,) + (1,) * (o.dim() - 1))
+    res = tuple(None if o is None else o.reshape(batch + o.shape[1:]) for o in outs)
+    if with_p:
+        res = res + (p.reshape(batch),)
+    return res
 
 
 def hessian_cdf(lower, upper, loc, sigma, kind, options, what):
@@ -102,8 +117,8 @@ def hessian_cdf(lower, upper, loc, sigma, kind, options, what):
     shape batch + (d, d) and flipped (bool) of shape batch + (d,).
     Rows and columns of coordinates with no finite limit are zero.
 
-    mvn_prob_hessian takes one problem at a time, so this loops over the
-    batch in Python; it is used only for second derivatives.
+    One call of mvn_prob_hessian_batch for the whole batch (a Python loop
+    over mvn_prob_hessian with an older library that lacks it).
     """
     batch = sigma.shape[:-2]
     d = sigma.shape[-1]
@@ -134,6 +149,26 @@ def hessian_cdf(lower, upper, loc, sigma, kind, options, what):
     sg2 = (s.unsqueeze(-1) * sg * s.unsqueeze(-2)).contiguous()
     h = torch.empty((n, d, d), dtype=_F64)
     step_v, step_m = d * 8, d * d * 8
+    if L.has_hessian_batch():
+        if n > 0:
+            status = torch.empty(n, dtype=torch.int32)
+            vs = L.strides(d, 1)
+            with L.Context(options) as ctx:
+                st = L.hessian_batch(ctx.ptr, n, d, None, vs, up2.data_ptr(), vs,
+                                     mu2.data_ptr(), vs, sg2.data_ptr(),
+                                     L.strides(d * d, d, 1), L.SIGMA_COV, None,
+                                     status.data_ptr(), h.data_ptr())
+                L.check_status(ctx, st, what + " (Hessian)", status)
+    else:
+        _hessian_loop(options, what, n, d, up2, mu2, sg2, h, step_v, step_m)
+    finite = lo_fin | up_fin
+    mask = (finite.unsqueeze(-1) & finite.unsqueeze(-2)).to(_F64)
+    hc = s.unsqueeze(-1) * h * s.unsqueeze(-2) * mask
+    return hc.reshape(batch + (d, d)), flipped.reshape(batch + (d,))
+
+
+def _hessian_loop(options, what, n, d, up2, mu2, sg2, h, step_v, step_m):
+    """One mvn_prob_hessian call per problem (libraries without the batch)."""
     with L.Context(options) as ctx:
         missed = 0
         for t in range(n):
@@ -148,7 +183,3 @@ def hessian_cdf(lower, upper, loc, sigma, kind, options, what):
             # One warning for the whole batch.
             L.check_status(ctx, L.MVN_ETOL, what + " (Hessian, %d of %d problems)"
                            % (missed, n))
-    finite = lo_fin | up_fin
-    mask = (finite.unsqueeze(-1) & finite.unsqueeze(-2)).to(_F64)
-    hc = s.unsqueeze(-1) * h * s.unsqueeze(-2) * mask
-    return hc.reshape(batch + (d, d)), flipped.reshape(batch + (d,))

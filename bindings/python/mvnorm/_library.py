@@ -167,6 +167,14 @@ _grad_batch = _declare("mvn_prob_grad_batch", _c_int,
                        _batch_args + [_vp, _vp, _vp, _vp], required=False)
 _hessian = _declare("mvn_prob_hessian", _c_int,
                     [_vp, _c_size, _vp, _vp, _vp, _vp, _vp, _vp], required=False)
+# Added in the second gradient step: gradients of log P computed in log
+# space, and the batched Hessian.  Older libraries lack them; the binding
+# then divides dP by P and loops over mvn_prob_hessian.
+_logprob_grad_batch = _declare("mvn_logprob_grad_batch", _c_int,
+                               _batch_args + [_vp, _vp, _vp, _vp], required=False)
+_hessian_batch = _declare("mvn_prob_hessian_batch", _c_int,
+                          [_vp, _c_size, _c_size, _vp, _pd, _vp, _pd, _vp, _pd,
+                           _vp, _pd, _c_int, _vp, _vp, _vp], required=False)
 
 version = lib.mvn_version_string().decode()
 
@@ -177,6 +185,14 @@ def has_gradients():
 
 def has_hessian():
     return _hessian is not None
+
+
+def has_logprob_grad():
+    return _logprob_grad_batch is not None
+
+
+def has_hessian_batch():
+    return _hessian_batch is not None
 
 
 def strerror(status):
@@ -289,3 +305,13 @@ def grad_batch(*args):
 def hessian(*args):
     require_hessian()
     return _hessian(*args)
+
+
+def logprob_grad_batch(*args):
+    require_gradients()
+    return _logprob_grad_batch(*args)
+
+
+def hessian_batch(*args):
+    require_hessian()
+    return _hessian_batch(*args)
