@@ -103,15 +103,32 @@ static int solve_block(size_t d, const double *a, const double *b,
     return mvni_sov_qmc(m, s->chol, s->a, s->b, qmc, r);
 }
 
+/* Problems up to this dimension use scratch on the stack instead of the
+   heap: for batches of bivariate and trivariate problems the four
+   malloc/free pairs per problem cost about as much as a fast kernel call.
+   The arithmetic is the same either way. */
+#define SOLVE_SMALL_D 8
+
+/* Frees p unless it is the stack buffer s. */
+static void free_unless(void *p, const void *s)
+{
+    if (p != s)
+        free(p);
+}
+
 int mvni_solve(size_t d, const double *a, const double *b,
                const double *sigma, const mvni_solve_options *opt,
                mvni_result *res)
 {
     result_set(res, NAN, NAN, NAN);
     int use_qmc = opt->method == MVN_METHOD_QMC || opt->method == MVN_METHOD_TILTED;
+    const int small = d <= SOLVE_SMALL_D;
+    size_t s_active[4 * SOLVE_SMALL_D], s_fill[SOLVE_SMALL_D], s_perm[SOLVE_SMALL_D];
+    double s_mem[2 * SOLVE_SMALL_D * SOLVE_SMALL_D + 4 * SOLVE_SMALL_D];
+    double s_bp[3 * SOLVE_SMALL_D];
 
     /* Coordinates that decide the answer without integration. */
-    size_t *active = (size_t *)malloc(4 * d * sizeof *active);
+    size_t *active = small ? s_active : (size_t *)malloc(4 * d * sizeof *active);
     if (active == NULL)
         return MVN_ENOMEM;
     size_t *parent = active + d, *order = active + 2 * d;
@@ -130,12 +147,12 @@ int mvni_solve(size_t d, const double *a, const double *b,
         }
     }
     if (empty) {
-        free(active);
+        free_unless(active, s_active);
         result_set(res, 0.0, -INFINITY, 0.0);
         return MVN_OK;
     }
     if (na == 0) {
-        free(active);
+        free_unless(active, s_active);
         result_set(res, 1.0, 0.0, 0.0);
         return MVN_OK;
     }
@@ -181,9 +198,9 @@ int mvni_solve(size_t d, const double *a, const double *b,
             if (m > maxm)
                 maxm = m;
         }
-        size_t *fill = (size_t *)malloc(na * sizeof *fill);
+        size_t *fill = small ? s_fill : (size_t *)malloc(na * sizeof *fill);
         if (fill == NULL) {
-            free(active);
+            free_unless(active, s_active);
             return MVN_ENOMEM;
         }
         for (size_t k = 0; k < na; ++k)
@@ -196,15 +213,19 @@ int mvni_solve(size_t d, const double *a, const double *b,
                 parent[k] = fill[k]; /* reuse: end offset of the block */
             else
                 parent[k] = (size_t)-1;
-        free(fill);
+        free_unless(fill, s_fill);
     }
 
     block_scratch s;
-    double *mem = (double *)malloc((2 * maxm * maxm + 4 * maxm) * sizeof(double));
-    size_t *perm = (size_t *)malloc(maxm * sizeof(size_t));
-    double *bp = (double *)malloc(3 * nblocks * sizeof(double));
+    double *mem = small ? s_mem
+                        : (double *)malloc((2 * maxm * maxm + 4 * maxm) * sizeof(double));
+    size_t *perm = small ? s_perm : (size_t *)malloc(maxm * sizeof(size_t));
+    double *bp = small ? s_bp : (double *)malloc(3 * nblocks * sizeof(double));
     if (mem == NULL || perm == NULL || bp == NULL) {
-        free(mem); free(perm); free(bp); free(active);
+        free_unless(mem, s_mem);
+        free_unless(perm, s_perm);
+        free_unless(bp, s_bp);
+        free_unless(active, s_active);
         return MVN_ENOMEM;
     }
     s.corr = mem;
@@ -264,9 +285,9 @@ int mvni_solve(size_t d, const double *a, const double *b,
         res->evals = evals;
         res->status = status;
     }
-    free(mem);
-    free(perm);
-    free(bp);
-    free(active);
+    free_unless(mem, s_mem);
+    free_unless(perm, s_perm);
+    free_unless(bp, s_bp);
+    free_unless(active, s_active);
     return status;
 }
