@@ -398,7 +398,11 @@ MVN_API int mvn_prob_hessian(mvn_context *ctx, size_t d,
    dlogP/dlower_i, ..., d_sigma = G / P in the same symmetric convention).
    Computed in log space, so the derivatives stay finite and accurate
    where P underflows a double (P = 1e-400 has perfectly ordinary
-   log-derivatives). */
+   log-derivatives).  Accuracy: each entry is within about
+   abseps + |entry| * max(abseps, releps) (P is solved to that relative
+   accuracy, each conditional term to the matching absolute one).  When
+   P = 0 exactly (an empty box) the derivative outputs are NaN and the
+   status is MVN_OK. */
 MVN_API int mvn_logprob_grad_batch(mvn_context *ctx, size_t n, size_t d,
                                    const double *lower, const ptrdiff_t *lower_strides,
                                    const double *upper, const ptrdiff_t *upper_strides,
