@@ -96,7 +96,7 @@ int main(int argc, char **argv)
         /* "cpu ns" is the CPU time of all threads together per point and
            dimension: with T threads it exceeds T x "ns/pt/dim" / T only by
            the threads' overhead (spinning, scheduling). */
-        printf("%6zu %12.0f %10.4f %12.2f %12.2f %14.6e\n", d, evals, best,
+        printf("%6zu %12.0f %10.4f %12.2f %12.2f %24.17e\n", d, evals, best,
                1e9 * best / (evals * (double)d),
                1e9 * cbest / (evals * (double)d), r.p);
         free(L);

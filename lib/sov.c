@@ -80,6 +80,10 @@
 #ifdef MVNI_SIMD_KERNELS
 _Static_assert(SOV_LANES == MVNI_SOV_LANES, "simd/kernels.h block size");
 #endif
+/* Rows whose dot products are computed together (simd sov_dot_rows), and
+   the shortest band over the finished columns for which that pays. */
+#define SOV_GROUP 8
+#define SOV_GROUP_MIN 64
 /* At most this many chunks per shift and lattice size. */
 #define SOV_MAX_CHUNKS 1024
 /* A lattice size is spread over threads only when its estimated work,
@@ -210,7 +214,8 @@ static double step_log(double al, double be, double w, int need_y, double *f,
  * Evaluates the integrand at the points i0 .. i0+cnt-1 of the lattice
  * (n, z) shifted by `shift`, and at their antithetic partners.  Adds the
  * sum over the cnt pairs of (f(w) + f(1-w)) / 2 to *acc.
- * ws: d * SOV_LANES doubles for z, and 3 * SOV_LANES for s, f, w.
+ * ws: d * SOV_LANES doubles for z, 3 * SOV_LANES for s, f, w and
+ * SOV_GROUP * SOV_LANES for the grouped dot products.
  */
 static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
                        const double *shift, uint64_t i0, size_t cnt,
@@ -222,6 +227,12 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
     double *f = s + SOV_LANES;
     double *w = f + SOV_LANES;
     const double invn = 1.0 / (double)n;
+#ifdef MVNI_SIMD_KERNELS
+    /* Rows gs .. ge-1 have their sums over the columns first .. gs-1
+       (first shared by the group) in S, row by row. */
+    double *S = w + SOV_LANES;
+    size_t gs = 0, ge = 0;
+#endif
 
     for (size_t p = 0; p < SOV_LANES; ++p) {
         f[p] = 1.0;
@@ -257,8 +268,33 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
         }
 
 #ifdef MVNI_SIMD_KERNELS
-        /* s = sum_m c_im z_m over the row's band. */
-        pb->k->sov_dot(pb->coef + row->coef, row->first, i, y, s);
+        /* s = sum_m c_im z_m over the row's band.  Long bands (dense
+           factors) are summed for up to SOV_GROUP rows at once over the
+           columns finished before the group, so the block's z values are
+           read once per group instead of once per row; each row then
+           continues its own sum over the group's earlier rows.  Every lane
+           is summed in the order of m either way, so the numbers are
+           bitwise those of the row-by-row sums. */
+        if (i >= ge && i - row->first >= SOV_GROUP_MIN && i + 1 < d) {
+            const double *cp[SOV_GROUP];
+            size_t r = i;
+            while (r < d && r < i + SOV_GROUP && pb->rows[r].first == row->first) {
+                cp[r - i] = pb->coef + pb->rows[r].coef;
+                ++r;
+            }
+            if (r - i >= 2) {
+                pb->k->sov_dot_rows(r - i, cp, row->first, i, y, S);
+                gs = i;
+                ge = r;
+            }
+        }
+        if (i < ge) {
+            memcpy(s, S + (i - gs) * SOV_LANES, SOV_LANES * sizeof *s);
+            pb->k->sov_dot_acc(pb->coef + row->coef + (gs - row->first), gs, i,
+                               y, s);
+        } else {
+            pb->k->sov_dot(pb->coef + row->coef, row->first, i, y, s);
+        }
 #else
         /* s = sum_m c_im z_m over the row's band. */
         for (size_t p = 0; p < SOV_LANES; ++p)
@@ -477,7 +513,7 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
 #endif
     /* Per-thread workspaces start on their own 64-byte lines (wsz is a
        multiple of 8 doubles) so that threads never share a cache line. */
-    const size_t wsz = d * SOV_LANES + 3 * SOV_LANES;
+    const size_t wsz = d * SOV_LANES + (3 + SOV_GROUP) * SOV_LANES;
     const size_t ncoef = d * (d - 1) / 2 + 1;
 
     sov_row *rows = malloc(d * sizeof *rows);

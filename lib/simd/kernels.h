@@ -15,7 +15,8 @@
  *             absolute 2 eps (2.2e-16) for x >= 0
  *   phiinv    relative 16 eps (9.6e-16) for min(p, 1 - p) >= 1e-300
  *   sov_step  e within 64 eps (1.2e-15) of the larger Phi value
- *   sov_dot   bitwise the scalar sum in the order of m
+ *   sov_dot, sov_dot_acc, sov_dot_rows
+ *             bitwise the scalar sum in the order of m
  */
 #ifndef MVN_SIMD_KERNELS_H
 #define MVN_SIMD_KERNELS_H
@@ -40,6 +41,13 @@ typedef struct {
     /* s[p] = sum_{m0 <= m < m1} c[m - m0] y[m * MVNI_SOV_LANES + p]. */
     void (*sov_dot)(const double *c, size_t m0, size_t m1, const double *y,
                     double *s);
+    /* s[p] += the same sum, continuing the sums in s in the order of m. */
+    void (*sov_dot_acc)(const double *c, size_t m0, size_t m1, const double *y,
+                        double *s);
+    /* nr rows at once: s[r * MVNI_SOV_LANES + p] = sum_{m0 <= m < m1}
+       c[r][m - m0] y[m * MVNI_SOV_LANES + p]; bitwise as sov_dot per row. */
+    void (*sov_dot_rows)(size_t nr, const double *const *c, size_t m0,
+                         size_t m1, const double *y, double *s);
     /* One SOV row; see phi_impl.h.  Returns the lanes left for log space. */
     int (*sov_step)(const double *s, double lo, double hi, const double *w,
                     double tiny, double *e, double *y);
@@ -62,6 +70,10 @@ const mvni_simd_kernels *mvni_simd_get(const char *name);
     void mvni_phiinv_##sfx(size_t n, const double *p, double *out);            \
     void mvni_sov_dot_##sfx(const double *c, size_t m0, size_t m1,             \
                             const double *y, double *s);                       \
+    void mvni_sov_dot_acc_##sfx(const double *c, size_t m0, size_t m1,         \
+                                const double *y, double *s);                   \
+    void mvni_sov_dot_rows_##sfx(size_t nr, const double *const *c, size_t m0, \
+                                 size_t m1, const double *y, double *s);       \
     int mvni_sov_step_##sfx(const double *s, double lo, double hi,             \
                             const double *w, double tiny, double *e,           \
                             double *y);                                        \
