@@ -114,6 +114,7 @@ class Impl:
         self.name, self.max_dim, self.version = name, max_dim, version
         self.run_dim, self.throughput, self.competitor = run_dim, throughput, competitor
         self.ns_ppd = {}  # measured ns per point per dimension, by d
+        self.adapter = None  # the LibMvnorm object, for libmvnorm only
 
 
 def build_impls(args):
@@ -127,6 +128,7 @@ def build_impls(args):
                 (lambda lib: lambda ps, tols, mp, db, rb: timing.sweep(
                     lib.name, ps, tols, lambda d: mp, lib.run_one, db, rb))(lib),
                 lib.throughput, False))
+            impls[-1].adapter = lib
     if not args.no_scipy:
         import adapter_scipy as S
         impls.append(Impl(
@@ -164,6 +166,39 @@ def measure_throughput(impls, dims):
             rows.append(dict(impl=im.name, d=d, seconds=secs, points=evals, ns=ns))
             log(f"throughput {im.name:14s} d={d:5d}: {ns:8.2f} ns/point/dim "
                 f"({evals:.0f} points, {secs:.3f} s)")
+    return rows
+
+
+def measure_scaling(impls, dims):
+    """Wall time of the same fixed-budget call (abseps = 0) on one thread and
+    on all threads, first one-factor instance: the speed-up of threads."""
+    libs = {im.name: im for im in impls if not im.competitor}
+    if "libmvnorm-1t" not in libs or "libmvnorm-all" not in libs:
+        return []
+    rows = []
+    for d in dims:
+        p = problems_mod.make_one_factor(d, 0)
+        maxpts = max(20000, int(2e7 / d))
+        t1, e1 = libs["libmvnorm-1t"].adapter.wall_throughput(p, maxpts)
+        ta, ea = libs["libmvnorm-all"].adapter.wall_throughput(p, maxpts)
+        rows.append(dict(d=d, t1=t1, tall=ta, points=e1, speedup=t1 / ta,
+                         threads=os.cpu_count()))
+        log(f"scaling d={d:5d}: 1 thread {t1:.3f} s, all {ta:.3f} s, "
+            f"speed-up {t1 / ta:.2f} ({e1:.0f} / {ea:.0f} points)")
+    return rows
+
+
+def measure_batch(impls, n2=1000000, n3=100000):
+    """Problems per second of mvn_prob_batch for d = 2 and 3."""
+    rows = []
+    for im in impls:
+        if im.competitor:
+            continue
+        for d, n in ((2, n2), (3, n3)):
+            for kind in ("orthant", "rect"):
+                rate, _ = im.adapter.batch_rate(d, n, kind)
+                rows.append(dict(impl=im.name, d=d, kind=kind, n=n, rate=rate))
+                log(f"batch {im.name:14s} d={d} {kind:8s}: {rate / 1e6:.3f} M/s")
     return rows
 
 
@@ -257,7 +292,7 @@ def headline(rows, lib):
 # ----------------------------------------------------------------- reporting
 
 def write_markdown(path, args, cfg, impls, results, notes, tp_rows, rows, rows_cpu,
-                   command, started, elapsed, load):
+                   command, started, elapsed, load, scaling_rows=(), batch_rows=()):
     cellmap = cells(results)
     libs = [im.name for im in impls if not im.competitor]
     comps = [im.name for im in impls if im.competitor]
@@ -324,6 +359,38 @@ def write_markdown(path, args, cfg, impls, results, notes, tp_rows, rows, rows_c
             vals = {r["d"]: r["ns"] for r in tp_rows if r["impl"] == n}
             L.append(f"| {n} | " + " | ".join(
                 f"{vals[d]:.2f}" if d in vals else "n/a" for d in dims_tp) + " |")
+        L.append("")
+
+    if scaling_rows:
+        L.append("## Threads\n")
+        L.append("Wall time of one call with the tolerance disabled (abseps = 0, a fixed "
+                 "budget of points), first one-factor instance, on one thread and on all "
+                 f"{scaling_rows[0]['threads']} logical cores (MVN_OPT_THREADS = 0); "
+                 "best of up to 3. Perfect scaling is a speed-up equal to the core count; "
+                 "other jobs on the machine lower it.\n")
+        L.append("| d | points | 1 thread | all threads | speed-up |")
+        L.append("|---|---|---|---|---|")
+        for r in scaling_rows:
+            L.append(f"| {r['d']} | {r['points']:.0f} | {fmt_t(r['t1'])} | "
+                     f"{fmt_t(r['tall'])} | {r['speedup']:.2f}x |")
+        L.append("")
+    if batch_rows:
+        L.append("## Batches of bivariate and trivariate probabilities\n")
+        L.append("One mvn_prob_batch call over n random problems, each with its own "
+                 "correlation matrix (d = 2: r uniform in (-0.9, 0.9); d = 3: r12 uniform "
+                 "in (-0.6, 0.9), r13 = r23 = 0.3); orthant: P(X < b), b uniform in "
+                 "(-3, 3); rect: both limits finite, uniform in (-3, 3). These go to the "
+                 "exact kernels (lib/bivariate.c, lib/trivariate.c; about 1e-15 absolute, "
+                 "relative accuracy kept in the tails by a log-space path, see "
+                 "doc/algorithms/). Millions of problems per second, wall time, best of 3; "
+                 "per core = the all-threads rate divided by the core count.\n")
+        L.append("| implementation | d = 2 orthant | d = 2 rect | d = 3 orthant | d = 3 rect |")
+        L.append("|---|---|---|---|---|")
+        for name in sorted({r["impl"] for r in batch_rows}):
+            v = {(r["d"], r["kind"]): r["rate"] for r in batch_rows if r["impl"] == name}
+            L.append(f"| {name} | " + " | ".join(
+                f"{v[k] / 1e6:.3g}" if k in v else "n/a"
+                for k in ((2, "orthant"), (2, "rect"), (3, "orthant"), (3, "rect"))) + " |")
         L.append("")
 
     L.append("## All cells\n")
@@ -457,6 +524,8 @@ def main():
         log(f"{im.name}: {im.version}")
 
     tp_rows = measure_throughput(impls, THROUGHPUT_DIMS)
+    scaling_rows = measure_scaling(impls, THROUGHPUT_DIMS)
+    batch_rows = measure_batch(impls, *((200000, 20000) if args.quick else (1000000, 100000)))
     results, notes = [], {}
     for d in cfg["dims"]:
         t0 = time.time()
@@ -482,7 +551,7 @@ def main():
     elapsed = time.time() - t_start
     md = write_markdown(os.path.join(args.outdir, "benchmarks.md"), args, cfg, impls,
                         results, notes, tp_rows, rows, rows_cpu, command, started,
-                        elapsed, load)
+                        elapsed, load, scaling_rows, batch_rows)
     write_csv(os.path.join(args.outdir, "benchmarks.csv"), results)
     plot(os.path.join(args.outdir, "benchmarks.png"), impls, results,
          [d for d in PLOT_DIMS if d in cfg["dims"]] or cfg["dims"])
