@@ -62,46 +62,136 @@
 #endif
 
 #include "gradient.h"
+#ifdef MVNI_SIMD_KERNELS
+/* Built with the vector kernels of lib/simd (the default; --disable-simd
+   keeps the scalar loops). */
+#include "simd/kernels.h"
+#endif
 
 #define BLK 32          /* lattice points per block */
 #define LANES (2 * BLK) /* with their antithetic partners */
 #define INV_SQRT_2PI 0.39894228040143267794
-
-static double pdf(double x)
-{
-    return INV_SQRT_2PI * exp(-0.5 * x * x);
-}
+/* Below this a Phi value underflows for sov.c, which then works in log
+   space; here such lanes are redone in plain doubles (see the top). */
+#define SG_TINY 1e-300
+#ifdef MVNI_SIMD_KERNELS
+_Static_assert(LANES == MVNI_SOV_LANES, "simd/kernels.h block size");
+/* Rows whose dot products are summed together (simd sov_dot_rows), and
+   the shortest band for which that pays: as sov.c. */
+#define SG_GROUP 8
+#define SG_GROUP_MIN 64
+#endif
 
 /* Prepared problem: scaled limits and coefficients, as in sov.c. */
 typedef struct {
     size_t d;
+    size_t ldc; /* row stride of the cbar accumulator */
     const double *L;
     double *lo, *hi, *c; /* c: row k holds L_km / L_kk at c[k*d + m] */
     int *lo_inf, *hi_inf;
+#ifdef MVNI_SIMD_KERNELS
+    const mvni_simd_kernels *k;
+    double *ct;     /* transposed: ct[m*d + k] = c_km for k > m, else 0 */
+    size_t *first;  /* first nonzero coefficient of row k (k if none) */
+    size_t *last;   /* last row k with c_km != 0 for column m (m if none) */
+    /* Rows without coefficients, as sov.c: cmode 0 lower side, 1 upper
+       side (Phi precomputed: cbase, ce), 2 through the vector step. */
+    int *cmode;
+    double *cbase, *ce;
+#endif
 } problem;
 
 /* Per-thread arrays, [row][lane]. */
 typedef struct {
     double *y, *w, *al, *be, *f, *pr, *yb;
     double *s, *suf, *live;
+#ifdef MVNI_SIMD_KERNELS
+    double *yt; /* y transposed, [lane][column], row stride pb->ldc */
+    double *gs; /* SG_GROUP rows of grouped dot products */
+#endif
 } lanes_ws;
 
 /* Per-shift sums over lanes. */
 typedef struct {
     double val;
-    double *dal, *dbe, *cbar; /* d, d, d*d (lower part) */
+    double *dal, *dbe, *cbar; /* d, d, d*ldc (lower part) */
 } shift_acc;
 
 /*
+ * One lane of one row in plain doubles, as the scalar loop of sov.c did:
+ * the Phi values on the side of zero where the interval has relative
+ * accuracy, e clamped at 0, y clamped into [a, b].
+ */
+static void lane_step(const problem *pb, size_t k, double a, double b,
+                      double w, int need_y, double *e_out, double *y_out)
+{
+    double e, yv = 0.0;
+    if (a > 0) {
+        const double qa = mvn_norm_Q(a);
+        const double qb = pb->hi_inf[k] ? 0.0 : mvn_norm_Q(b);
+        e = qa - qb;
+        if (need_y)
+            yv = mvn_norm_Qinv(qa - w * e);
+    } else {
+        const double pa = pb->lo_inf[k] ? 0.0 : mvn_norm_P(a);
+        const double pv = pb->hi_inf[k] ? 1.0 : mvn_norm_P(b);
+        e = pv - pa;
+        if (need_y)
+            yv = mvn_norm_Pinv(pa + w * e);
+    }
+    if (!(e > 0.0))
+        e = 0.0;
+    if (need_y) {
+        if (yv < a)
+            yv = a;
+        if (yv > b)
+            yv = b;
+    }
+    *e_out = e;
+    *y_out = yv;
+}
+
+/* The lattice coordinates of row k's integration variable for the points
+   i0 .. i0+BLK-1 (shifted, tent-transformed, antithetic partners in the
+   upper half), exactly as sov.c. */
+static void lattice_row(uint64_t n, uint64_t zk, double shift, uint64_t i0,
+                        double *wk)
+{
+    const double invn = 1.0 / (double)n;
+    uint64_t r = (i0 % n) * zk % n;
+    for (size_t p = 0; p < BLK; ++p) {
+        double x = (double)r * invn + shift;
+        if (x >= 1.0)
+            x -= 1.0;
+        double t = 1.0 - fabs(2.0 * x - 1.0);
+        if (t < 0x1p-60)
+            t = 0x1p-60;
+        if (t > 1.0 - 0x1p-53)
+            t = 1.0 - 0x1p-53;
+        wk[p] = t;
+        wk[p + BLK] = 1.0 - t;
+        r += zk;
+        if (r >= n)
+            r -= n;
+    }
+}
+
+#ifndef MVNI_SIMD_KERNELS
+static double pdf(double x)
+{
+    return INV_SQRT_2PI * exp(-0.5 * x * x);
+}
+
+/*
  * One block: the points i0 .. i0+cnt-1 and their antithetic partners.
- * Adds the lane sums of f and of the adjoints into acc.
+ * Adds the lane sums of f and of the adjoints into acc.  Scalar version
+ * (built with --disable-simd).
  */
 static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
                        const double *shift, uint64_t i0, size_t cnt,
                        lanes_ws *ws, shift_acc *acc)
 {
     const size_t d = pb->d;
-    const double invn = 1.0 / (double)n;
     double *s = ws->s, *suf = ws->suf;
 
     /* A lane is dead when it is past the block's points or when one of
@@ -116,24 +206,8 @@ static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
         double *al = ws->al + k * LANES, *be = ws->be + k * LANES;
         double *fk = ws->f + k * LANES, *prk = ws->pr + k * LANES;
         const int need_y = k + 1 < d;
-        if (need_y) {
-            uint64_t r = (i0 % n) * z[k] % n;
-            for (size_t p = 0; p < BLK; ++p) {
-                double x = (double)r * invn + shift[k];
-                if (x >= 1.0)
-                    x -= 1.0;
-                double t = 1.0 - fabs(2.0 * x - 1.0);
-                if (t < 0x1p-60)
-                    t = 0x1p-60;
-                if (t > 1.0 - 0x1p-53)
-                    t = 1.0 - 0x1p-53;
-                wk[p] = t;
-                wk[p + BLK] = 1.0 - t;
-                r += z[k];
-                if (r >= n)
-                    r -= n;
-            }
-        }
+        if (need_y)
+            lattice_row(n, z[k], shift[k], i0, wk);
         for (size_t p = 0; p < LANES; ++p)
             s[p] = 0.0;
         const double *ck = pb->c + k * d;
@@ -147,27 +221,9 @@ static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
         const double lo = pb->lo[k], hi = pb->hi[k];
         for (size_t p = 0; p < LANES; ++p) {
             const double a = lo - s[p], b = hi - s[p];
-            double e, yv = 0.0;
-            if (a > 0) {
-                const double qa = mvn_norm_Q(a);
-                const double qb = pb->hi_inf[k] ? 0.0 : mvn_norm_Q(b);
-                e = qa - qb;
-                if (need_y)
-                    yv = mvn_norm_Qinv(qa - wk[p] * e);
-            } else {
-                const double pa = pb->lo_inf[k] ? 0.0 : mvn_norm_P(a);
-                const double pv = pb->hi_inf[k] ? 1.0 : mvn_norm_P(b);
-                e = pv - pa;
-                if (need_y)
-                    yv = mvn_norm_Pinv(pa + wk[p] * e);
-            }
-            if (!(e > 0.0))
-                e = 0.0;
+            double e, yv;
+            lane_step(pb, k, a, b, need_y ? wk[p] : 0.0, need_y, &e, &yv);
             if (need_y) {
-                if (yv < a)
-                    yv = a;
-                if (yv > b)
-                    yv = b;
                 if (e == 0.0 || !isfinite(yv)) {
                     ws->live[p] = 0.0;
                     yv = 0.0;
@@ -228,7 +284,7 @@ static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
         acc->dal[k] += sa;
         acc->dbe[k] += sb;
         const double *ck = pb->c + k * d;
-        double *cb = acc->cbar + k * d;
+        double *cb = acc->cbar + k * pb->ldc;
         for (size_t m = 0; m < k; ++m) {
             const double *ym = ws->y + m * LANES;
             double *ybm = ws->yb + m * LANES;
@@ -242,6 +298,200 @@ static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
         }
     }
 }
+#else
+/* Sum of the LANES values of x in a fixed pairwise order (x is
+   overwritten); the same order on every machine. */
+static double lane_sum(double *x)
+{
+    for (size_t h = LANES / 2; h >= 1; h /= 2)
+        for (size_t p = 0; p < h; ++p)
+            x[p] += x[p + h];
+    return x[0];
+}
+
+/*
+ * One block with the vector kernels of lib/simd: the points i0 ..
+ * i0+cnt-1 and their antithetic partners; adds the lane sums of f and of
+ * the adjoints into acc.  Workspace rows (ws): y, w, s (= al), e (= f),
+ * prefix products (pr), sbar (= yb), all [row][lane]; y transposed (yt);
+ * grouped dot products (gs); and the per-lane temporaries s, suf, live,
+ * al, be (the last two of LANES only here).
+ *
+ * Forward: s_k by sov_dot (sov_dot_rows for long bands: bitwise the same
+ * sums, and bitwise sov.c's s since the coefficients are formed as
+ * there), then e_k and y_k by sov_step (sov_const for rows without
+ * coefficients).  Lanes whose Phi values sov.c would take to log space
+ * are redone in plain doubles by lane_step.
+ * Reverse, rows from the last: ybar_k = sum_{j > k} c_jk sbar_j is pulled
+ * with sov_dot over the transposed coefficients (all sbar_j, j > k, are
+ * final by then), the three densities by the pdf kernel, the adjoint
+ * arithmetic over lanes in plain loops, and at the end
+ * cbar_km += sum_p sbar_k y_m for all m < k by sov_outer (a small matrix
+ * product over the lanes, y transposed so that no horizontal sums are
+ * needed).  Summation orders differ from the scalar version (rounding
+ * only); they are fixed, so results do not depend on the thread count.
+ */
+static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
+                       const double *shift, uint64_t i0, size_t cnt,
+                       lanes_ws *ws, shift_acc *acc)
+{
+    const size_t d = pb->d, ldc = pb->ldc;
+    const mvni_simd_kernels *K = pb->k;
+    double *Y = ws->y, *S = ws->al, *E = ws->f, *PR = ws->pr, *SB = ws->yb;
+    double *live = ws->live, *suf = ws->suf, *t0 = ws->s, *t1 = ws->be;
+    double *t2 = ws->be + LANES, *t3 = ws->be + 2 * LANES;
+    double *GS = ws->gs;
+    size_t gs = 0, ge = 0; /* rows gs .. ge-1 have grouped sums in GS */
+
+    for (size_t p = 0; p < LANES; ++p)
+        PR[p] = live[p] = (p % BLK) < cnt ? 1.0 : 0.0;
+
+    for (size_t k = 0; k < d; ++k) {
+        double *yk = Y + k * LANES, *wk = ws->w + k * LANES;
+        double *sk = S + k * LANES, *ek = E + k * LANES;
+        const int need_y = k + 1 < d;
+        const size_t first = pb->first[k];
+        if (need_y)
+            lattice_row(n, z[k], shift[k], i0, wk);
+
+        /* s = sum_m c_km y_m over the band, grouped as in sov.c. */
+        if (k >= ge && k - first >= SG_GROUP_MIN && need_y) {
+            const double *cp[SG_GROUP];
+            size_t r = k;
+            while (r < d && r < k + SG_GROUP && pb->first[r] == first) {
+                cp[r - k] = pb->c + r * d + first;
+                ++r;
+            }
+            if (r - k >= 2) {
+                K->sov_dot_rows(r - k, cp, first, k, Y, GS);
+                gs = k;
+                ge = r;
+            }
+        }
+        if (k < ge) {
+            memcpy(sk, GS + (k - gs) * LANES, LANES * sizeof *sk);
+            K->sov_dot_acc(pb->c + k * d + gs, gs, k, Y, sk);
+        } else {
+            K->sov_dot(pb->c + k * d + first, first, k, Y, sk);
+        }
+
+        if (pb->cmode[k] < 2) {
+            for (size_t p = 0; p < LANES; ++p)
+                ek[p] = pb->ce[k];
+            if (need_y)
+                K->sov_const(pb->cbase[k], pb->ce[k], pb->cmode[k] == 1, wk, yk);
+        } else {
+            const int nlog = K->sov_step(sk, pb->lo[k], pb->hi[k], wk, SG_TINY,
+                                         ek, need_y ? yk : NULL);
+            for (size_t p = 0; nlog > 0 && p < LANES; ++p)
+                if (ek[p] < 0.0)
+                    lane_step(pb, k, pb->lo[k] - sk[p], pb->hi[k] - sk[p],
+                              need_y ? wk[p] : 0.0, need_y, &ek[p], &yk[p]);
+        }
+        for (size_t p = 0; p < LANES; ++p) {
+            const int dead = !(ek[p] > 0.0) || (need_y && !isfinite(yk[p]));
+            if (dead) {
+                live[p] = 0.0;
+                if (need_y)
+                    yk[p] = 0.0;
+            }
+        }
+        if (need_y)
+            for (size_t p = 0; p < LANES; ++p)
+                PR[(k + 1) * LANES + p] = PR[k * LANES + p] * ek[p];
+    }
+
+    /* Value. */
+    for (size_t p = 0; p < LANES; ++p)
+        t0[p] = live[p] != 0.0 ? PR[(d - 1) * LANES + p] * E[(d - 1) * LANES + p]
+                               : 0.0;
+    acc->val += lane_sum(t0);
+
+    /* Reverse pass. */
+    for (size_t p = 0; p < LANES; ++p)
+        suf[p] = 1.0;
+    ge = d; /* rows gs .. ge-1: grouped sums over the columns ge .. d-1 */
+    gs = d;
+    for (size_t k = d; k-- > 0;) {
+        const double *yk = Y + k * LANES, *wk = ws->w + k * LANES;
+        const double *sk = S + k * LANES, *ek = E + k * LANES;
+        const double *prk = PR + k * LANES;
+        double *sbk = SB + k * LANES;
+        const int need_y = k + 1 < d;
+        double *yb = t3;
+        if (need_y) {
+            size_t top = pb->last[k] + 1; /* columns k+1 .. top-1 */
+            if (k < gs && top - (k + 1) >= SG_GROUP_MIN) {
+                /* Rows k, k-1, ... together over the columns past k, up
+                   to the last column any of them uses (the transposed
+                   rows are zero past their own last one). */
+                const double *cp[SG_GROUP];
+                size_t r = 0, gtop = top;
+                while (r < SG_GROUP && r <= k) {
+                    cp[r] = pb->ct + (k - r) * d + (k + 1);
+                    if (pb->last[k - r] + 1 > gtop)
+                        gtop = pb->last[k - r] + 1;
+                    ++r;
+                }
+                if (r >= 2) {
+                    K->sov_dot_rows(r, cp, k + 1, gtop, SB, GS);
+                    ge = k + 1;
+                    gs = k + 1 - r;
+                }
+            }
+            if (k >= gs && k < ge) {
+                memcpy(yb, GS + (ge - 1 - k) * LANES, LANES * sizeof *yb);
+                K->sov_dot_acc(pb->ct + k * d + (k + 1), k + 1, ge, SB, yb);
+            } else {
+                K->sov_dot(pb->ct + k * d + (k + 1), k + 1, top, SB, yb);
+            }
+            K->pdf(LANES, yk, t2);
+        }
+        const double lo = pb->lo[k], hi = pb->hi[k];
+        for (size_t p = 0; p < LANES; ++p) {
+            t0[p] = lo - sk[p];
+            t1[p] = hi - sk[p];
+        }
+        if (!pb->lo_inf[k])
+            K->pdf(LANES, t0, t0);
+        if (!pb->hi_inf[k])
+            K->pdf(LANES, t1, t1);
+        const int li = pb->lo_inf[k], hinf = pb->hi_inf[k];
+        for (size_t p = 0; p < LANES; ++p) {
+            const double fbar = prk[p] * suf[p];
+            double ubar = 0.0, wv = 0.0;
+            if (need_y) {
+                ubar = t2[p] > 0.0 ? yb[p] / t2[p] : 0.0;
+                wv = wk[p];
+            }
+            double da = li ? 0.0 : t0[p] * (-fbar + (1.0 - wv) * ubar);
+            double db = hinf ? 0.0 : t1[p] * (fbar + wv * ubar);
+            if (live[p] == 0.0)
+                da = db = 0.0;
+            t0[p] = da;
+            t1[p] = db;
+            sbk[p] = -(da + db);
+            suf[p] *= ek[p];
+        }
+        acc->dal[k] += lane_sum(t0);
+        acc->dbe[k] += lane_sum(t1);
+    }
+
+    /* cbar_km += sum over lanes of sbar_k y_m, m < k, for rows 1 .. d-1
+       in tiles of 4 rows (the columns up to the tile's last row, rounded
+       up to 8; the entries past the diagonal are never read). */
+    double *YT = ws->yt;
+    for (size_t m = 0; m + 1 < d; ++m)
+        for (size_t p = 0; p < LANES; ++p)
+            YT[p * ldc + m] = Y[m * LANES + p];
+    for (size_t k0 = 1; k0 < d; k0 += 4) {
+        const size_t nr = d - k0 < 4 ? d - k0 : 4;
+        const size_t ncol = (k0 + nr - 1 + 7) / 8 * 8;
+        K->sov_outer(nr, SB + k0 * LANES, YT, ldc, ncol, acc->cbar + k0 * ldc,
+                     ldc);
+    }
+}
+#endif
 
 /* G = L^-T Phi_s(L^T Lbar) L^-1 (see the top of the file); Lbar is
    overwritten.  G must not alias Lbar. */
@@ -291,31 +541,52 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
         nthreads = M;
     const int want_g = gs != NULL || es != NULL;
     const size_t dd = d * d;
+#ifdef MVNI_SIMD_KERNELS
+    /* cbar rows padded to a multiple of 8 columns (sov_outer writes whole
+       vectors); per-thread workspace: six [row][lane] arrays, y
+       transposed, the grouped sums and six lane temporaries, each start
+       on a 64-byte line (every size is a multiple of 8 doubles). */
+    const size_t ldc = (d + 7) / 8 * 8;
+    const size_t wsz = 6 * d * LANES + LANES * ldc + SG_GROUP * LANES + 6 * LANES;
+    /* Problem data: lo, hi, c, invl, ct, cbase, ce. */
+    const size_t nprob = 3 * d + 2 * dd + 2 * d;
+    const size_t nidx = 2 * d; /* first, last */
+    const size_t nint = 3 * d; /* lo_inf, hi_inf, cmode */
+#else
+    const size_t ldc = d;
     const size_t wsz = 7 * d * LANES + 3 * LANES;
-    const size_t accsz = 2 * d + dd;
+    const size_t nprob = 3 * d + dd;
+    const size_t nidx = 1;
+    const size_t nint = 2 * d;
+#endif
+    const size_t accsz = 2 * d + d * ldc;
 
     /* Problem data, shifts, per-shift accumulators and summaries. */
-    size_t nprob = 3 * d + dd + 2 * d;
     double *pbuf = (double *)malloc(nprob * sizeof(double));
-    int *ibuf = (int *)malloc(2 * d * sizeof(int));
+    int *ibuf = (int *)malloc(nint * sizeof(int));
+    size_t *xbuf = (size_t *)malloc(nidx * sizeof(size_t));
     uint64_t *z = (uint64_t *)malloc(d * sizeof(uint64_t));
     double *shift = (double *)malloc((size_t)M * d * sizeof(double));
     double *acc = (double *)malloc((size_t)M * (accsz + 1) * sizeof(double));
-    double *ws = (double *)malloc((size_t)nthreads * wsz * sizeof(double));
+    double *ws = (double *)aligned_alloc(64, (size_t)nthreads * wsz * sizeof(double));
     /* Summaries: value (mean, m2), ga, gb (mean, m2 each), G (mean, m2),
        and one shift's Lbar and G. */
     const size_t nsum = 2 + 4 * d + (want_g ? 4 * dd : 0);
     double *sum = (double *)malloc(nsum * sizeof(double));
-    if (!pbuf || !ibuf || !z || !shift || !acc || !ws || !sum) {
-        free(pbuf); free(ibuf); free(z); free(shift); free(acc); free(ws); free(sum);
+    if (!pbuf || !ibuf || !xbuf || !z || !shift || !acc || !ws || !sum) {
+        free(pbuf); free(ibuf); free(xbuf); free(z); free(shift); free(acc);
+        free(ws); free(sum);
         res->p = res->logp = res->abserr = NAN;
         res->evals = 0.0;
         res->status = MVN_ENOMEM;
         return MVN_ENOMEM;
     }
 
+    /* Limits and coefficients formed as sov.c forms them (multiplied by
+       1 / L_kk), so that the forward pass gives bitwise its s values. */
     problem pb;
     pb.d = d;
+    pb.ldc = ldc;
     pb.L = L;
     pb.lo = pbuf;
     pb.hi = pbuf + d;
@@ -325,14 +596,63 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
     pb.hi_inf = ibuf + d;
     for (size_t k = 0; k < d; ++k) {
         const double lkk = L[k * d + k];
-        invl[k] = 1.0 / lkk;
-        pb.lo[k] = a[k] / lkk;
-        pb.hi[k] = b[k] / lkk;
+        const double scale = 1.0 / lkk;
+        invl[k] = scale;
+        pb.lo[k] = a[k] * scale;
+        pb.hi[k] = b[k] * scale;
         pb.lo_inf[k] = isinf(a[k]);
         pb.hi_inf[k] = isinf(b[k]);
         for (size_t m = 0; m < d; ++m)
-            pb.c[k * d + m] = m < k ? L[k * d + m] / lkk : 0.0;
+            pb.c[k * d + m] = m < k ? L[k * d + m] * scale : 0.0;
     }
+#ifdef MVNI_SIMD_KERNELS
+    pb.k = mvni_simd_best();
+    pb.ct = pbuf + 3 * d + dd;
+    pb.cbase = pb.ct + dd;
+    pb.ce = pb.cbase + d;
+    pb.cmode = ibuf + 2 * d;
+    pb.first = xbuf;
+    pb.last = xbuf + d;
+    for (size_t m = 0; m < d; ++m) {
+        pb.last[m] = m;
+        for (size_t k = 0; k < d; ++k) {
+            pb.ct[m * d + k] = k > m ? pb.c[k * d + m] : 0.0;
+            if (k > m && pb.c[k * d + m] != 0.0)
+                pb.last[m] = k;
+        }
+    }
+    for (size_t k = 0; k < d; ++k) {
+        size_t f = 0;
+        while (f < k && L[k * d + f] == 0.0)
+            ++f;
+        pb.first[k] = f;
+        /* Rows without coefficients: Phi once here, as sov.c. */
+        pb.cmode[k] = 2;
+        pb.cbase[k] = pb.ce[k] = 0.0;
+        if (f == k) {
+            if (pb.lo[k] > 0) {
+                const double qa = mvn_norm_Q(pb.lo[k]);
+                const double qb = pb.hi_inf[k] ? 0.0 : mvn_norm_Q(pb.hi[k]);
+                if (qa >= SG_TINY) {
+                    pb.cmode[k] = 1;
+                    pb.cbase[k] = qa;
+                    pb.ce[k] = qa - qb > 0.0 ? qa - qb : 0.0;
+                }
+            } else {
+                const double pa = pb.lo_inf[k] ? 0.0 : mvn_norm_P(pb.lo[k]);
+                const double pv = pb.hi_inf[k] ? 1.0 : mvn_norm_P(pb.hi[k]);
+                if (pv >= SG_TINY) {
+                    pb.cmode[k] = 0;
+                    pb.cbase[k] = pa;
+                    pb.ce[k] = pv - pa > 0.0 ? pv - pa : 0.0;
+                }
+            }
+        }
+    }
+    /* The padding of y transposed must hold finite numbers (it meets
+       sbar = 0 only in entries that are never read). */
+    memset(ws, 0, (size_t)nthreads * wsz * sizeof(double));
+#endif
     for (int j = 0; j < M; ++j)
         for (size_t c = 0; c + 1 < d; ++c)
             shift[(size_t)j * d + c] = mvni_uniform(opt->seed, (uint64_t)j, (uint64_t)c);
@@ -361,6 +681,20 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
 #endif
             double *w = ws + (size_t)tid * wsz;
             lanes_ws lw;
+#ifdef MVNI_SIMD_KERNELS
+            lw.y = w;
+            lw.w = w + d * LANES;
+            lw.al = w + 2 * d * LANES;
+            lw.f = w + 3 * d * LANES;
+            lw.pr = w + 4 * d * LANES;
+            lw.yb = w + 5 * d * LANES;
+            lw.yt = w + 6 * d * LANES;
+            lw.gs = lw.yt + LANES * ldc;
+            lw.s = lw.gs + SG_GROUP * LANES;
+            lw.suf = lw.s + LANES;
+            lw.live = lw.suf + LANES;
+            lw.be = lw.live + LANES; /* 3 * LANES of temporaries */
+#else
             lw.y = w;
             lw.w = w + d * LANES;
             lw.al = w + 2 * d * LANES;
@@ -371,6 +705,7 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
             lw.s = w + 7 * d * LANES;
             lw.suf = lw.s + LANES;
             lw.live = lw.suf + LANES;
+#endif
             double *aj = acc + (size_t)j * (accsz + 1);
             memset(aj, 0, (accsz + 1) * sizeof(double));
             shift_acc sa;
@@ -386,12 +721,13 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
         }
         evals += tpm * (double)n;
 
-        /* Per-shift estimates, combined in shift order. */
+        /* Per-shift estimates, combined in shift order: the value and
+           the limit derivatives first. */
         const double scale = 1.0 / (2.0 * (double)n);
-        memset(sum, 0, (2 + 4 * d + (want_g ? 2 * dd : 0)) * sizeof(double));
+        memset(sum, 0, (2 + 4 * d) * sizeof(double));
         for (int j = 0; j < M; ++j) {
             double *aj = acc + (size_t)j * (accsz + 1);
-            double *dal = aj + 1, *dbe = aj + 1 + d, *cb = aj + 1 + 2 * d;
+            double *dal = aj + 1, *dbe = aj + 1 + d;
             double v = aj[0] * scale;
             welford(vmean, vm2, &v, 1, j + 1);
             for (size_t i = 0; i < d; ++i) {
@@ -400,26 +736,6 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
             }
             welford(gam, gam2, dal, d, j + 1);
             welford(gbm, gbm2, dbe, d, j + 1);
-            if (!want_g)
-                continue;
-            for (size_t r = 0; r < d; ++r) {
-                double diag = 0.0;
-                for (size_t m = 0; m < r; ++m) {
-                    double cbm = cb[r * d + m] * scale;
-                    diag += cbm * pb.c[r * d + m];
-                    Lbar[r * d + m] = cbm * invl[r];
-                }
-                /* dal, dbe are already divided by L_rr. */
-                if (!pb.lo_inf[r])
-                    diag += dal[r] * a[r];
-                if (!pb.hi_inf[r])
-                    diag += dbe[r] * b[r];
-                Lbar[r * d + r] = -diag * invl[r];
-                for (size_t m = r + 1; m < d; ++m)
-                    Lbar[r * d + m] = 0.0;
-            }
-            chol_backward(d, L, Lbar, Gs);
-            welford(Gm, Gm2, Gs, dd, j + 1);
         }
 
         /* Errors: factor * standard error of the mean over the shifts. */
@@ -433,15 +749,50 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
             if (gb || eb)
                 gerr = fmax(gerr, fse * sqrt(gbm2[i]));
         }
-        if (want_g)
+        const int last = k + 1 >= nsizes ||
+            evals + tpm * (double)mvni_lattice_points(k + 1) > opt->maxpts;
+
+        /* G of every shift by the Cholesky backward rule, O(d^3) each: only
+           where this size can end the iteration (the value and the limit
+           derivatives meet the tolerance, or it is the last size), since
+           otherwise the next size is computed whatever G's error is.  At
+           d = 1000 the M backward rules cost as much as a few thousand
+           lattice points. */
+        if (want_g && (last || (perr <= tol && gerr <= tol))) {
+            memset(Gm, 0, 2 * dd * sizeof(double));
+            for (int j = 0; j < M; ++j) {
+                double *aj = acc + (size_t)j * (accsz + 1);
+                const double *dal = aj + 1, *dbe = aj + 1 + d;
+                const double *cb = aj + 1 + 2 * d;
+                for (size_t r = 0; r < d; ++r) {
+                    double diag = 0.0;
+                    for (size_t m = 0; m < r; ++m) {
+                        double cbm = cb[r * ldc + m] * scale;
+                        diag += cbm * pb.c[r * d + m];
+                        Lbar[r * d + m] = cbm * invl[r];
+                    }
+                    /* dal, dbe are already divided by L_rr. */
+                    if (!pb.lo_inf[r])
+                        diag += dal[r] * a[r];
+                    if (!pb.hi_inf[r])
+                        diag += dbe[r] * b[r];
+                    Lbar[r * d + r] = -diag * invl[r];
+                    for (size_t m = r + 1; m < d; ++m)
+                        Lbar[r * d + m] = 0.0;
+                }
+                chol_backward(d, L, Lbar, Gs);
+                welford(Gm, Gm2, Gs, dd, j + 1);
+            }
             for (size_t i = 0; i < dd; ++i)
                 gerr = fmax(gerr, fse * sqrt(Gm2[i]));
+        } else if (want_g) {
+            gerr = INFINITY;
+        }
         if (perr <= tol && gerr <= tol) {
             done_ok = 1;
             break;
         }
-        if (k + 1 >= nsizes ||
-            evals + tpm * (double)mvni_lattice_points(k + 1) > opt->maxpts)
+        if (last)
             break;
     }
 
@@ -467,7 +818,8 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
         if (es)
             es[i] = fse * sqrt(Gm2[i]);
     }
-    free(pbuf); free(ibuf); free(z); free(shift); free(acc); free(ws); free(sum);
+    free(pbuf); free(ibuf); free(xbuf); free(z); free(shift); free(acc);
+    free(ws); free(sum);
     return res->status;
 }
 

@@ -17,6 +17,8 @@
  *   sov_step  e within 64 eps (1.2e-15) of the larger Phi value
  *   sov_dot, sov_dot_acc, sov_dot_rows
  *             bitwise the scalar sum in the order of m
+ *   pdf       relative 4 eps where phi(x) >= 1e-300 (|x| <= 37.1)
+ *   sov_outer bitwise the scalar sums in the order of the lanes
  */
 #ifndef MVN_SIMD_KERNELS_H
 #define MVN_SIMD_KERNELS_H
@@ -54,6 +56,14 @@ typedef struct {
     /* A row with constant limits. */
     void (*sov_const)(double base, double e, int upper, const double *w,
                       double *y);
+    /* out[i] = phi(x[i]) = exp(-x[i]^2 / 2) / sqrt(2 pi), the normal
+       density (any n; 0 for |x| >= 40). */
+    void (*pdf)(size_t n, const double *x, double *out);
+    /* c[r * ldc + m] += sum_p a[r * MVNI_SOV_LANES + p] bt[p * ldb + m]
+       over the MVNI_SOV_LANES lanes p in their order, r < nr, m < ncol;
+       ncol must be a multiple of 8 (sov_grad.c's cbar accumulation). */
+    void (*sov_outer)(size_t nr, const double *a, const double *bt,
+                      size_t ldb, size_t ncol, double *c, size_t ldc);
 } mvni_simd_kernels;
 
 /* The best kernel set this CPU runs, unless the environment variable
@@ -78,7 +88,10 @@ const mvni_simd_kernels *mvni_simd_get(const char *name);
                             const double *w, double tiny, double *e,           \
                             double *y);                                        \
     void mvni_sov_const_##sfx(double base, double e, int upper,                \
-                              const double *w, double *y);
+                              const double *w, double *y);                     \
+    void mvni_pdf_##sfx(size_t n, const double *x, double *out);               \
+    void mvni_sov_outer_##sfx(size_t nr, const double *a, const double *bt,    \
+                              size_t ldb, size_t ncol, double *c, size_t ldc);
 
 MVNI_SIMD_DECLARE(d2_generic)
 MVNI_SIMD_DECLARE(d4_avx2)

@@ -604,3 +604,127 @@ void MVNI_FN(sov_const)(double base, double e, int upper, const double *w,
         EACHI vstore(y + i + j * MVNI_W, sg * z[j]);
     }
 }
+
+/* ------------------------------------------------------------------ */
+/* Kernels of the estimator's derivative (lib/sov_grad.c)              */
+/* ------------------------------------------------------------------ */
+
+#define INV_SQRT_2PI 0.39894228040143267794
+
+/*
+ * The normal density phi(x) = exp(-x^2 / 2) / sqrt(2 pi) for U vectors.
+ * x^2 / 2 is split as in vq_t: xh = x rounded to a multiple of 1/16
+ * (|x| <= 40, so xh has at most 10 significant bits and xh^2 / 2 is
+ * exact) plus (x - xh)(x + xh) / 2 (x - xh is exact, the rest is below
+ * 1.3 and rounded relative to itself), so exp's argument, up to 800 in
+ * size, is off by about 3e-16 absolute instead of x^2 eps.  |x| is
+ * clamped to 40 first: exp(-800) is below 2^-1100, which vexp2parts
+ * returns as 0, so |x| >= 40 (and +-inf) give exactly 0 while the true
+ * density there is below 1e-348; NaN stays NaN.
+ */
+static inline void vpdf(const vd *x, vd *out)
+{
+    vd a[U], b[U];
+    EACH {
+        vd ax = vabs(x[j]);
+        ax = sel(ax > 40.0, splat(40.0), ax);
+        vd xh = ((ax * 16.0 + MAGIC) - MAGIC) * 0.0625;
+        a[j] = -0.5 * (xh * xh);
+        b[j] = -0.5 * ((ax - xh) * (ax + xh));
+    }
+    vexp2parts(a, b, out);
+    EACH out[j] = out[j] * INV_SQRT_2PI;
+}
+
+/*
+ * out[i] = phi(x[i]), the normal density, for i < n (any n; in and out
+ * may alias).  Accuracy: relative 4 eps where phi(x) >= 1e-300
+ * (|x| <= 37.1): exp's argument carries 3e-16 absolute, the series and
+ * the reduction a few ulp, the constant 1/sqrt(2 pi) half an ulp
+ * (tests/test_simd.c against mpmath values and a long double reference).
+ */
+void MVNI_FN(pdf)(size_t n, const double *x, double *out)
+{
+    vd a[U], b[U];
+    size_t i = 0;
+    for (; i + VL <= n; i += VL) {
+        load_n(a, x + i, U);
+        vpdf(a, b);
+        store_n(out + i, b, U);
+    }
+    if (i < n) {
+        double buf[VL] = {0};
+        memcpy(buf, x + i, (n - i) * sizeof *x);
+        load_n(a, buf, U);
+        vpdf(a, b);
+        store_n(buf, b, U);
+        memcpy(out + i, buf, (n - i) * sizeof *x);
+    }
+}
+
+/*
+ * One register tile of sov_outer: RB rows of c by NV vectors of columns,
+ * loaded, updated over all MVNI_SOV_LANES lanes in the order of p, and
+ * stored back.  Every element of c is thus c + a_0 b_0 + a_1 b_1 + ...
+ * added one product at a time in the order of p, whatever the tile shape
+ * and vector width, which keeps the kernel sets bitwise equal.
+ */
+static inline __attribute__((always_inline)) void
+outer_tile(int rb, int nv, const double *a, const double *bt, size_t ldb,
+           double *c, size_t ldc)
+{
+    vd acc[4][4];
+    _Pragma("GCC unroll 16") for (int r = 0; r < rb; ++r)
+        _Pragma("GCC unroll 16") for (int j = 0; j < nv; ++j)
+            acc[r][j] = vload(c + (size_t)r * ldc + (size_t)j * MVNI_W);
+    for (size_t p = 0; p < MVNI_SOV_LANES; ++p) {
+        vd bv[4];
+        _Pragma("GCC unroll 16") for (int j = 0; j < nv; ++j)
+            bv[j] = vload(bt + p * ldb + (size_t)j * MVNI_W);
+        _Pragma("GCC unroll 16") for (int r = 0; r < rb; ++r) {
+            const double k = a[(size_t)r * MVNI_SOV_LANES + p];
+            _Pragma("GCC unroll 16") for (int j = 0; j < nv; ++j)
+                acc[r][j] += k * bv[j];
+        }
+    }
+    _Pragma("GCC unroll 16") for (int r = 0; r < rb; ++r)
+        _Pragma("GCC unroll 16") for (int j = 0; j < nv; ++j)
+            vstore(c + (size_t)r * ldc + (size_t)j * MVNI_W, acc[r][j]);
+}
+
+/*
+ * c[r * ldc + m] += sum_p a[r * MVNI_SOV_LANES + p] bt[p * ldb + m] for
+ * r < nr, m < ncol (ncol a multiple of 8, the widest vector), the sum over
+ * the MVNI_SOV_LANES lanes p added to c one product at a time in the
+ * order of p: bitwise the same on every ISA.  It is the sum over a block
+ * of lanes of the outer products of two sets of rows, a times b^T with b
+ * stored transposed (lane-major), so that the columns are contiguous and
+ * the kernel needs no horizontal sums: sov_grad.c accumulates
+ * cbar_km = sum over points of sbar_k y_m with it.  Tiles of 4 rows by
+ * 4 vectors (AVX-512) or 2 vectors (narrower sets, 16 registers) keep the
+ * accumulators in registers for all 64 lanes.
+ */
+void MVNI_FN(sov_outer)(size_t nr, const double *a, const double *bt,
+                        size_t ldb, size_t ncol, double *c, size_t ldc)
+{
+    enum { NV = MVNI_W == 8 ? 4 : 2, PASS = NV * MVNI_W };
+    size_t r = 0;
+    for (; r + 4 <= nr; r += 4) {
+        const double *ar = a + r * MVNI_SOV_LANES;
+        double *cr = c + r * ldc;
+        size_t m = 0;
+        for (; m + PASS <= ncol; m += PASS)
+            outer_tile(4, NV, ar, bt + m, ldb, cr + m, ldc);
+        for (; m < ncol; m += MVNI_W)
+            outer_tile(4, 1, ar, bt + m, ldb, cr + m, ldc);
+    }
+    for (; r < nr; ++r) {
+        const double *ar = a + r * MVNI_SOV_LANES;
+        double *cr = c + r * ldc;
+        size_t m = 0;
+        for (; m + PASS <= ncol; m += PASS)
+            outer_tile(1, NV, ar, bt + m, ldb, cr + m, ldc);
+        for (; m < ncol; m += MVNI_W)
+            outer_tile(1, 1, ar, bt + m, ldb, cr + m, ldc);
+    }
+}
