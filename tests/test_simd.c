@@ -12,6 +12,9 @@
  *            |dy| <= 16 eps |y| + 64 eps Phi / phi(y) (the inverse's own
  *            error plus its argument's), the log-space lanes flagged
  *            exactly where Phi underflows;
+ *   pdf      relative 4 eps where phi(x) >= 1e-300 (|x| <= 37.1), against
+ *            mpmath values and a long double reference, 0 from |x| = 40;
+ *   sov_outer exactly the scalar sums in the order of the lanes;
  * against references no one tuned: mpmath values (40 digits, printed
  * below) and the library's scalar mvn_norm_P / mvn_norm_Pinv (erfc-based,
  * within ~2 ulp, tested in test_univariate.c).  The sets must agree
@@ -276,6 +279,107 @@ static void test_sov(const mvni_simd_kernels *k)
 }
 
 /* Same inputs through every set: the results must be bitwise equal. */
+/* The normal density phi(x) by mpmath 1.3 (mp.dps = 40, npdf). */
+static const double pdf_ref[][2] = {
+    {0, 0.39894228040143267794},       {0.5, 0.35206532676429947777},
+    {-1, 0.2419707245191433498},       {2.5, 0.017528300493568537362},
+    {-5, 1.4867195147342977079e-6},    {10, 7.6945986267064193463e-23},
+    {-20, 5.5209483621597631896e-88},  {26.5, 1.2860566740713692046e-153},
+    {-37, 2.1200065515246056269e-298},
+};
+
+/* The kernels of the estimator's derivative (lib/sov_grad.c): the
+   density, and the lane sums of outer products; both bitwise equal to
+   the reference set ref. */
+static void test_grad_kernels(const mvni_simd_kernels *ref,
+                              const mvni_simd_kernels *k)
+{
+    /* Density over the Phi grid: relative error against a long double
+       reference where phi >= 1e-300.  x^2 in long double is off by
+       x^2 2^-64 <= 8e-17 in exp's argument, so the reference is good to
+       about 0.1 eps relative (skipped where long double is double). */
+    k->pdf(nx, xg, out);
+    double worst = 0.0, wx = 0.0;
+    int sym = 1;
+    if (LDBL_MANT_DIG >= 64) {
+        for (size_t i = 0; i < nx; ++i) {
+            const long double xl = xg[i];
+            const long double r =
+                expl(-0.5L * xl * xl) * 0.398942280401432677939946059934L;
+            if (r < 1e-300L)
+                continue;
+            const double e = (double)fabsl((out[i] - r) / r);
+            if (e > worst) {
+                worst = e;
+                wx = xg[i];
+            }
+        }
+        tap_diag("%s pdf: max rel err %.3g (x = %.6g)", k->name, worst, wx);
+        tap_ok(worst <= 4 * EPS, "%s pdf relative error %.3g <= 4 eps",
+               k->name, worst);
+    } else {
+        tap_diag("%s pdf: grid check skipped (long double is double)",
+                 k->name);
+    }
+    for (size_t i = 0; i < sizeof pdf_ref / sizeof pdf_ref[0]; ++i) {
+        double v[1];
+        k->pdf(1, &pdf_ref[i][0], v);
+        tap_rel(v[0], pdf_ref[i][1], 4 * EPS, "%s pdf(%g) vs mpmath", k->name,
+                pdf_ref[i][0]);
+    }
+    {
+        double x[8] = {40.0, -40.0, 1e300, INFINITY, -INFINITY, NAN, 38.5, -0.0};
+        double v[8], m[8];
+        k->pdf(8, x, v);
+        for (int i = 0; i < 8; ++i)
+            m[i] = -x[i];
+        k->pdf(8, m, m);
+        for (int i = 0; i < 8; ++i)
+            sym &= memcmp(&v[i], &m[i], sizeof v[i]) == 0;
+        tap_ok(v[0] == 0.0 && v[1] == 0.0 && v[2] == 0.0 && v[3] == 0.0 &&
+                   v[4] == 0.0 && isnan(v[5]) && v[6] >= 0.0 &&
+                   v[6] < 1e-300 && v[7] == 0.39894228040143267794,
+               "%s pdf: 0 from |x| = 40 and at +-inf, NaN for NaN, "
+               "phi(38.5) in [0, 1e-300), phi(-0) = 1 / sqrt(2 pi) rounded",
+               k->name);
+    }
+    for (size_t i = 0; i < nx; ++i)
+        out0[i] = -xg[i];
+    k->pdf(nx, out0, out0);
+    for (size_t i = 0; i < nx; ++i)
+        sym &= memcmp(&out0[i], &out[i], sizeof out[i]) == 0;
+    tap_ok(sym, "%s pdf(-x) = pdf(x) bitwise", k->name);
+    ref->pdf(nx, xg, out0);
+    tap_ok(memcmp(out0, out, nx * sizeof *out) == 0,
+           "%s pdf bitwise equal to %s", k->name, ref->name);
+
+    /* sov_outer: 7 rows (a tile of 4 and 3 single rows), 40 columns (the
+       AVX-512 tile of 32 and one vector of 8), added to nonzero c with a
+       row stride past the columns; the entries past ncol must stay. */
+    enum { L = MVNI_SOV_LANES, NR = 7, NC = 40, LDB = 48, LDC = 44 };
+    static double a[NR * L], bt[L * LDB], c[NR * LDC], c0[NR * LDC],
+        cref[NR * LDC];
+    for (int i = 0; i < NR * L; ++i)
+        a[i] = 2.0 * unif() - 1.0;
+    for (int i = 0; i < L * LDB; ++i)
+        bt[i] = 4.0 * unif() - 2.0;
+    for (int i = 0; i < NR * LDC; ++i)
+        c[i] = c0[i] = cref[i] = unif();
+    k->sov_outer(NR, a, bt, LDB, NC, c, LDC);
+    for (int r = 0; r < NR; ++r)
+        for (int m = 0; m < NC; ++m) {
+            double v = cref[r * LDC + m];
+            for (int p = 0; p < L; ++p)
+                v += a[r * L + p] * bt[p * LDB + m];
+            cref[r * LDC + m] = v;
+        }
+    tap_ok(memcmp(c, cref, sizeof c) == 0,
+           "%s sov_outer equals the scalar sums in lane order", k->name);
+    ref->sov_outer(NR, a, bt, LDB, NC, c0, LDC);
+    tap_ok(memcmp(c, c0, sizeof c) == 0, "%s sov_outer bitwise equal to %s",
+           k->name, ref->name);
+}
+
 static void test_identical(const mvni_simd_kernels *ref,
                            const mvni_simd_kernels *k)
 {
@@ -325,6 +429,7 @@ int main(void)
         test_phi(k);
         test_phiinv(k);
         test_sov(k);
+        test_grad_kernels(gen, k);
         if (i > 0)
             test_identical(gen, k);
     }

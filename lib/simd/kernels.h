@@ -17,7 +17,7 @@
  *   sov_step  e within 64 eps (1.2e-15) of the larger Phi value
  *   sov_dot, sov_dot_acc, sov_dot_rows
  *             bitwise the scalar sum in the order of m
- *   pdf       relative 4 eps where phi(x) >= 1e-300 (|x| <= 37.1)
+ *   pdf       relative 4 eps (5.0e-16) where phi(x) >= 1e-300 (|x| <= 37.1)
  *   sov_outer bitwise the scalar sums in the order of the lanes
  */
 #ifndef MVN_SIMD_KERNELS_H
