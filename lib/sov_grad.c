@@ -20,8 +20,11 @@
  *     sbar_k = -(alphabar_k + betabar_k)  (s_k = sum_m c_km y_m),
  *     cbar_km += sbar_k y_m,  ybar_m += sbar_k c_km  (m < k),
  * and rows are visited from the last to the first, so ybar_k is complete
- * when row k is reached.  The pass costs the same O(d^2) multiply-adds as
- * the forward recurrence plus three exponentials per row.  Then
+ * when row k is reached.  The pass costs twice the O(d^2) multiply-adds of
+ * the forward recurrence (ybar and cbar) plus three densities per row.
+ * With the vector kernels (lib/simd) ybar_k = sum_{j>k} c_jk sbar_j is
+ * pulled by dot products over the transposed coefficients and cbar by a
+ * product over the block's lanes (sov_outer); see block_grad.  Then
  *     dP/da_k = sum alphabar_k / L_kk,  dP/db_k = sum betabar_k / L_kk,
  *     Lbar_km = cbar_km / L_kk (m < k),
  *     Lbar_kk = -(sum_m cbar_km c_km + alphabar_k a_k / L_kk
@@ -36,7 +39,9 @@
  * Phi_s(X)_ij = X_max(i,j),min(i,j) / 2.  G is symmetric and
  * dP = sum_ij G_ij dSigma_ij for symmetric dSigma, which is the library's
  * convention.  The rule is linear, so it is applied to every shift's Lbar
- * and the spread of the shifts' G gives the error estimate of every entry.
+ * and the spread of the shifts' G gives the error estimate of every entry;
+ * at O(d^3) per shift it is applied only at lattice sizes that can end the
+ * iteration (value and limit derivatives converged, or the last size).
  *
  * Points and shifts are exactly those of sov.c (same lattice sizes,
  * generating vectors, shifts mvni_uniform(seed, shift, coordinate), tent
@@ -52,6 +57,7 @@
 #include <config.h>
 #endif
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,14 +305,18 @@ static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
     }
 }
 #else
-/* Sum of the LANES values of x in a fixed pairwise order (x is
-   overwritten); the same order on every machine. */
-static double lane_sum(double *x)
+/* Sum of the LANES values of x in a fixed order, the same on every
+   machine: eight running sums of every eighth lane (a loop the compiler
+   vectorizes), then those eight pairwise. */
+static double lane_sum(const double *x)
 {
-    for (size_t h = LANES / 2; h >= 1; h /= 2)
-        for (size_t p = 0; p < h; ++p)
-            x[p] += x[p + h];
-    return x[0];
+    double a[8];
+    for (int q = 0; q < 8; ++q)
+        a[q] = x[q];
+    for (size_t j = 8; j < LANES; j += 8)
+        for (int q = 0; q < 8; ++q)
+            a[q] += x[j + q];
+    return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
 }
 
 /*
@@ -388,17 +398,20 @@ static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
                     lane_step(pb, k, pb->lo[k] - sk[p], pb->hi[k] - sk[p],
                               need_y ? wk[p] : 0.0, need_y, &ek[p], &yk[p]);
         }
-        for (size_t p = 0; p < LANES; ++p) {
-            const int dead = !(ek[p] > 0.0) || (need_y && !isfinite(yk[p]));
-            if (dead) {
-                live[p] = 0.0;
-                if (need_y)
-                    yk[p] = 0.0;
-            }
-        }
-        if (need_y)
-            for (size_t p = 0; p < LANES; ++p)
+        /* Dead lanes: a vanished factor, or (NaN included) a sample that
+           is not finite; their y is set to 0 so that later rows stay
+           finite.  Written without branches (selects) for the vectorizer. */
+        if (need_y) {
+            for (size_t p = 0; p < LANES; ++p) {
+                const int ok = ek[p] > 0.0 && fabs(yk[p]) <= DBL_MAX;
+                live[p] = ok ? live[p] : 0.0;
+                yk[p] = ok ? yk[p] : 0.0;
                 PR[(k + 1) * LANES + p] = PR[k * LANES + p] * ek[p];
+            }
+        } else {
+            for (size_t p = 0; p < LANES; ++p)
+                live[p] = ek[p] > 0.0 ? live[p] : 0.0;
+        }
     }
 
     /* Value. */
@@ -446,31 +459,36 @@ static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
                 K->sov_dot(pb->ct + k * d + (k + 1), k + 1, top, SB, yb);
             }
             K->pdf(LANES, yk, t2);
+        } else {
+            /* The last row samples nothing: ybar = 0, and w = 0 (read
+               from the zeroed ybar) only multiplies it. */
+            for (size_t p = 0; p < LANES; ++p) {
+                yb[p] = 0.0;
+                t2[p] = 1.0;
+            }
+            wk = yb;
         }
+        /* Densities at the limits; an infinite limit has density 0 (set
+           here, so that the loop below needs no branches). */
         const double lo = pb->lo[k], hi = pb->hi[k];
         for (size_t p = 0; p < LANES; ++p) {
-            t0[p] = lo - sk[p];
-            t1[p] = hi - sk[p];
+            t0[p] = pb->lo_inf[k] ? 0.0 : lo - sk[p];
+            t1[p] = pb->hi_inf[k] ? 0.0 : hi - sk[p];
         }
         if (!pb->lo_inf[k])
             K->pdf(LANES, t0, t0);
         if (!pb->hi_inf[k])
             K->pdf(LANES, t1, t1);
-        const int li = pb->lo_inf[k], hinf = pb->hi_inf[k];
         for (size_t p = 0; p < LANES; ++p) {
             const double fbar = prk[p] * suf[p];
-            double ubar = 0.0, wv = 0.0;
-            if (need_y) {
-                ubar = t2[p] > 0.0 ? yb[p] / t2[p] : 0.0;
-                wv = wk[p];
-            }
-            double da = li ? 0.0 : t0[p] * (-fbar + (1.0 - wv) * ubar);
-            double db = hinf ? 0.0 : t1[p] * (fbar + wv * ubar);
-            if (live[p] == 0.0)
-                da = db = 0.0;
-            t0[p] = da;
-            t1[p] = db;
-            sbk[p] = -(da + db);
+            const double ubar = t2[p] > 0.0 ? yb[p] / t2[p] : 0.0;
+            const double wv = wk[p];
+            const double da = t0[p] * (-fbar + (1.0 - wv) * ubar);
+            const double db = t1[p] * (fbar + wv * ubar);
+            const int lv = live[p] != 0.0;
+            t0[p] = lv ? da : 0.0;
+            t1[p] = lv ? db : 0.0;
+            sbk[p] = lv ? -(da + db) : 0.0;
             suf[p] *= ek[p];
         }
         acc->dal[k] += lane_sum(t0);
