@@ -139,6 +139,7 @@ static void test_routes_agree(size_t d, double abseps, double abseps_est, uint64
     double *buf = malloc(2 * (4 * d + 2 * d * d) * sizeof *buf);
     random_problem(&rng, d, S, a, b);
     mvni_grad_out g[2];
+    memset(g, 0, sizeof g); /* log_space = 0: derivatives of P */
     for (int k = 0; k < 2; ++k) {
         double *p = buf + (size_t)k * (4 * d + 2 * d * d);
         g[k].d_lower = p;
