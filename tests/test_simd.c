@@ -193,6 +193,33 @@ static void test_sov(const mvni_simd_kernels *k)
     tap_ok(memcmp(s, s_ref, sizeof s) == 0, "%s sov_dot equals the scalar sum",
            k->name);
 
+    /* sov_dot_acc continues sums in the order of m: [3, 17) then [17, D)
+       gives bitwise the sum over [3, D). */
+    k->sov_dot(c, 3, 17, y, s);
+    k->sov_dot_acc(c + 14, 17, D, y, s);
+    tap_ok(memcmp(s, s_ref, sizeof s) == 0,
+           "%s sov_dot then sov_dot_acc equals one sov_dot", k->name);
+
+    /* sov_dot_rows: nr rows at once, each bitwise as sov_dot of its row,
+       for every row count the register tiling handles (1 .. 9). */
+    static double cr[9][D], sr[9 * L], s1[L];
+    const double *rows[9];
+    int rows_ok = 1;
+    for (size_t nr = 1; nr <= 9; ++nr) {
+        for (size_t r = 0; r < nr; ++r) {
+            for (int m = 0; m < D; ++m)
+                cr[r][m] = unif() - 0.5;
+            rows[r] = cr[r];
+        }
+        k->sov_dot_rows(nr, rows, 2, D, y, sr);
+        for (size_t r = 0; r < nr; ++r) {
+            k->sov_dot(cr[r], 2, D, y, s1);
+            rows_ok &= memcmp(sr + r * L, s1, sizeof s1) == 0;
+        }
+    }
+    tap_ok(rows_ok, "%s sov_dot_rows (1 .. 9 rows) equals sov_dot per row, bitwise",
+           k->name);
+
     /* Row steps: (lo, hi) cases on both sides, infinite limits, and limits
        where Phi underflows for some lanes (log-space flag). */
     static const double cases[][2] = {
