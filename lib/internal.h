@@ -124,6 +124,15 @@ int mvni_lattice_count(void);
 uint64_t mvni_lattice_points(int k);
 uint64_t mvni_lattice_generator(int k, size_t j);
 
+/* The lattice coordinates of one integration variable for the points
+   i0 .. i0+count-1 of the n-point rule with generator component z:
+   shifted by shift, tent-transformed (x -> 1 - |2x - 1|), clamped into
+   [2^-60, 1 - 2^-53] so that Phi^-1 stays finite, written to w[0..count),
+   with their antithetic partners 1 - w in w[count..2*count).  The one
+   definition of the point set that sov.c and sov_grad.c share. */
+void mvni_lattice_block(uint64_t n, uint64_t z, double shift, uint64_t i0,
+                        size_t count, double *w);
+
 /* Counter-based random numbers: a uniform double in [0, 1) that is a pure
    function of (seed, stream, index).  Used for random shifts, so that
    results do not depend on the order of computation. */

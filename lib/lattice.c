@@ -22,6 +22,7 @@
 #include <config.h>
 #endif
 
+#include <math.h>
 #include <stdint.h>
 
 #include "internal.h"
@@ -118,4 +119,26 @@ double mvni_uniform(uint64_t seed, uint64_t stream, uint64_t index)
     h = mix64(h ^ (stream + 0xD1B54A32D192ED03ull));
     h = mix64(h ^ (index + 0x8CB92BA72F3D8DD7ull));
     return (double)(h >> 11) * 0x1.0p-53;
+}
+
+void mvni_lattice_block(uint64_t n, uint64_t z, double shift, uint64_t i0,
+                        size_t count, double *w)
+{
+    const double invn = 1.0 / (double)n;
+    uint64_t r = (i0 % n) * z % n; /* n < 2^25, so no overflow */
+    for (size_t p = 0; p < count; ++p) {
+        double x = (double)r * invn + shift;
+        if (x >= 1.0)
+            x -= 1.0;
+        double t = 1.0 - fabs(2.0 * x - 1.0);
+        if (t < 0x1p-60)
+            t = 0x1p-60;
+        if (t > 1.0 - 0x1p-53)
+            t = 1.0 - 0x1p-53;
+        w[p] = t;
+        w[p + count] = 1.0 - t;
+        r += z;
+        if (r >= n)
+            r -= n;
+    }
 }

@@ -226,7 +226,6 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
     double *s = ws + d * SOV_LANES;
     double *f = s + SOV_LANES;
     double *w = f + SOV_LANES;
-    const double invn = 1.0 / (double)n;
 #ifdef MVNI_SIMD_KERNELS
     /* Rows gs .. ge-1 have their sums over the columns first .. gs-1
        (first shared by the group) in S, row by row. */
@@ -248,23 +247,7 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
             /* Lattice coordinate, shifted, tent-transformed; antithetic
                partner in the upper half of the lanes. */
             const int j = row->wdim;
-            uint64_t r = (i0 % n) * z[j] % n;
-            for (size_t p = 0; p < SOV_BLOCK; ++p) {
-                double x = (double)r * invn + shift[j];
-                if (x >= 1.0)
-                    x -= 1.0;
-                double t = 1.0 - fabs(2.0 * x - 1.0);
-                /* Keep w inside (0, 1) so Phi^-1 stays finite. */
-                if (t < 0x1p-60)
-                    t = 0x1p-60;
-                if (t > 1.0 - 0x1p-53)
-                    t = 1.0 - 0x1p-53;
-                w[p] = t;
-                w[p + SOV_BLOCK] = 1.0 - t;
-                r += z[j];
-                if (r >= n)
-                    r -= n;
-            }
+            mvni_lattice_block(n, z[j], shift[j], i0, SOV_BLOCK, w);
         }
 
 #ifdef MVNI_SIMD_KERNELS

@@ -158,31 +158,6 @@ static void lane_step(const problem *pb, size_t k, double a, double b,
     *y_out = yv;
 }
 
-/* The lattice coordinates of row k's integration variable for the points
-   i0 .. i0+BLK-1 (shifted, tent-transformed, antithetic partners in the
-   upper half), exactly as sov.c. */
-static void lattice_row(uint64_t n, uint64_t zk, double shift, uint64_t i0,
-                        double *wk)
-{
-    const double invn = 1.0 / (double)n;
-    uint64_t r = (i0 % n) * zk % n;
-    for (size_t p = 0; p < BLK; ++p) {
-        double x = (double)r * invn + shift;
-        if (x >= 1.0)
-            x -= 1.0;
-        double t = 1.0 - fabs(2.0 * x - 1.0);
-        if (t < 0x1p-60)
-            t = 0x1p-60;
-        if (t > 1.0 - 0x1p-53)
-            t = 1.0 - 0x1p-53;
-        wk[p] = t;
-        wk[p + BLK] = 1.0 - t;
-        r += zk;
-        if (r >= n)
-            r -= n;
-    }
-}
-
 #ifndef MVNI_SIMD_KERNELS
 static double pdf(double x)
 {
@@ -214,7 +189,7 @@ static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
         double *fk = ws->f + k * LANES, *prk = ws->pr + k * LANES;
         const int need_y = k + 1 < d;
         if (need_y)
-            lattice_row(n, z[k], shift[k], i0, wk);
+            mvni_lattice_block(n, z[k], shift[k], i0, BLK, wk);
         for (size_t p = 0; p < LANES; ++p)
             s[p] = 0.0;
         const double *ck = pb->c + k * d;
@@ -363,7 +338,7 @@ static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
         const int need_y = k + 1 < d;
         const size_t first = pb->first[k];
         if (need_y)
-            lattice_row(n, z[k], shift[k], i0, wk);
+            mvni_lattice_block(n, z[k], shift[k], i0, BLK, wk);
 
         /* s = sum_m c_km y_m over the band, grouped as in sov.c. */
         if (k >= ge && k - first >= SG_GROUP_MIN && need_y) {
