@@ -23,6 +23,7 @@ typedef struct {
     int route;
     double *d_lower, *d_upper, *d_mean, *d_sigma, *h_upper;
     int log_space; /* derivatives of log P (mvn_logprob_grad_batch) */
+    double *err_lower, *err_upper, *err_sigma; /* mvn_prob_grad_err_batch */
 } grad_user;
 
 static void fill_nan(double *x, size_t len)
@@ -40,6 +41,9 @@ static void grad_on_error(void *user, size_t t, size_t d)
     fill_nan(u->d_mean ? u->d_mean + t * d : NULL, d);
     fill_nan(u->d_sigma ? u->d_sigma + t * d * d : NULL, d * d);
     fill_nan(u->h_upper ? u->h_upper + t * d * d : NULL, d * d);
+    fill_nan(u->err_lower ? u->err_lower + t * d : NULL, d);
+    fill_nan(u->err_upper ? u->err_upper + t * d : NULL, d);
+    fill_nan(u->err_sigma ? u->err_sigma + t * d * d : NULL, d * d);
 }
 
 static int grad_item(void *user, size_t t, size_t d, const double *a,
@@ -54,6 +58,9 @@ static int grad_item(void *user, size_t t, size_t d, const double *a,
     out.g_sigma = u->d_sigma ? u->d_sigma + t * d * d : NULL;
     out.h_upper = u->h_upper ? u->h_upper + t * d * d : NULL;
     out.log_space = u->log_space;
+    out.err_lower = u->err_lower ? u->err_lower + t * d : NULL;
+    out.err_upper = u->err_upper ? u->err_upper + t * d : NULL;
+    out.err_sigma = u->err_sigma ? u->err_sigma + t * d * d : NULL;
     double *dm = u->d_mean ? u->d_mean + t * d : NULL;
     double *tmp = NULL;
     /* dP/dmean = -(dP/dlower + dP/dupper) needs both vectors. */
@@ -133,7 +140,7 @@ MVN_API int mvn_prob_grad(mvn_context *ctx, size_t d, const double *lower,
                           double *abserr, double *d_lower, double *d_upper,
                           double *d_mean, double *d_sigma)
 {
-    grad_user u = {-1, d_lower, d_upper, d_mean, d_sigma, NULL, 0};
+    grad_user u = {-1, d_lower, d_upper, d_mean, d_sigma, NULL, 0, NULL, NULL, NULL};
     one_nan(d, p, logp, abserr, &u);
     if (ctx != NULL && sigma == NULL) {
         mvni_context_begin(ctx);
@@ -154,7 +161,7 @@ MVN_API int mvn_prob_grad_batch(mvn_context *ctx, size_t n, size_t d,
                                 double *abserr, int *status, double *d_lower,
                                 double *d_upper, double *d_mean, double *d_sigma)
 {
-    grad_user u = {-1, d_lower, d_upper, d_mean, d_sigma, NULL, 0};
+    grad_user u = {-1, d_lower, d_upper, d_mean, d_sigma, NULL, 0, NULL, NULL, NULL};
     return grad_run(ctx, n, d, lower, lower_strides, upper, upper_strides,
                     mean, mean_strides, sigma, sigma_strides, sigma_kind, p,
                     logp, abserr, status, &u);
@@ -164,7 +171,7 @@ MVN_API int mvn_prob_hessian(mvn_context *ctx, size_t d, const double *lower,
                              const double *upper, const double *mean,
                              const double *sigma, double *p, double *h_upper)
 {
-    grad_user u = {MVN_GRADIENT_CLOSED_FORM, NULL, NULL, NULL, NULL, h_upper, 0};
+    grad_user u = {MVN_GRADIENT_CLOSED_FORM, NULL, NULL, NULL, NULL, h_upper, 0, NULL, NULL, NULL};
     one_nan(d, p, NULL, NULL, &u);
     if (ctx != NULL && sigma == NULL) {
         mvni_context_begin(ctx);
@@ -187,7 +194,7 @@ MVN_API int mvn_logprob_grad_batch(mvn_context *ctx, size_t n, size_t d,
                                    double *d_upper, double *d_mean,
                                    double *d_sigma)
 {
-    grad_user u = {-1, d_lower, d_upper, d_mean, d_sigma, NULL, 1};
+    grad_user u = {-1, d_lower, d_upper, d_mean, d_sigma, NULL, 1, NULL, NULL, NULL};
     return grad_run(ctx, n, d, lower, lower_strides, upper, upper_strides,
                     mean, mean_strides, sigma, sigma_strides, sigma_kind, p,
                     logp, abserr, status, &u);
@@ -203,8 +210,26 @@ MVN_API int mvn_prob_hessian_batch(mvn_context *ctx, size_t n, size_t d,
 {
     /* The Hessian always comes from the closed form (route 1), as for
        mvn_prob_hessian, so item t equals the single call bitwise. */
-    grad_user u = {MVN_GRADIENT_CLOSED_FORM, NULL, NULL, NULL, NULL, h_upper, 0};
+    grad_user u = {MVN_GRADIENT_CLOSED_FORM, NULL, NULL, NULL, NULL, h_upper, 0, NULL, NULL, NULL};
     return grad_run(ctx, n, d, lower, lower_strides, upper, upper_strides,
                     mean, mean_strides, sigma, sigma_strides, sigma_kind, p,
                     NULL, NULL, status, &u);
+}
+
+MVN_API int mvn_prob_grad_err_batch(mvn_context *ctx, size_t n, size_t d,
+                                    const double *lower, const ptrdiff_t *lower_strides,
+                                    const double *upper, const ptrdiff_t *upper_strides,
+                                    const double *mean, const ptrdiff_t *mean_strides,
+                                    const double *sigma, const ptrdiff_t *sigma_strides,
+                                    int sigma_kind, double *p, double *logp,
+                                    double *abserr, int *status, double *d_lower,
+                                    double *d_upper, double *d_mean, double *d_sigma,
+                                    double *err_lower, double *err_upper,
+                                    double *err_sigma)
+{
+    grad_user u = {-1, d_lower, d_upper, d_mean, d_sigma, NULL, 0,
+                   err_lower, err_upper, err_sigma};
+    return grad_run(ctx, n, d, lower, lower_strides, upper, upper_strides,
+                    mean, mean_strides, sigma, sigma_strides, sigma_kind, p,
+                    logp, abserr, status, &u);
 }

@@ -384,6 +384,26 @@ MVN_API int mvn_prob_grad_batch(mvn_context *ctx, size_t n, size_t d,
                                 double *d_lower, double *d_upper,
                                 double *d_mean, double *d_sigma);
 
+/* mvn_prob_grad_batch with error estimates of the derivatives, each
+   output may be NULL: err_lower[t*d + i], err_upper[t*d + i] and
+   err_sigma[t*d*d + i*d + j] estimate the absolute errors of d_lower,
+   d_upper and d_sigma.  Closed form: from the error estimates of the
+   conditional probabilities (0 up to rounding where they are exact);
+   estimator: MVN_OPT_ERROR_FACTOR times the standard error over the random
+   shifts.  The error of d_mean is at most err_lower + err_upper. */
+MVN_API int mvn_prob_grad_err_batch(mvn_context *ctx, size_t n, size_t d,
+                                    const double *lower, const ptrdiff_t *lower_strides,
+                                    const double *upper, const ptrdiff_t *upper_strides,
+                                    const double *mean, const ptrdiff_t *mean_strides,
+                                    const double *sigma, const ptrdiff_t *sigma_strides,
+                                    int sigma_kind,
+                                    double *p, double *logp, double *abserr,
+                                    int *status,
+                                    double *d_lower, double *d_upper,
+                                    double *d_mean, double *d_sigma,
+                                    double *err_lower, double *err_upper,
+                                    double *err_sigma);
+
 /* Hessian of P with respect to the upper limits:
    h_upper[i*d + j] = d2P / (dupper_i dupper_j), a full symmetric d*d
    matrix (the lower limits held fixed).  The Hessian with respect to the

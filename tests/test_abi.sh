@@ -13,7 +13,7 @@ if [ -z "$lib" ] || ! command -v nm >/dev/null 2>&1; then
 fi
 echo "1..3"
 tmp=${TMPDIR:-/tmp}/mvn-abi.$$
-nm -D --defined-only "$lib" | awk '$2 == "T" { print $3 }' | sed 's/@.*//' | sort -u > "$tmp.got"
+nm -D --defined-only "$lib" | awk '$2 == "T" { print $3 }' | sed "s/@.*//" | LC_ALL=C sort -u > "$tmp.got"
 if diff -u "$srcdir/tests/abi_symbols.txt" "$tmp.got" > "$tmp.diff"; then
     echo "ok 1 - exported symbols match tests/abi_symbols.txt"
 else
