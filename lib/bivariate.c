@@ -132,15 +132,24 @@ double mvni_bvn_cdf(double h, double k, double r)
  * log of the integral over (lo, hi) of exp(f(x)), for f concave (a
  * log-concave integrand: phi times the probability of an interval or
  * rectangle under a Gaussian shifted linearly in x, by Prekopa's theorem).
- *   1. The maximum M = f(x*) by golden-section search (to 1e-7 relative:
- *      M only scales the integrand and x* only places panel boundaries).
+ *   1. The maximum M = f(x*) by golden-section search, to 1e-4 of the
+ *      scale 1 + |A| + |B| of the search interval: M only scales the
+ *      integrand and x* only places panel boundaries and starts the
+ *      truncation search.  A location error delta lowers M by about
+ *      |f''| delta^2 / 2, below 0.02 even for the sharpest peaks met
+ *      (|f''| ~ limit^2 ~ 1600 at limits of 40, delta ~ 5e-3), which costs
+ *      nothing: exp(f - M) then peaks near 1.02 and the truncation still
+ *      drops by more than 45.  The looser tolerance takes about 18
+ *      golden-section steps instead of 40 (a quarter of the tail path's
+ *      integrand evaluations for orthants).
  *   2. Truncation points where f < M - 46 (e^-46 = 1e-20 relative: by
  *      concavity the neglected tails are below that times a modest factor).
- *   3. Adaptive Gauss-Legendre: each panel by the 20- and 10-point rules,
- *      their difference its error estimate; the worst panel is halved until
- *      the summed estimate is below 1e-13 relative or 200 panels are used.
- *      The estimate is that of the 10-point rule, so the 20-point result
- *      kept is far more accurate for these smooth integrands; a tighter
+ *   3. Adaptive Gauss-Kronrod: each panel by the 21-point Kronrod rule and
+ *      its embedded 10-point Gauss rule, their difference its error
+ *      estimate; the worst panel is halved until the summed estimate is
+ *      below 1e-13 relative or 200 panels are used.  The estimate is that
+ *      of the 10-point rule, so the 21-point result kept is far more
+ *      accurate for these smooth integrands; a tighter
  *      target would only chase the rounding noise of the integrand (its
  *      arguments carry errors of order eps |limit|).
  * Writes the relative error estimate to *relerr.  Used as the tail path of
@@ -148,21 +157,48 @@ double mvni_bvn_cdf(double h, double k, double r)
  */
 #define LQ_MAXPANELS 200
 
+/*
+ * The 21-point Gauss-Kronrod rule extending the 10-point Gauss-Legendre
+ * rule (Kronrod 1965; the rule of QUADPACK's qk21, Piessens et al. 1983).
+ * Positive nodes in decreasing order; the odd entries (kr21_x[1], [3], ...)
+ * are the Gauss nodes gl10_x, whose Gauss weights are gl10_w.  Computed by
+ * us with mpmath at 60 digits: the Kronrod nodes are the roots of the
+ * Stieltjes polynomial E_11 (monic, odd, orthogonal to x^k P_10 for
+ * k < 10), the weights solve the moment equations for degrees 0..20; the
+ * rule then integrates every monomial of degree <= 31 on [-1, 1] to 4e-60
+ * (degree 32: 4e-12, as it must fail), its weights sum to 2 within 3e-61,
+ * and the nodes and weights agree with QUADPACK's published 33-digit table.
+ * Each panel thus costs 21 evaluations of the integrand instead of the 30
+ * of separate 20- and 10-point Gauss rules.
+ */
+static const double kr21_x[10] = {
+    9.95657163025808080736e-1, 9.73906528517171720078e-1, 9.30157491355708226001e-1,
+    8.65063366688984510732e-1, 7.80817726586416897064e-1, 6.79409568299024406234e-1,
+    5.62757134668604683339e-1, 4.33395394129247190799e-1, 2.94392862701460198131e-1,
+    1.48874338981631210885e-1};
+static const double kr21_w[10] = {
+    0.0116946388673718742781, 0.0325581623079647274788, 0.0547558965743519960314,
+    0.0750396748109199527670, 0.0931254545836976055351, 0.109387158802297641899,
+    0.123491976262065851078, 0.134709217311473325928, 0.142775938577060080797,
+    0.147739104901338491375};
+static const double kr21_w0 = 0.149445554002916905665;
+
+/* One panel by the 21-point Kronrod rule, its difference from the embedded
+   10-point Gauss rule the error estimate (pessimistic: it is the error of
+   the 10-point rule; the 21-point rule is exact to degree 31). */
 static double panel_sum(mvni_logfn f, const void *ctx, double a, double b,
                         double m, double *err)
 {
     double c = 0.5 * (a + b), h = 0.5 * (b - a);
-    double s20 = 0.0, s10 = 0.0;
+    double sk = kr21_w0 * exp(f(c, ctx) - m), sg = 0.0;
     for (int i = 0; i < 10; ++i) {
-        double v = exp(f(c - h * gl20_x[i], ctx) - m) + exp(f(c + h * gl20_x[i], ctx) - m);
-        s20 += gl20_w[i] * v;
+        double v = exp(f(c - h * kr21_x[i], ctx) - m) + exp(f(c + h * kr21_x[i], ctx) - m);
+        sk += kr21_w[i] * v;
+        if (i & 1)
+            sg += gl10_w[i >> 1] * v;
     }
-    for (int i = 0; i < 5; ++i) {
-        double v = exp(f(c - h * gl10_x[i], ctx) - m) + exp(f(c + h * gl10_x[i], ctx) - m);
-        s10 += gl10_w[i] * v;
-    }
-    *err = h * fabs(s20 - s10);
-    return h * s20;
+    *err = h * fabs(sk - sg);
+    return h * sk;
 }
 
 double mvni_log_integrate_concave(mvni_logfn f, const void *ctx, double lo,
@@ -179,7 +215,7 @@ double mvni_log_integrate_concave(mvni_logfn f, const void *ctx, double lo,
     const double g = 0.61803398874989484820;
     double x1 = B - g * (B - A), x2 = A + g * (B - A);
     double f1 = f(x1, ctx), f2 = f(x2, ctx);
-    for (int it = 0; it < 100 && (B - A) > 1e-7 * (1.0 + fabs(A) + fabs(B)); ++it) {
+    for (int it = 0; it < 100 && (B - A) > 1e-4 * (1.0 + fabs(A) + fabs(B)); ++it) {
         /* -inf values (outside the support) compare correctly. */
         if (f1 < f2) {
             A = x1;
