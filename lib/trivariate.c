@@ -68,26 +68,9 @@ static double tvn_integrand(double t, const tvn_path *c)
     return f;
 }
 
-/*
- * The 21-point Gauss-Kronrod rule extending the 10-point Gauss rule
- * (Kronrod 1965; QUADPACK's qk21): the same table as in bivariate.c, where
- * its computation (mpmath, 60 digits, Stieltjes polynomial roots and the
- * moment equations) and checks (exact to degree 31 within 4e-60, agreement
- * with QUADPACK's 33-digit table) are described.  Odd entries of kr21_x are
- * the Gauss nodes gl10_x.  A panel costs 21 evaluations of the integrand
- * instead of the 30 of separate 20- and 10-point Gauss rules.
- */
-static const double kr21_x[10] = {
-    9.95657163025808080736e-1, 9.73906528517171720078e-1, 9.30157491355708226001e-1,
-    8.65063366688984510732e-1, 7.80817726586416897064e-1, 6.79409568299024406234e-1,
-    5.62757134668604683339e-1, 4.33395394129247190799e-1, 2.94392862701460198131e-1,
-    1.48874338981631210885e-1};
-static const double kr21_w[10] = {
-    0.0116946388673718742781, 0.0325581623079647274788, 0.0547558965743519960314,
-    0.0750396748109199527670, 0.0931254545836976055351, 0.109387158802297641899,
-    0.123491976262065851078, 0.134709217311473325928, 0.142775938577060080797,
-    0.147739104901338491375};
-static const double kr21_w0 = 0.149445554002916905665;
+/* The 21-point Gauss-Kronrod rule (kr21_*) is in gauss_legendre.h; a
+   panel costs 21 evaluations instead of the 30 of separate 20- and
+   10-point Gauss rules. */
 
 static double tvn_panel(const tvn_path *c, double a, double b, double *err)
 {
