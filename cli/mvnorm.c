@@ -139,7 +139,7 @@ static void print_usage(FILE *f)
 "  Blank lines and lines starting with '#' are skipped.\n"
 "\n"
 "Output line:\n"
-"  {\"id\", \"line\", \"p\", \"logp\", \"abserr\", \"status\", \"status_code\",\n"
+"  {\"id\", \"line\", \"p\", \"logp\", \"abserr\", \"logerr\", \"status\", \"status_code\",\n"
 "   \"evaluations\", \"message\", \"d_lower\", \"d_upper\", \"d_mean\", \"d_cov\"}\n"
 "  Non-finite numbers (logp of P = 0, say) are written as null.\n"
 "\n"
@@ -518,7 +518,7 @@ static void solve(cli_state *st, unsigned long line, const problem *pb)
 {
     size_t d = pb->d;
     int grad = pb->grad || st->grad_all;
-    double p, logp, abserr;
+    double p, logp, abserr, logerr = NAN;
     double *dl = NULL, *du = NULL, *dm = NULL, *ds = NULL;
     char err[ERR_LEN];
     int rc;
@@ -544,13 +544,19 @@ static void solve(cli_state *st, unsigned long line, const problem *pb)
         }
     }
 
-    if (!grad && !pb->is_chol)
-        rc = mvn_prob(st->ctx, d, pb->lower, pb->upper, pb->mean, pb->sigma,
-                      &p, &logp, &abserr);
-    else if (!grad)
-        rc = mvn_prob_chol(st->ctx, d, pb->lower, pb->upper, pb->mean,
-                           pb->sigma, MVN_ROW_MAJOR, &p, &logp, &abserr);
-    else if (!pb->is_chol)
+    if (!grad) {
+        /* A batch of one: the call that also estimates the error of log P,
+           which stays meaningful where p and abserr underflow. */
+        ptrdiff_t vs[2] = {(ptrdiff_t)d, 1};
+        ptrdiff_t ms[3] = {(ptrdiff_t)(d * d), (ptrdiff_t)d, 1};
+        int item_status = MVN_OK;
+        rc = mvn_logprob_batch(st->ctx, 1, d, pb->lower, vs, pb->upper, vs,
+                               pb->mean, vs, pb->sigma, ms,
+                               pb->is_chol ? MVN_SIGMA_CHOL : MVN_SIGMA_COV,
+                               &p, &logp, &abserr, &logerr, &item_status);
+        if (rc == MVN_OK || rc == MVN_ETOL)
+            rc = item_status;
+    } else if (!pb->is_chol)
         rc = mvn_prob_grad(st->ctx, d, pb->lower, pb->upper, pb->mean,
                            pb->sigma, &p, &logp, &abserr, dl, du, dm, ds);
     else {
@@ -572,6 +578,9 @@ static void solve(cli_state *st, unsigned long line, const problem *pb)
         json_object_set_new(rec, "p", json_num(p));
         json_object_set_new(rec, "logp", json_num(logp));
         json_object_set_new(rec, "abserr", json_num(abserr));
+        if (grad && p > 0.0)
+            logerr = abserr / p;
+        json_object_set_new(rec, "logerr", json_num(logerr));
     }
     json_object_set_new(rec, "status", json_string(status_name(rc)));
     json_object_set_new(rec, "status_code", json_integer(rc));

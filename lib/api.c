@@ -27,6 +27,27 @@ static int prob_item(void *user, size_t t, size_t d, const double *a,
     return mvni_solve(d, a, b, sigma, opt, res);
 }
 
+/* mvn_logprob_batch: the per-problem solve also writes the relative
+   error estimate, which is the error estimate of log P. */
+static int logprob_item(void *user, size_t t, size_t d, const double *a,
+                        const double *b, const double *sigma,
+                        const mvni_solve_options *opt, mvni_result *res)
+{
+    double *logerr = (double *)user;
+    int st = mvni_solve(d, a, b, sigma, opt, res);
+    if (logerr)
+        logerr[t] = st == MVN_OK || st == MVN_ETOL ? res->relerr : NAN;
+    return st;
+}
+
+static void logprob_on_error(void *user, size_t t, size_t d)
+{
+    double *logerr = (double *)user;
+    (void)d;
+    if (logerr)
+        logerr[t] = NAN;
+}
+
 static void set_nan(double *x)
 {
     if (x)
@@ -194,4 +215,29 @@ MVN_API int mvn_plan_prob(mvn_context *ctx, const mvn_plan *plan, size_t n,
     sg.validated = plan->sigma;
     return mvni_batch_run(ctx, n, plan->d, lo, hi, mu, sg, prob_item, NULL,
                           NULL, p, logp, abserr, status);
+}
+
+MVN_API int mvn_logprob_batch(mvn_context *ctx, size_t n, size_t d,
+                              const double *lower, const ptrdiff_t *lower_strides,
+                              const double *upper, const ptrdiff_t *upper_strides,
+                              const double *mean, const ptrdiff_t *mean_strides,
+                              const double *sigma, const ptrdiff_t *sigma_strides,
+                              int sigma_kind, double *p, double *logp,
+                              double *abserr, double *logerr, int *status)
+{
+    if (ctx == NULL)
+        return MVN_EINVAL;
+    mvni_context_begin(ctx);
+    mvni_vec_arg lo, hi, mu;
+    mvni_sigma_arg sg;
+    int st = mvni_batch_args(ctx, n, d, lower, lower_strides, upper,
+                             upper_strides, mean, mean_strides, sigma,
+                             sigma_strides, sigma_kind, &lo, &hi, &mu, &sg);
+    if (st != MVN_OK) {
+        for (size_t t = 0; t < n && logerr != NULL; ++t)
+            logerr[t] = NAN;
+        return st;
+    }
+    return mvni_batch_run(ctx, n, d, lo, hi, mu, sg, logprob_item,
+                          logprob_on_error, logerr, p, logp, abserr, status);
 }

@@ -25,6 +25,9 @@ static void result_set(mvni_result *r, double p, double logp, double abserr)
     r->abserr = abserr;
     r->evals = 0.0;
     r->status = MVN_OK;
+    /* The exact kernels keep log p relatively accurate to about 1e-13 where
+       p itself underflows (doc/algorithms/bivariate.md, trivariate.md). */
+    r->relerr = p > 0.0 ? abserr / p : isfinite(logp) ? 1e-12 : 0.0;
 }
 
 /* Union-find root with path halving. */
@@ -245,7 +248,7 @@ int mvni_solve(size_t d, const double *a, const double *b,
     }
 
     double *bp_p = bp, *bp_err = bp + nblocks;
-    double logp = 0.0, evals = 0.0;
+    double logp = 0.0, evals = 0.0, relerr = 0.0;
     int status = MVN_OK;
     for (size_t k = 0, blk = 0; k < na; ++k) {
         if (parent[k] == (size_t)-1)
@@ -263,6 +266,7 @@ int mvni_solve(size_t d, const double *a, const double *b,
         bp_p[blk] = r.p;
         bp_err[blk] = r.abserr;
         logp += r.logp;
+        relerr += r.relerr; /* relative errors of a product add */
         evals += r.evals;
         ++blk;
     }
@@ -283,6 +287,7 @@ int mvni_solve(size_t d, const double *a, const double *b,
         res->logp = logp;
         res->abserr = err;
         res->evals = evals;
+        res->relerr = p == 0.0 && logp == -INFINITY ? 0.0 : relerr;
         res->status = status;
     }
     free_unless(mem, s_mem);

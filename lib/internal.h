@@ -27,6 +27,9 @@ typedef struct {
     double abserr;  /* absolute error estimate of p (0 for exact kernels
                        up to rounding; their bound is documented) */
     double evals;   /* integrand evaluations spent */
+    double relerr;  /* relative error estimate abserr / p, formed before p
+                       underflows: about the absolute error of logp.  0
+                       when p = 0 exactly (an empty region). */
     int status;     /* MVN_OK or MVN_ETOL (algorithms never fail on
                        validated input) */
 } mvni_result;

@@ -312,6 +312,21 @@ MVN_API int mvn_prob_batch(mvn_context *ctx, size_t n, size_t d,
                            double *p, double *logp, double *abserr,
                            int *status);
 
+/* mvn_prob_batch for log-probability users: the same arguments and
+   outputs, plus logerr[t], an error estimate of logp[t] (the relative error
+   estimate of P, formed before P underflows: for P = 1e-400, p[t] and
+   abserr[t] are 0 while logp[t] and logerr[t] are ordinary numbers).
+   Where P = 0 exactly (an empty region) logp is -inf and logerr 0.  For a
+   small relative error use MVN_OPT_ABSEPS = 0 and MVN_OPT_RELEPS > 0. */
+MVN_API int mvn_logprob_batch(mvn_context *ctx, size_t n, size_t d,
+                              const double *lower, const ptrdiff_t *lower_strides,
+                              const double *upper, const ptrdiff_t *upper_strides,
+                              const double *mean, const ptrdiff_t *mean_strides,
+                              const double *sigma, const ptrdiff_t *sigma_strides,
+                              int sigma_kind,
+                              double *p, double *logp, double *abserr,
+                              double *logerr, int *status);
+
 /* ===================================================================== */
 /* 8. Plan API                                                           */
 /* ===================================================================== */

@@ -509,7 +509,7 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
     int status = MVN_OK;
     if (!rows || !coef || !ws || !kws || !z || !shift || !part) {
         status = MVN_ENOMEM;
-        res->p = res->logp = res->abserr = NAN;
+        res->p = res->logp = res->abserr = res->relerr = NAN;
         res->evals = 0;
         res->status = status;
         goto done;
@@ -641,10 +641,14 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
         res->p = ldexp(mean, Ei);
         res->logp = log(mean) + (double)E * SOV_LN2;
         res->abserr = ldexp(opt->error_factor * se, Ei);
+        /* The relative error, on the scale 2^E: meaningful where p and
+           abserr underflow (it is the error estimate of logp). */
+        res->relerr = opt->error_factor * se / mean;
     } else {
         res->p = 0.0;
         res->logp = -INFINITY;
         res->abserr = 0.0;
+        res->relerr = 0.0;
     }
     res->evals = evals;
     res->status = status;

@@ -355,7 +355,7 @@ int mvni_tilted_qmc(size_t d, const double *L, const double *a,
             return mvni_sov_qmc(d, L, a, b, opt, res);
     double *mem = malloc((2 * d * d + 14 * d) * sizeof *mem);
     if (mem == NULL) {
-        res->p = res->logp = res->abserr = NAN;
+        res->p = res->logp = res->abserr = res->relerr = NAN;
         res->evals = 0.0;
         res->status = MVN_ENOMEM;
         return MVN_ENOMEM;
