@@ -142,8 +142,8 @@ def _check_symmetric(s, what):
 def _run(lower, upper, loc, covariance_matrix, scale_tril, what, opts, symmetrize=None):
     lo, up, mu, sg, kind, dtype, device, batch = _prepare(
         lower, upper, loc, covariance_matrix, scale_tril, what, symmetrize)
-    p, logp, err = Probability.apply(lo, up, mu, sg, kind, opts, what)
-    return p, logp, err, dtype, device
+    p, logp, err, logerr = Probability.apply(lo, up, mu, sg, kind, opts, what)
+    return p, logp, err, logerr, dtype, device
 
 
 def _back(t, dtype, device):
@@ -186,7 +186,7 @@ def normal_probability(lower=None, upper=None, loc=None, covariance_matrix=None,
     (see doc/python.md).
     """
     opts = options_for(maxpts, abseps, releps, n_jobs, seed, method)
-    p, _, err, dtype, device = _run(lower, upper, loc, covariance_matrix, scale_tril,
+    p, _, err, _, dtype, device = _run(lower, upper, loc, covariance_matrix, scale_tril,
                                     "normal_probability", opts)
     p = _back(p, dtype, device)
     if return_error:
@@ -204,23 +204,23 @@ def log_normal_probability(lower=None, upper=None, loc=None, covariance_matrix=N
     mvnorm.integration.releps) governs the integration: an absolute
     tolerance is meaningless for tiny P.
 
-    With return_error=True also returns an estimate of the absolute error of
-    log P, abserr(P) / P.
+    With return_error=True also returns the library's estimate of the
+    absolute error of log P (the relative error of P, formed before P
+    underflows, so it is meaningful for P = 1e-400 too).
 
-    The gradient is grad P / P from the library's outputs; where P itself
-    underflows to 0 (log P < about -745) it is not available and comes out
-    as NaN.
+    The gradient comes from the library's log-space derivatives
+    (mvn_logprob_grad_batch), finite where P underflows.
     """
     if abseps is None:
         abseps = 0.0
     opts = options_for(maxpts, abseps, releps, n_jobs, seed, method)
-    _, logp, err, dtype, device = _run(lower, upper, loc, covariance_matrix, scale_tril,
-                                       "log_normal_probability", opts)
+    _, logp, _, logerr, dtype, device = _run(lower, upper, loc, covariance_matrix,
+                                             scale_tril, "log_normal_probability", opts)
     out = _back(logp, dtype, device)
     if return_error:
-        # abserr / P, computed in logs so that it survives P underflowing.
-        lerr = torch.exp(torch.log(err) - logp.detach())
-        return out, _back(lerr, dtype, device)
+        # The library's error estimate of log P (mvn_logprob_batch), formed
+        # before P underflows.
+        return out, _back(logerr, dtype, device)
     return out
 
 
@@ -314,6 +314,6 @@ def multivariate_normal_cdf(value, loc=0.0, covariance_matrix=None, diagonality_
                              "covariance" % L.strerror(4))
         return _diagonal_cdf(value.expand(shape + (d,)), loc, cov, d)
     opts = options_for()
-    p, _, _, dtype, device = _run(None, value, loc, cov, None, "multivariate_normal_cdf",
+    p, _, _, _, dtype, device = _run(None, value, loc, cov, None, "multivariate_normal_cdf",
                                   opts, symmetrize=False)
     return _back(p, dtype, device)

@@ -58,15 +58,15 @@ def _will_be_used(t):
 class Probability(Function):
     @staticmethod
     def forward(ctx, lower, upper, loc, sigma, kind, options, what):
-        p, logp, err = _core.prob(lower, upper, loc, sigma, kind, options, what)
+        p, logp, err, logerr = _core.prob(lower, upper, loc, sigma, kind, options, what)
         ctx.kind, ctx.options, ctx.what = kind, options, what
         ctx.save_for_backward(lower, upper, loc, sigma, p)
-        ctx.mark_non_differentiable(err)
+        ctx.mark_non_differentiable(err, logerr)
         ctx.set_materialize_grads(False)
-        return p, logp, err
+        return p, logp, err, logerr
 
     @staticmethod
-    def backward(ctx, gp, glogp, gerr):
+    def backward(ctx, gp, glogp, gerr, glogerr):
         lower, upper, loc, sigma, p = ctx.saved_tensors
         # Only the derivatives this backward pass propagates are computed:
         # dP/dSigma costs far more than dP/dlimits, and a covariance that

@@ -47,7 +47,8 @@ def _common_args(lower, upper, loc, sigma, n, d):
 
 
 def prob(lower, upper, loc, sigma, kind, options, what):
-    """P, log P, abserr (each of the batch shape) for the broadcast problems."""
+    """P, log P, abserr and the error estimate of log P (each of the batch
+    shape) for the broadcast problems."""
     batch = sigma.shape[:-2]
     d = sigma.shape[-1]
     n = 1
@@ -56,16 +57,25 @@ def prob(lower, upper, loc, sigma, kind, options, what):
     p = torch.empty(n, dtype=_F64)
     logp = torch.empty(n, dtype=_F64)
     err = torch.empty(n, dtype=_F64)
+    logerr = torch.empty(n, dtype=_F64)
     if n == 0:
-        return p.reshape(batch), logp.reshape(batch), err.reshape(batch)
+        return (p.reshape(batch), logp.reshape(batch), err.reshape(batch),
+                logerr.reshape(batch))
     status = torch.empty(n, dtype=torch.int32)
     keep, args = _common_args(lower, upper, loc, sigma, n, d)
     with L.Context(options) as ctx:
-        st = L.prob_batch(ctx.ptr, n, d, *args, kind,
-                          p.data_ptr(), logp.data_ptr(), err.data_ptr(), status.data_ptr())
+        if L.has_logprob_batch():
+            st = L.logprob_batch(ctx.ptr, n, d, *args, kind, p.data_ptr(), logp.data_ptr(),
+                                 err.data_ptr(), logerr.data_ptr(), status.data_ptr())
+        else:
+            st = L.prob_batch(ctx.ptr, n, d, *args, kind, p.data_ptr(), logp.data_ptr(),
+                              err.data_ptr(), status.data_ptr())
+            # Older libraries: abserr / P in logs (lost where abserr underflows).
+            logerr = torch.exp(torch.log(err) - logp)
         L.check_status(ctx, st, what, status)
     del keep
-    return p.reshape(batch), logp.reshape(batch), err.reshape(batch)
+    return (p.reshape(batch), logp.reshape(batch), err.reshape(batch),
+            logerr.reshape(batch))
 
 
 def grad(lower, upper, loc, sigma, kind, options, what, need, log=False,

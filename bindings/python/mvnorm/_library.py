@@ -172,6 +172,9 @@ _hessian = _declare("mvn_prob_hessian", _c_int,
 # then divides dP by P and loops over mvn_prob_hessian.
 _logprob_grad_batch = _declare("mvn_logprob_grad_batch", _c_int,
                                _batch_args + [_vp, _vp, _vp, _vp], required=False)
+# log P with the error estimate of log P (formed before P underflows).
+_logprob_batch = _declare("mvn_logprob_batch", _c_int, _batch_args[:-1] + [_vp, _vp],
+                          required=False)
 _hessian_batch = _declare("mvn_prob_hessian_batch", _c_int,
                           [_vp, _c_size, _c_size, _vp, _pd, _vp, _pd, _vp, _pd,
                            _vp, _pd, _c_int, _vp, _vp, _vp], required=False)
@@ -295,6 +298,14 @@ def strides(*values):
 
 
 prob_batch = lib.mvn_prob_batch
+
+
+def has_logprob_batch():
+    return _logprob_batch is not None
+
+
+def logprob_batch(*args):
+    return _logprob_batch(*args)
 
 
 def grad_batch(*args):

@@ -143,6 +143,22 @@ def test_log_probability_far_tail_underflow():
     assert math.isfinite(lp.item()) and lp.item() < -800
 
 
+def test_log_probability_error_where_p_underflows():
+    # Tridiagonal -1/2 orthant, d = 200: P = 1/201! underflows a double; the
+    # error estimate of log P must still be an ordinary number covering the
+    # true error (exact log P = -lgamma(202)).
+    d = 200
+    c = torch.eye(d, dtype=F64)
+    idx = torch.arange(d - 1)
+    c[idx, idx + 1] = c[idx + 1, idx] = -0.5
+    lp, lerr = mvnorm.log_normal_probability(lower=torch.zeros(d, dtype=F64),
+                                             covariance_matrix=c, return_error=True,
+                                             releps=1e-2)
+    exact = -math.lgamma(d + 2)
+    assert 0 < lerr.item() <= 1e-2
+    assert abs(lp.item() - exact) <= lerr.item()
+
+
 def test_multivariate_normal_distribution():
     d = 3
     loc = randn(d, seed=14).mul(0.3).requires_grad_()
