@@ -54,43 +54,6 @@ static void set_nan(double *x)
         *x = NAN;
 }
 
-/* The shared body of the public batch entry points: argument checks, then
-   the driver.  On an argument error every output is NaN and status[t] the
-   status. */
-static int batch_entry(mvn_context *ctx, size_t n, size_t d,
-                       const double *lower, const ptrdiff_t *lower_strides,
-                       const double *upper, const ptrdiff_t *upper_strides,
-                       const double *mean, const ptrdiff_t *mean_strides,
-                       const double *sigma, const ptrdiff_t *sigma_strides,
-                       int sigma_kind, mvni_item_fn fn,
-                       void (*on_error)(void *user, size_t t, size_t d),
-                       void *user, double *p, double *logp, double *abserr,
-                       int *status)
-{
-    if (ctx == NULL)
-        return MVN_EINVAL;
-    mvni_context_begin(ctx);
-    mvni_vec_arg lo, hi, mu;
-    mvni_sigma_arg sg;
-    int st = mvni_batch_args(ctx, n, d, lower, lower_strides, upper,
-                             upper_strides, mean, mean_strides, sigma,
-                             sigma_strides, sigma_kind, &lo, &hi, &mu, &sg);
-    if (st != MVN_OK) {
-        for (size_t t = 0; t < n; ++t) {
-            set_nan(p ? p + t : NULL);
-            set_nan(logp ? logp + t : NULL);
-            set_nan(abserr ? abserr + t : NULL);
-            if (status)
-                status[t] = st;
-            if (on_error)
-                on_error(user, t, d);
-        }
-        return st;
-    }
-    return mvni_batch_run(ctx, n, d, lo, hi, mu, sg, fn, on_error, user, p,
-                          logp, abserr, status);
-}
-
 /* One problem with a d x d matrix at m (strides rs, cs): a batch of one.
    The outputs are NaN even when ctx is NULL. */
 static int prob_one(mvn_context *ctx, size_t d, const double *lower,
@@ -103,7 +66,7 @@ static int prob_one(mvn_context *ctx, size_t d, const double *lower,
     set_nan(abserr);
     const ptrdiff_t vs[2] = {0, 1};
     const ptrdiff_t ss[3] = {0, rs, cs};
-    return batch_entry(ctx, 1, d, lower, vs, upper, vs, mean, vs, m, ss, kind,
+    return mvni_batch_entry(ctx, 1, d, lower, vs, upper, vs, mean, vs, m, ss, kind,
                        prob_item, NULL, NULL, p, logp, abserr, NULL);
 }
 
@@ -146,7 +109,7 @@ MVN_API int mvn_prob_batch(mvn_context *ctx, size_t n, size_t d,
                            int sigma_kind, double *p, double *logp,
                            double *abserr, int *status)
 {
-    return batch_entry(ctx, n, d, lower, lower_strides, upper, upper_strides,
+    return mvni_batch_entry(ctx, n, d, lower, lower_strides, upper, upper_strides,
                        mean, mean_strides, sigma, sigma_strides, sigma_kind,
                        prob_item, NULL, NULL, p, logp, abserr, status);
 }
@@ -243,7 +206,7 @@ MVN_API int mvn_logprob_batch(mvn_context *ctx, size_t n, size_t d,
                               int sigma_kind, double *p, double *logp,
                               double *abserr, double *logerr, int *status)
 {
-    return batch_entry(ctx, n, d, lower, lower_strides, upper, upper_strides,
+    return mvni_batch_entry(ctx, n, d, lower, lower_strides, upper, upper_strides,
                        mean, mean_strides, sigma, sigma_strides, sigma_kind,
                        logprob_item, logprob_on_error, logerr, p, logp, abserr,
                        status);

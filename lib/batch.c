@@ -243,3 +243,37 @@ int mvni_batch_run(mvn_context *ctx, size_t n, size_t d,
     }
     return MVN_OK;
 }
+
+int mvni_batch_entry(mvn_context *ctx, size_t n, size_t d,
+                       const double *lower, const ptrdiff_t *lower_strides,
+                       const double *upper, const ptrdiff_t *upper_strides,
+                       const double *mean, const ptrdiff_t *mean_strides,
+                       const double *sigma, const ptrdiff_t *sigma_strides,
+                       int sigma_kind, mvni_item_fn fn,
+                       void (*on_error)(void *user, size_t t, size_t d),
+                       void *user, double *p, double *logp, double *abserr,
+                       int *status)
+{
+    if (ctx == NULL)
+        return MVN_EINVAL;
+    mvni_context_begin(ctx);
+    mvni_vec_arg lo, hi, mu;
+    mvni_sigma_arg sg;
+    int st = mvni_batch_args(ctx, n, d, lower, lower_strides, upper,
+                             upper_strides, mean, mean_strides, sigma,
+                             sigma_strides, sigma_kind, &lo, &hi, &mu, &sg);
+    if (st != MVN_OK) {
+        for (size_t t = 0; t < n; ++t) {
+            write_nan(t, p, logp, abserr);
+            if (status)
+                status[t] = st;
+            /* The caller's per-problem outputs have a trustworthy size
+               only when d itself is valid. */
+            if (on_error && d >= 1 && d <= MVN_MAX_DIM)
+                on_error(user, t, d);
+        }
+        return st;
+    }
+    return mvni_batch_run(ctx, n, d, lo, hi, mu, sg, fn, on_error, user, p,
+                          logp, abserr, status);
+}

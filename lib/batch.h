@@ -68,6 +68,20 @@ int mvni_batch_args(mvn_context *ctx, size_t n, size_t d,
                     int sigma_kind, mvni_vec_arg *lo, mvni_vec_arg *hi,
                     mvni_vec_arg *mu, mvni_sigma_arg *sg);
 
+/* The whole body of a public batch entry point: mvni_context_begin, the
+   argument checks of mvni_batch_args, then mvni_batch_run.  On an argument
+   error every output is NaN, status[t] the status, and on_error is called
+   per problem (when d is a valid dimension).  MVN_EINVAL for a NULL ctx. */
+int mvni_batch_entry(mvn_context *ctx, size_t n, size_t d,
+                     const double *lower, const ptrdiff_t *lower_strides,
+                     const double *upper, const ptrdiff_t *upper_strides,
+                     const double *mean, const ptrdiff_t *mean_strides,
+                     const double *sigma, const ptrdiff_t *sigma_strides,
+                     int sigma_kind, mvni_item_fn fn,
+                     void (*on_error)(void *user, size_t t, size_t d),
+                     void *user, double *p, double *logp, double *abserr,
+                     int *status);
+
 #ifdef __cplusplus
 }
 #endif

@@ -91,34 +91,12 @@ static int grad_run(mvn_context *ctx, size_t n, size_t d,
                     int sigma_kind, double *p, double *logp, double *abserr,
                     int *status, grad_user *u)
 {
-    if (ctx == NULL)
-        return MVN_EINVAL;
-    mvni_context_begin(ctx);
-    if (u->route < 0)
+    if (ctx != NULL && u->route < 0)
         u->route = (int)ctx->option[MVN_OPT_GRADIENT];
-    mvni_vec_arg lo, hi, mu;
-    mvni_sigma_arg sg;
-    int st = mvni_batch_args(ctx, n, d, lower, lower_strides, upper,
-                             upper_strides, mean, mean_strides, sigma,
-                             sigma_strides, sigma_kind, &lo, &hi, &mu, &sg);
-    if (st != MVN_OK) {
-        const int dim_ok = d >= 1 && d <= MVN_MAX_DIM;
-        for (size_t t = 0; t < n; ++t) {
-            if (dim_ok)
-                grad_on_error(u, t, d);
-            if (p)
-                p[t] = NAN;
-            if (logp)
-                logp[t] = NAN;
-            if (abserr)
-                abserr[t] = NAN;
-            if (status)
-                status[t] = st;
-        }
-        return st;
-    }
-    return mvni_batch_run(ctx, n, d, lo, hi, mu, sg, grad_item, grad_on_error,
-                          u, p, logp, abserr, status);
+    return mvni_batch_entry(ctx, n, d, lower, lower_strides, upper,
+                            upper_strides, mean, mean_strides, sigma,
+                            sigma_strides, sigma_kind, grad_item, grad_on_error,
+                            u, p, logp, abserr, status);
 }
 
 /* Sets the outputs of a one-problem call to NaN before anything can fail
