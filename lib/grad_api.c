@@ -112,6 +112,20 @@ static void one_nan(size_t d, double *p, double *logp, double *abserr,
         grad_on_error(u, 0, d);
 }
 
+/* One problem with a row-major covariance: a batch of one.  The outputs
+   are NaN before anything can fail (mvni_batch_entry checks sigma). */
+static int grad_one(mvn_context *ctx, size_t d, const double *lower,
+                    const double *upper, const double *mean,
+                    const double *sigma, double *p, double *logp,
+                    double *abserr, grad_user *u)
+{
+    one_nan(d, p, logp, abserr, u);
+    const ptrdiff_t vs[2] = {0, 1};
+    const ptrdiff_t ss[3] = {0, (ptrdiff_t)d, 1};
+    return grad_run(ctx, 1, d, lower, vs, upper, vs, mean, vs, sigma, ss,
+                    MVN_SIGMA_COV, p, logp, abserr, NULL, u);
+}
+
 MVN_API int mvn_prob_grad(mvn_context *ctx, size_t d, const double *lower,
                           const double *upper, const double *mean,
                           const double *sigma, double *p, double *logp,
@@ -119,15 +133,7 @@ MVN_API int mvn_prob_grad(mvn_context *ctx, size_t d, const double *lower,
                           double *d_mean, double *d_sigma)
 {
     grad_user u = {-1, d_lower, d_upper, d_mean, d_sigma, NULL, 0, NULL, NULL, NULL};
-    one_nan(d, p, logp, abserr, &u);
-    if (ctx != NULL && sigma == NULL) {
-        mvni_context_begin(ctx);
-        return mvni_fail(ctx, MVN_EINVAL, "sigma is NULL: a covariance or Cholesky factor is required");
-    }
-    const ptrdiff_t vs[2] = {0, 1};
-    const ptrdiff_t ss[3] = {0, (ptrdiff_t)d, 1};
-    return grad_run(ctx, 1, d, lower, vs, upper, vs, mean, vs, sigma, ss,
-                    MVN_SIGMA_COV, p, logp, abserr, NULL, &u);
+    return grad_one(ctx, d, lower, upper, mean, sigma, p, logp, abserr, &u);
 }
 
 MVN_API int mvn_prob_grad_batch(mvn_context *ctx, size_t n, size_t d,
@@ -149,17 +155,9 @@ MVN_API int mvn_prob_hessian(mvn_context *ctx, size_t d, const double *lower,
                              const double *upper, const double *mean,
                              const double *sigma, double *p, double *h_upper)
 {
-    grad_user u = {MVN_GRADIENT_CLOSED_FORM, NULL, NULL, NULL, NULL, h_upper, 0, NULL, NULL, NULL};
-    one_nan(d, p, NULL, NULL, &u);
-    if (ctx != NULL && sigma == NULL) {
-        mvni_context_begin(ctx);
-        return mvni_fail(ctx, MVN_EINVAL, "sigma is NULL: a covariance or Cholesky factor is required");
-    }
-    const ptrdiff_t vs[2] = {0, 1};
-    const ptrdiff_t ss[3] = {0, (ptrdiff_t)d, 1};
     /* The Hessian always comes from the closed form (route 1). */
-    return grad_run(ctx, 1, d, lower, vs, upper, vs, mean, vs, sigma, ss,
-                    MVN_SIGMA_COV, p, NULL, NULL, NULL, &u);
+    grad_user u = {MVN_GRADIENT_CLOSED_FORM, NULL, NULL, NULL, NULL, h_upper, 0, NULL, NULL, NULL};
+    return grad_one(ctx, d, lower, upper, mean, sigma, p, NULL, NULL, &u);
 }
 
 MVN_API int mvn_logprob_grad_batch(mvn_context *ctx, size_t n, size_t d,
