@@ -117,37 +117,12 @@ class Gradient(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        lower, upper, loc, sigma = ctx.saved_tensors
-        it = iter(grads)
-        g_dl, g_du, g_dm, g_dS = (next(it) if ctx.need[k] else None for k in range(4))
-        none = (None,) * 8
-        if g_dS is not None:
-            raise RuntimeError(SIGMA_2ND)
-        if g_dl is None and g_du is None and g_dm is None:
-            return none
-        need = ctx.needs_input_grad
-        if need[3] and _will_be_used(sigma):
-            # d/dSigma of dP/dlimits is a third derivative in the limits.
-            raise RuntimeError(SIGMA_2ND)
-        if not (need[0] or need[1] or need[2]):
-            return none
-        hc, flipped = Hessian.apply(lower, upper, loc, sigma, ctx.kind, ctx.options, ctx.what)
-        # With c_i the finite limit of coordinate i, P is a function of c - loc:
-        # dl_i = dc_i (flipped i), du_i = dc_i (others), dloc = -dc.  The
-        # incoming gradients therefore act on dc through b = a - g_dm.
-        zero = torch.zeros((), dtype=torch.float64)
-        a = zero
-        if g_du is not None:
-            a = torch.where(flipped, zero, g_du)
-        if g_dl is not None:
-            a = a + torch.where(flipped, g_dl, zero)
-        b = a - g_dm if g_dm is not None else a
-        b = b.expand(flipped.shape)
+        second = _second_order_setup(ctx, grads)
+        if second is None:
+            return (None,) * 8
+        need, hc, flipped, b = second
         hb = (hc @ b.unsqueeze(-1)).squeeze(-1)
-        g_lower = torch.where(flipped, hb, zero) if need[0] else None
-        g_upper = torch.where(flipped, zero, hb) if need[1] else None
-        g_loc = -hb if need[2] else None
-        return g_lower, g_upper, g_loc, None, None, None, None, None
+        return _limit_grads(need, flipped, hb)
 
 
 class LogGradient(Function):
@@ -172,38 +147,58 @@ class LogGradient(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        lower, upper, loc, sigma = ctx.saved_tensors
+        second = _second_order_setup(ctx, grads)
+        if second is None:
+            return (None,) * 8
+        need, hc, flipped, b = second
         dl, du, p = ctx.consts
-        it = iter(grads)
-        g_dl, g_du, g_dm, g_dS = (next(it) if ctx.need[k] else None for k in range(4))
-        none = (None,) * 8
-        if g_dS is not None:
-            raise RuntimeError(SIGMA_2ND)
-        if g_dl is None and g_du is None and g_dm is None:
-            return none
-        need = ctx.needs_input_grad
-        if need[3] and _will_be_used(sigma):
-            raise RuntimeError(SIGMA_2ND)
-        if not (need[0] or need[1] or need[2]):
-            return none
-        hc, flipped = Hessian.apply(lower, upper, loc, sigma, ctx.kind, ctx.options, ctx.what)
         # gc = dlogP/dc for the finite limit c_i of each coordinate;
         # d gc / dc = Hc / P - gc gc^T (Hc / P is NaN where P underflowed).
-        zero = torch.zeros((), dtype=torch.float64)
         gc = torch.where(flipped, dl, du)
-        a = zero
-        if g_du is not None:
-            a = torch.where(flipped, zero, g_du)
-        if g_dl is not None:
-            a = a + torch.where(flipped, g_dl, zero)
-        b = a - g_dm if g_dm is not None else a
-        b = b.expand(flipped.shape)
         hb = ((hc / p.unsqueeze(-1).unsqueeze(-1)) @ b.unsqueeze(-1)).squeeze(-1)
         hb = hb - gc * (gc * b).sum(-1, keepdim=True)
-        g_lower = torch.where(flipped, hb, zero) if need[0] else None
-        g_upper = torch.where(flipped, zero, hb) if need[1] else None
-        g_loc = -hb if need[2] else None
-        return g_lower, g_upper, g_loc, None, None, None, None, None
+        return _limit_grads(need, flipped, hb)
+
+
+def _second_order_setup(ctx, grads):
+    """What the backward of Gradient and LogGradient share: which incoming
+    gradients act, the errors for derivatives that are not supported, the
+    Hessian in the finite limits c, and the cotangent b acting on dc.
+    Returns None when nothing flows back."""
+    lower, upper, loc, sigma = ctx.saved_tensors
+    it = iter(grads)
+    g_dl, g_du, g_dm, g_dS = (next(it) if ctx.need[k] else None for k in range(4))
+    if g_dS is not None:
+        raise RuntimeError(SIGMA_2ND)
+    if g_dl is None and g_du is None and g_dm is None:
+        return None
+    need = ctx.needs_input_grad
+    if need[3] and _will_be_used(sigma):
+        # d/dSigma of the limit derivatives is a third derivative in the limits.
+        raise RuntimeError(SIGMA_2ND)
+    if not (need[0] or need[1] or need[2]):
+        return None
+    hc, flipped = Hessian.apply(lower, upper, loc, sigma, ctx.kind, ctx.options, ctx.what)
+    # With c_i the finite limit of coordinate i, P is a function of c - loc:
+    # dl_i = dc_i (flipped i), du_i = dc_i (others), dloc = -dc.  The
+    # incoming gradients therefore act on dc through b = a - g_dm.
+    zero = torch.zeros((), dtype=torch.float64)
+    a = zero
+    if g_du is not None:
+        a = torch.where(flipped, zero, g_du)
+    if g_dl is not None:
+        a = a + torch.where(flipped, g_dl, zero)
+    b = a - g_dm if g_dm is not None else a
+    return need, hc, flipped, b.expand(flipped.shape)
+
+
+def _limit_grads(need, flipped, hb):
+    """Route d/dc back to lower, upper and loc (8 backward outputs)."""
+    zero = torch.zeros((), dtype=torch.float64)
+    g_lower = torch.where(flipped, hb, zero) if need[0] else None
+    g_upper = torch.where(flipped, zero, hb) if need[1] else None
+    g_loc = -hb if need[2] else None
+    return g_lower, g_upper, g_loc, None, None, None, None, None
 
 
 class Hessian(Function):
