@@ -1,15 +1,15 @@
 /*
- * gradient.h -- derivatives of multivariate normal probabilities: the
- * closed form by conditioning (gradient.c), the derivative of the QMC
- * estimator (sov_grad.c), and the route dispatch used by grad_api.c.
+ * grad/grad.h -- derivatives of multivariate normal probabilities: the
+ * closed form by conditioning (closed_form.c), the derivative of the QMC
+ * estimator (estimator.c), and the route choice above both (route.c).
  * Not installed.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
-#ifndef MVNORM_GRADIENT_H
-#define MVNORM_GRADIENT_H
+#ifndef MVNI_GRAD_GRAD_H
+#define MVNI_GRAD_GRAD_H
 
-#include "dispatch.h"
+#include "solve/solve.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -75,18 +75,24 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
                   mvni_result *res, double *ga, double *gb, double *gs,
                   double *ea, double *eb, double *es);
 
+/* Returned by mvni_grad_estimator for a problem it leaves to the closed
+   form (res->evals then holds what it spent). */
+#define MVNI_GRAD_DECLINED (-1)
+
 /*
  * Route 2: the derivative of the estimator for a canonical problem, as
  * mvni_grad_closed: factors sigma with mvni_chol_reorder, calls
  * mvni_sov_grad, and maps the derivatives back through the permutation.
- * d <= 3 problems and problems with zero-variance coordinates or a
- * singular factor are answered by the closed form (exact there).
+ * Declines (MVNI_GRAD_DECLINED) d <= 3 problems, problems with
+ * zero-variance coordinates or a singular factor, and log-space gradients
+ * where plain SOV has a large relative error; grad/route.c then asks the
+ * closed form.  out->h_upper is ignored (route.c fills it).
  */
 int mvni_grad_estimator(size_t d, const double *a, const double *b,
                         const double *sigma, const mvni_solve_options *opt,
                         mvni_result *res, const mvni_grad_out *out);
 
-/* The route chosen by `route` (MVN_GRADIENT_*). */
+/* The route chosen by `route` (MVN_GRADIENT_*), grad/route.c. */
 int mvni_grad_solve(int route, size_t d, const double *a, const double *b,
                     const double *sigma, const mvni_solve_options *opt,
                     mvni_result *res, const mvni_grad_out *out);

@@ -1,5 +1,5 @@
 /*
- * validate.h -- checking and canonicalizing user input.
+ * backend/validate.h -- checking and canonicalizing user input.
  *
  * Every public entry point turns its (pointer, stride) arguments into the
  * canonical form used inside the library:
@@ -12,7 +12,7 @@
 #define MVNORM_VALIDATE_H
 
 #include <stddef.h>
-#include "internal.h"
+#include "common/types.h"
 
 #ifdef __cplusplus
 extern "C" {

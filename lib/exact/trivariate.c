@@ -1,4 +1,4 @@
-/* trivariate.c -- standard trivariate normal cdf (Genz 2004) and rectangle probabilities with logs.
+/* exact/trivariate.c -- standard trivariate normal cdf (Genz 2004) and rectangle probabilities with logs.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -20,15 +20,14 @@
 #include <float.h>
 #include <math.h>
 
-#include "internal.h"
+#include "exact/exact.h"
 #include "mvnorm.h"
 
 #define TVN_TWOPI 6.28318530717958647693
-#define TVN_LN_SQRT_2PI 0.91893853320467274178
 
 /* The 10-point Gauss-Legendre weights of gauss_legendre.h (embedded in
    the Kronrod rule below). */
-#include "gauss_legendre.h"
+#include "exact/kronrod.h"
 
 /*
  * cos(t) phi2(ba, bb; r) Phi(conditional limit of the third variable) * 2 pi,
@@ -185,7 +184,7 @@ static double tvn_slice_log(double x, const void *vctx)
     double hi[2] = {(c->hi[c->j] - c->rij * x) / c->sj, (c->hi[c->k] - c->rik * x) / c->sk};
     double p, lp;
     mvni_bvn_rect(lo, hi, c->rho, &p, &lp);
-    return -0.5 * x * x - TVN_LN_SQRT_2PI + lp;
+    return -0.5 * x * x - MVNI_LN_SQRT_2PI + lp;
 }
 
 /* Below this probability the corner sum (absolute error ~1e-15 per

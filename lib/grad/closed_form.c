@@ -1,5 +1,5 @@
 /*
- * gradient.c -- closed-form derivatives of P(a < Y < b), Y ~ N(0, Sigma),
+ * grad/closed_form.c -- closed-form derivatives of P(a < Y < b), Y ~ N(0, Sigma),
  * by conditioning (the Plackett identity), and the route dispatch.
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -57,7 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gradient.h"
+#include "grad/grad.h"
 
 #define TWO_PI 6.283185307179586476925286766559
 
@@ -464,13 +464,4 @@ int mvni_grad_closed(size_t d, const double *a, const double *b,
     free(tr);
     free(pi);
     return status;
-}
-
-int mvni_grad_solve(int route, size_t d, const double *a, const double *b,
-                    const double *sigma, const mvni_solve_options *opt,
-                    mvni_result *res, const mvni_grad_out *out)
-{
-    if (route == MVN_GRADIENT_ESTIMATOR)
-        return mvni_grad_estimator(d, a, b, sigma, opt, res, out);
-    return mvni_grad_closed(d, a, b, sigma, opt, res, out);
 }

@@ -1,100 +1,21 @@
 /*
- * internal.h -- declarations shared between the library's source files.
- * Not installed.  Everything here has hidden visibility; names start with
- * mvni_ (internal) so they never clash with the public mvn_ names.
- *
+ * qmc/qmc.h -- quasi-Monte Carlo integration: the reordered Cholesky
+ * factor, rank-1 lattice rules, separation of variables and minimax
+ * exponential tilting.
+ * Not installed.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
-#ifndef MVNORM_INTERNAL_H
-#define MVNORM_INTERNAL_H
+#ifndef MVNI_QMC_QMC_H
+#define MVNI_QMC_QMC_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include "mvnorm.h"
-#include "common/monitor.h"
+
+#include "common/types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ------------------------------------------------------------------ */
-/* Results and options handed to the algorithm files                  */
-/* ------------------------------------------------------------------ */
-
-/* Outcome of one probability computation. */
-typedef struct {
-    double p;       /* probability */
-    double logp;    /* log probability; accurate where p underflows */
-    double abserr;  /* absolute error estimate of p (0 for exact kernels
-                       up to rounding; their bound is documented) */
-    double evals;   /* integrand evaluations spent */
-    double relerr;  /* relative error estimate abserr / p, formed before p
-                       underflows: about the absolute error of logp.  0
-                       when p = 0 exactly (an empty region). */
-    int status;     /* MVN_OK or MVN_ETOL (algorithms never fail on
-                       validated input), or MVN_ECANCELED when the
-                       monitor asked to stop */
-} mvni_result;
-
-/* The options the QMC integrator needs, copied out of the context so that
-   algorithm code never touches the context. */
-typedef struct {
-    double abseps;
-    double releps;
-    double maxpts;        /* evaluation budget for this problem */
-    uint64_t seed;
-    int shifts;           /* number of random shifts (>= 2) */
-    double error_factor;  /* abserr = error_factor * standard error */
-    int threads;          /* >= 1: threads this call may use */
-    mvni_monitor *monitor; /* progress and cancellation, or NULL */
-} mvni_qmc_options;
-
-/* ------------------------------------------------------------------ */
-/* univariate.c                                                       */
-/* ------------------------------------------------------------------ */
-/* The public mvn_norm_* functions live there.  In addition: */
-
-/* log(Phi(b) - Phi(a)) for a < b (either may be infinite), without
-   cancellation in either tail; -inf when the difference is 0. */
-double mvni_log_norm_diff(double a, double b);
-/* Phi(b) - Phi(a) computed without cancellation (uses Q in the upper
-   tail). */
-double mvni_norm_diff(double a, double b);
-
-/* ------------------------------------------------------------------ */
-/* bivariate.c -- Genz (2004) / Drezner-Wesolowsky (1990)             */
-/* ------------------------------------------------------------------ */
-
-/* P(X < h, Y < k) for standard bivariate normal with correlation r in
-   [-1, 1]; h, k may be +-inf.  Absolute error <= 1e-15. */
-double mvni_bvn_cdf(double h, double k, double r);
-
-/* P(lo < X < hi) for a standardized pair (unit variances, correlation r).
-   lo[i] may be -inf, hi[i] +inf, lo[i] < hi[i].  Writes p and log p; the
-   log is accurate (relative) for tiny p, including where p underflows.
-   Returns an absolute error bound for p. */
-double mvni_bvn_rect(const double lo[2], const double hi[2], double r,
-                     double *p, double *logp);
-
-/* log of the integral over [lo, hi] of exp(f(x)) for a log-concave
-   integrand, by adaptive log-space Gauss-Legendre panels (bivariate.c);
-   the tail path of the rectangle kernels.  Writes a relative error
-   estimate to *relerr. */
-typedef double (*mvni_logfn)(double x, const void *ctx);
-double mvni_log_integrate_concave(mvni_logfn f, const void *ctx, double lo,
-                                  double hi, double *relerr);
-
-/* ------------------------------------------------------------------ */
-/* trivariate.c -- Genz (2004)                                        */
-/* ------------------------------------------------------------------ */
-
-/* P(X < b) for a standardized triple with correlations
-   r[0] = r12, r[1] = r13, r[2] = r23.  Absolute error <= 5e-14. */
-double mvni_tvn_cdf(const double b[3], const double r[3]);
-
-/* Rectangle version, as mvni_bvn_rect. */
-double mvni_tvn_rect(const double lo[3], const double hi[3],
-                     const double r[3], double *p, double *logp);
 
 /* ------------------------------------------------------------------ */
 /* reorder.c -- Cholesky with Gibson-Glasbey-Elston variable ordering */
@@ -217,4 +138,4 @@ int mvni_tilted_qmc(size_t d, const double *L, const double *a,
 }
 #endif
 
-#endif /* MVNORM_INTERNAL_H */
+#endif

@@ -1,25 +1,19 @@
 /*
- * dispatch.h -- solving one validated problem: structure detection
+ * solve/solve.h -- solving one validated problem, the one place that knows
+ * every method: structure detection
  * (diagonal / block-diagonal Sigma), exact kernels for blocks of size
  * 1, 2, 3, and separation of variables + QMC for larger blocks.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
-#ifndef MVNORM_DISPATCH_H
-#define MVNORM_DISPATCH_H
+#ifndef MVNI_SOLVE_SOLVE_H
+#define MVNI_SOLVE_SOLVE_H
 
-#include "internal.h"
+#include "common/types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Everything a solve needs from the context, copied by value. */
-typedef struct {
-    int method;              /* MVN_METHOD_* */
-    int reorder;             /* MVN_REORDER_* */
-    mvni_qmc_options qmc;
-} mvni_solve_options;
 
 /*
  * P(a < Y < b), Y ~ N(0, sigma): the mean is already subtracted from the

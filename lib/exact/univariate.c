@@ -1,4 +1,4 @@
-/* univariate.c -- the standard normal cdf, its logs and inverses, interval probabilities.
+/* exact/univariate.c -- the standard normal cdf, its logs and inverses, interval probabilities.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -18,12 +18,11 @@
 #include <float.h>
 #include <math.h>
 
-#include "internal.h"
+#include "exact/exact.h"
 #include "mvnorm.h"
 
 /* 1/sqrt(2), log(sqrt(2 pi)) and 1/sqrt(2 pi), correctly rounded. */
 #define MVNI_SQRT1_2 0.70710678118654752440
-#define MVNI_LN_SQRT_2PI 0.91893853320467274178
 #define MVNI_1_SQRT_2PI 0.39894228040143267794
 
 /* Below this x, Phi(x) approaches the subnormal range (Phi(-37) = 5.7e-300)
@@ -133,7 +132,7 @@ MVN_API double mvn_norm_logQ(double x)
 /* ------------------------------------------------------------------ */
 
 /* Wichura (1988), AS 241 (PPND16): coefficients in as241.h. */
-#include "as241.h"
+#include "common/as241.h"
 
 static double ratio7(const double *num, const double *den, double r)
 {

@@ -1,4 +1,4 @@
-/* sov.c -- Genz separation of variables integrated by randomized rank-1 lattice QMC, in log space.
+/* qmc/sov.c -- Genz separation of variables integrated by randomized rank-1 lattice QMC, in log space.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -64,7 +64,7 @@
 #include <omp.h>
 #endif
 
-#include "internal.h"
+#include "qmc/qmc.h"
 #include "mvnorm.h"
 #ifdef MVNI_SIMD_KERNELS
 /* Built with the vector kernels of lib/simd (the default; --disable-simd

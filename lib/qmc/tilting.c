@@ -1,4 +1,4 @@
-/* tilting.c -- minimax exponential tilting (Botev 2017): the saddle-point solve and the tilted SOV estimator.
+/* qmc/tilting.c -- minimax exponential tilting (Botev 2017): the saddle-point solve and the tilted SOV estimator.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -52,10 +52,10 @@
 
 #include <lapacke.h>
 
-#include "internal.h"
+#include "qmc/qmc.h"
+#include "exact/univariate.h"
 #include "mvnorm.h"
 
-#define TILT_LOG_SQRT_2PI 0.91893853320467274178
 #define TILT_MAX_ITER 100
 #define TILT_MAX_HALVINGS 40
 /* MVN_METHOD_AUTO tilts when the GGE estimate of P is below exp of this
@@ -117,8 +117,8 @@ static double eval_point(tilt_ctx *c, const double *x, const double *mu,
             t += Ck[j] * x[j];
         const double lt = c->l[k] - t, ut = c->u[k] - t;
         const double w = mvni_log_norm_diff(lt, ut);
-        const double pl = isinf(lt) ? 0.0 : exp(-0.5 * lt * lt - TILT_LOG_SQRT_2PI - w);
-        const double pu = isinf(ut) ? 0.0 : exp(-0.5 * ut * ut - TILT_LOG_SQRT_2PI - w);
+        const double pl = isinf(lt) ? 0.0 : exp(-0.5 * lt * lt - MVNI_LN_SQRT_2PI - w);
+        const double pu = isinf(ut) ? 0.0 : exp(-0.5 * ut * ut - MVNI_LN_SQRT_2PI - w);
         const double P = pl - pu;
         c->P[k] = P;
         if (want_var)
@@ -322,8 +322,8 @@ double mvni_tilt_log_estimate(size_t d, const double *L, const double *a,
         }
         const double lt = (a[k] - t) / Lk[k], ut = (b[k] - t) / Lk[k];
         const double w = mvni_log_norm_diff(lt, ut);
-        const double pl = isinf(lt) ? 0.0 : exp(-0.5 * lt * lt - TILT_LOG_SQRT_2PI - w);
-        const double pu = isinf(ut) ? 0.0 : exp(-0.5 * ut * ut - TILT_LOG_SQRT_2PI - w);
+        const double pl = isinf(lt) ? 0.0 : exp(-0.5 * lt * lt - MVNI_LN_SQRT_2PI - w);
+        const double pu = isinf(ut) ? 0.0 : exp(-0.5 * ut * ut - MVNI_LN_SQRT_2PI - w);
         double m = pl - pu;
         /* The mean stays inside the interval even where rounding says no. */
         if (!(m >= lt))

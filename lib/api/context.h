@@ -1,18 +1,17 @@
 /*
- * context.h -- the context object behind mvn_context, and helpers to
+ * api/context.h -- the context object behind mvn_context, and helpers to
  * record messages and copy options out for the algorithm code.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #ifndef MVNORM_CONTEXT_H
 #define MVNORM_CONTEXT_H
 
-#include "dispatch.h"
+#include "common/types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define MVNI_MESSAGE_SIZE 512
 
 struct mvn_context {
     double option[MVN_OPTION_MAX + 1]; /* indexed by mvn_option */

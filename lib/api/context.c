@@ -1,5 +1,5 @@
 /*
- * context.c -- contexts, options, status strings and version queries.
+ * api/context.c -- contexts, options, status strings and version queries.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #ifdef HAVE_CONFIG_H
@@ -16,7 +16,7 @@
 #include <omp.h>
 #endif
 
-#include "context.h"
+#include "api/context.h"
 #include "common/format.h"
 
 /* 2^53: the largest integer every double represents exactly, and so the

@@ -1,5 +1,5 @@
 /*
- * gauss_legendre.h -- Gauss-Legendre rules shared by the exact kernels.
+ * exact/kronrod.h -- the Gauss-Legendre and Gauss-Kronrod rules of the exact kernels.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #ifndef MVNORM_GAUSS_LEGENDRE_H

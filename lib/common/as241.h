@@ -1,5 +1,5 @@
 /*
- * as241.h -- the coefficient table of Wichura's AS 241 (PPND16), shared by
+ * common/as241.h -- the coefficient table of Wichura's AS 241 (PPND16), shared by
  * the scalar inverse (univariate.c) and the vector kernels (simd/phi_impl.h).
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

@@ -1,6 +1,7 @@
 /*
- * batch.c -- the driver behind every public entry point: argument checks,
- * per-problem validation, threads over problems, statuses and messages.
+ * backend/cpu.c -- the CPU executor: per-problem validation, threads over
+ * problems (or, for one problem, inside its integrator), per-problem
+ * statuses, the first failure's message, progress and cancellation.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #ifdef HAVE_CONFIG_H
@@ -8,53 +9,24 @@
 #endif
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
+#include "backend/cpu.h"
 #include "common/format.h"
 
-int mvni_batch_args(mvn_context *ctx, size_t n, size_t d,
-                    const double *lower, const ptrdiff_t *lower_strides,
-                    const double *upper, const ptrdiff_t *upper_strides,
-                    const double *mean, const ptrdiff_t *mean_strides,
-                    const double *sigma, const ptrdiff_t *sigma_strides,
-                    int sigma_kind, mvni_vec_arg *lo, mvni_vec_arg *hi,
-                    mvni_vec_arg *mu, mvni_sigma_arg *sg)
+/* Writes a message into ex and returns status unchanged. */
+static int exec_fail(mvni_exec *ex, int status, const char *fmt, ...)
+    MVNI_PRINTF_LIKE(3, 4);
+static int exec_fail(mvni_exec *ex, int status, const char *fmt, ...)
 {
-    (void)n;
-    (void)d;
-    if (lower != NULL && lower_strides == NULL)
-        return mvni_fail(ctx, MVN_EINVAL, "lower_strides is NULL while lower is not");
-    if (upper != NULL && upper_strides == NULL)
-        return mvni_fail(ctx, MVN_EINVAL, "upper_strides is NULL while upper is not");
-    if (mean != NULL && mean_strides == NULL)
-        return mvni_fail(ctx, MVN_EINVAL, "mean_strides is NULL while mean is not");
-    if (sigma == NULL)
-        return mvni_fail(ctx, MVN_EINVAL, "sigma is NULL: a covariance or Cholesky factor is required");
-    if (sigma_strides == NULL)
-        return mvni_fail(ctx, MVN_EINVAL, "sigma_strides is NULL");
-    if (sigma_kind != MVN_SIGMA_COV && sigma_kind != MVN_SIGMA_CHOL)
-        return mvni_fail(ctx, MVN_EINVAL,
-                         "sigma_kind = %d is neither MVN_SIGMA_COV (0) nor MVN_SIGMA_CHOL (1)",
-                         sigma_kind);
-    lo->data = lower;
-    lo->item_stride = lower ? lower_strides[0] : 0;
-    lo->elem_stride = lower ? lower_strides[1] : 0;
-    hi->data = upper;
-    hi->item_stride = upper ? upper_strides[0] : 0;
-    hi->elem_stride = upper ? upper_strides[1] : 0;
-    mu->data = mean;
-    mu->item_stride = mean ? mean_strides[0] : 0;
-    mu->elem_stride = mean ? mean_strides[1] : 0;
-    sg->data = sigma;
-    sg->item_stride = sigma_strides[0];
-    sg->row_stride = sigma_strides[1];
-    sg->col_stride = sigma_strides[2];
-    sg->kind = sigma_kind;
-    sg->validated = NULL;
-    return MVN_OK;
+    va_list ap;
+    va_start(ap, fmt);
+    mvni_vformat(ex->message, ex->message_size, fmt, ap);
+    va_end(ap);
+    return status;
 }
 
 static mvni_input item_input(size_t t, mvni_vec_arg lo, mvni_vec_arg hi,
@@ -85,29 +57,23 @@ static void write_nan(size_t t, double *p, double *logp, double *abserr)
         abserr[t] = NAN;
 }
 
-int mvni_batch_run(mvn_context *ctx, size_t n, size_t d,
+int mvni_cpu_run(mvni_exec *ex, size_t n, size_t d,
                    mvni_vec_arg lower, mvni_vec_arg upper, mvni_vec_arg mean,
                    mvni_sigma_arg sigma, mvni_item_fn fn,
                    void (*on_error)(void *user, size_t t, size_t d),
                    void *user, double *p, double *logp, double *abserr,
                    int *status)
 {
-    int st = mvni_check_dim(d, ctx->message, sizeof ctx->message);
+    int st = mvni_check_dim(d, ex->message, ex->message_size);
     if (st != MVN_OK)
         return st;
     if (n == 0)
         return MVN_OK;
-    if (ctx->option[MVN_OPT_BACKEND] == MVN_BACKEND_CUDA)
-        return mvni_fail(ctx, MVN_EBACKEND,
-                         "the CUDA backend was required (MVN_OPT_BACKEND = MVN_BACKEND_CUDA) "
-                         "but this build has no CUDA module");
 
-    mvni_solve_options opt;
-    mvni_solve_options_from_context(ctx, &opt);
-    ctx->backend_used = MVN_BACKEND_CPU;
+    mvni_solve_options opt = ex->opt;
     mvni_monitor monitor;
-    if (ctx->progress) {
-        mvni_monitor_init(&monitor, ctx->progress, ctx->progress_user, n);
+    if (ex->progress) {
+        mvni_monitor_init(&monitor, ex->progress, ex->progress_user, n);
         opt.qmc.monitor = &monitor;
     }
 
@@ -117,11 +83,11 @@ int mvni_batch_run(mvn_context *ctx, size_t n, size_t d,
     if (common == NULL && (sigma.item_stride == 0 || n == 1)) {
         shared = (double *)malloc((d * d + 2 * d) * sizeof(double));
         if (shared == NULL)
-            return mvni_fail(ctx, MVN_ENOMEM, "cannot allocate a %zu x %zu matrix", d, d);
+            return exec_fail(ex, MVN_ENOMEM, "cannot allocate a %zu x %zu matrix", d, d);
         mvni_vec_arg none = {NULL, 0, 0};
         mvni_input in = item_input(0, none, none, none, &sigma);
         st = mvni_load_problem(d, &in, shared + d * d, shared + d * d + d, shared,
-                               ctx->message, sizeof ctx->message);
+                               ex->message, ex->message_size);
         if (st != MVN_OK) {
             free(shared);
             for (size_t t = 0; t < n; ++t) {
@@ -237,65 +203,32 @@ int mvni_batch_run(mvn_context *ctx, size_t n, size_t d,
         }
     }
     free(shared);
-    ctx->evaluations = evals;
+    ex->evaluations = evals;
     if (mvni_monitor_stopped(opt.qmc.monitor)) {
         const double counted = (double)atomic_load(&monitor.evaluations);
-        if (counted > ctx->evaluations)
-            ctx->evaluations = counted;
-        return mvni_fail(ctx, MVN_ECANCELED,
+        if (counted > ex->evaluations)
+            ex->evaluations = counted;
+        return exec_fail(ex, MVN_ECANCELED,
                          "canceled by the progress callback after %zu of %zu "
                          "problems and %.0f evaluations",
                          (size_t)atomic_load(&monitor.done),
-                         n, ctx->evaluations);
+                         n, ex->evaluations);
     }
     if (first_fail < n) {
         if (n > 1)
-            return mvni_fail(ctx, first_status, "problem %zu: %s", first_fail, first_msg);
-        return mvni_fail(ctx, first_status, "%s", first_msg);
+            return exec_fail(ex, first_status, "problem %zu: %s", first_fail, first_msg);
+        return exec_fail(ex, first_status, "%s", first_msg);
     }
     if (n_etol > 0) {
         if (n > 1)
-            return mvni_fail(ctx, MVN_ETOL,
+            return exec_fail(ex, MVN_ETOL,
                              "tolerance not reached for %zu of %zu problems "
                              "(first: problem %zu, abserr %.3g after %.0f evaluations)",
                              n_etol, n, first_etol, etol_err, etol_evals);
-        return mvni_fail(ctx, MVN_ETOL,
+        return exec_fail(ex, MVN_ETOL,
                          "tolerance not reached: abserr %.3g after %.0f evaluations",
                          etol_err, etol_evals);
     }
     return MVN_OK;
 }
 
-int mvni_batch_entry(mvn_context *ctx, size_t n, size_t d,
-                       const double *lower, const ptrdiff_t *lower_strides,
-                       const double *upper, const ptrdiff_t *upper_strides,
-                       const double *mean, const ptrdiff_t *mean_strides,
-                       const double *sigma, const ptrdiff_t *sigma_strides,
-                       int sigma_kind, mvni_item_fn fn,
-                       void (*on_error)(void *user, size_t t, size_t d),
-                       void *user, double *p, double *logp, double *abserr,
-                       int *status)
-{
-    if (ctx == NULL)
-        return MVN_EINVAL;
-    mvni_context_begin(ctx);
-    mvni_vec_arg lo, hi, mu;
-    mvni_sigma_arg sg;
-    int st = mvni_batch_args(ctx, n, d, lower, lower_strides, upper,
-                             upper_strides, mean, mean_strides, sigma,
-                             sigma_strides, sigma_kind, &lo, &hi, &mu, &sg);
-    if (st != MVN_OK) {
-        for (size_t t = 0; t < n; ++t) {
-            write_nan(t, p, logp, abserr);
-            if (status)
-                status[t] = st;
-            /* The caller's per-problem outputs have a trustworthy size
-               only when d itself is valid. */
-            if (on_error && d >= 1 && d <= MVN_MAX_DIM)
-                on_error(user, t, d);
-        }
-        return st;
-    }
-    return mvni_batch_run(ctx, n, d, lo, hi, mu, sg, fn, on_error, user, p,
-                          logp, abserr, status);
-}

@@ -1,5 +1,5 @@
 /*
- * validate.c -- checking user input and bringing it to canonical form.
+ * backend/validate.c -- checking user input and bringing it to canonical form.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #ifdef HAVE_CONFIG_H
@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "validate.h"
+#include "backend/validate.h"
 #include "common/format.h"
 
 int mvni_check_dim(size_t d, char *msg, size_t msg_size)

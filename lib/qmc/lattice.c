@@ -1,4 +1,4 @@
-/* lattice.c -- rank-1 lattice rules (Korobov generators) and a counter-based uniform generator.
+/* qmc/lattice.c -- rank-1 lattice rules (Korobov generators) and a counter-based uniform generator.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -25,7 +25,7 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "internal.h"
+#include "qmc/qmc.h"
 
 typedef struct {
     uint64_t n; /* number of points, a prime */

@@ -1,5 +1,5 @@
 /*
- * dispatch.c -- solving one validated problem.  Removes what the answer
+ * solve/solve.c -- solving one validated problem.  Removes what the answer
  * does not depend on (coordinates with both limits infinite, zero-variance
  * coordinates), splits block-diagonal Sigma into independent blocks,
  * answers blocks of size 1, 2, 3 with the exact kernels and larger blocks
@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatch.h"
+#include "solve/solve.h"
+#include "exact/exact.h"
+#include "qmc/qmc.h"
 
 static void result_set(mvni_result *r, double p, double logp, double abserr)
 {

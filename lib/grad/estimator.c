@@ -1,5 +1,5 @@
 /*
- * sov_grad.c -- derivatives of the randomized-lattice SOV estimator of P (route 2).
+ * grad/estimator.c -- derivatives of the randomized-lattice SOV estimator of P (route 2).
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The estimator of sov.c (Genz 1992; Genz & Bretz 2009 ch. 4) is, for one
@@ -67,7 +67,8 @@
 #include <omp.h>
 #endif
 
-#include "gradient.h"
+#include "grad/grad.h"
+#include "qmc/qmc.h"
 #ifdef MVNI_SIMD_KERNELS
 /* Built with the vector kernels of lib/simd (the default; --disable-simd
    keeps the scalar loops). */
@@ -839,8 +840,10 @@ int mvni_grad_estimator(size_t d, const double *a, const double *b,
     for (size_t i = 0; i < d && !closed; ++i)
         if (!(sigma[i * d + i] > 0.0))
             closed = 1;
-    if (closed)
-        return mvni_grad_closed(d, a, b, sigma, opt, res, out);
+    if (closed) {
+        res->evals = 0.0;
+        return MVNI_GRAD_DECLINED;
+    }
 
     const int want_g = out->g_sigma != NULL || out->err_sigma != NULL;
     const size_t dd = d * d;
@@ -872,7 +875,8 @@ int mvni_grad_estimator(size_t d, const double *a, const double *b,
         if (!(L[k * d + k] > 0.0)) {
             free(buf);
             free(perm);
-            return mvni_grad_closed(d, a, b, sigma, opt, res, out);
+            res->evals = 0.0;
+            return MVNI_GRAD_DECLINED;
         }
     /* Gradients of log P: this pass works in plain doubles, and plain SOV
        has a large relative error where P is small.  Where the rule of
@@ -886,7 +890,8 @@ int mvni_grad_estimator(size_t d, const double *a, const double *b,
         if (mvni_tilt_pays(d, L, ap, bp, work)) {
             free(buf);
             free(perm);
-            return mvni_grad_closed(d, a, b, sigma, opt, res, out);
+            res->evals = 0.0;
+            return MVNI_GRAD_DECLINED;
         }
         qopt.releps = fmax(opt->qmc.releps, opt->qmc.abseps);
         qopt.abseps = 0.0;
@@ -902,12 +907,9 @@ int mvni_grad_estimator(size_t d, const double *a, const double *b,
     /* The plain-double estimate of P is too small to divide by: the
        closed form in log space answers instead. */
     if (out->log_space && !(res->p > 1e-280)) {
-        const double ev = res->evals;
         free(buf);
         free(perm);
-        status = mvni_grad_closed(d, a, b, sigma, opt, res, out);
-        res->evals += ev;
-        return status;
+        return MVNI_GRAD_DECLINED; /* res->evals: what was spent here */
     }
     /* Divided by P in log mode (the errors too). */
     const double scale = out->log_space ? 1.0 / res->p : 1.0;
@@ -954,21 +956,6 @@ int mvni_grad_estimator(size_t d, const double *a, const double *b,
             if (s == MVN_ETOL)
                 status = MVN_ETOL;
         }
-    }
-    if (out->h_upper) {
-        mvni_grad_out h;
-        mvni_result r;
-        memset(&h, 0, sizeof h);
-        h.h_upper = out->h_upper;
-        h.log_space = out->log_space;
-        int s = mvni_grad_closed(d, a, b, sigma, opt, &r, &h);
-        if (s != MVN_OK && s != MVN_ETOL) {
-            mvni_grad_out_nan(d, out);
-            return s;
-        }
-        res->evals += r.evals;
-        if (s == MVN_ETOL)
-            status = MVN_ETOL;
     }
     res->status = status;
     return status;

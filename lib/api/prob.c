@@ -1,5 +1,5 @@
 /*
- * api.c -- public entry points for probabilities: one problem, batches and
+ * api/prob.c -- public entry points for probabilities: one problem, batches and
  * plans.  All of them go through mvni_batch_run.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
+#include "api/batch.h"
+#include "solve/solve.h"
 
 struct mvn_plan {
     size_t d;

@@ -1,4 +1,4 @@
-/* reorder.c -- pivoted Cholesky factorization with Gibson-Glasbey-Elston variable ordering.
+/* qmc/reorder.c -- pivoted Cholesky factorization with Gibson-Glasbey-Elston variable ordering.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -36,7 +36,8 @@
 
 #include <cblas.h>
 
-#include "internal.h"
+#include "qmc/qmc.h"
+#include "exact/univariate.h"
 #include "mvnorm.h"
 
 /* log phi(x), -inf for infinite x. */
@@ -44,7 +45,7 @@ static double log_pdf(double x)
 {
     if (isinf(x))
         return -INFINITY;
-    return -0.5 * x * x - 0.91893853320467274178;
+    return -0.5 * x * x - MVNI_LN_SQRT_2PI;
 }
 
 /*

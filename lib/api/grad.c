@@ -1,5 +1,5 @@
 /*
- * grad_api.c -- public entry points for derivatives: mvn_prob_grad,
+ * api/grad.c -- public entry points for derivatives: mvn_prob_grad,
  * mvn_prob_grad_batch, mvn_logprob_grad_batch, mvn_prob_hessian,
  * mvn_prob_hessian_batch.  Validation, threads over
  * problems, statuses and messages are those of mvn_prob (the shared batch
@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
-#include "gradient.h"
+#include "api/batch.h"
+#include "grad/grad.h"
 
 /* Where the derivatives of problem t go (item-major, contiguous); route
    -1 means the context's MVN_OPT_GRADIENT. */
