@@ -10,14 +10,18 @@
 
 #include "api/batch.h"
 
-static void write_nan(size_t t, double *p, double *logp, double *abserr)
+static const ptrdiff_t contiguous[4] = {1, 1, 1, 1};
+
+static void write_nan(const ptrdiff_t *os, size_t t, double *p, double *logp,
+                      double *abserr)
 {
+    const ptrdiff_t ti = (ptrdiff_t)t;
     if (p)
-        p[t] = NAN;
+        p[ti * os[0]] = NAN;
     if (logp)
-        logp[t] = NAN;
+        logp[ti * os[1]] = NAN;
     if (abserr)
-        abserr[t] = NAN;
+        abserr[ti * os[2]] = NAN;
 }
 
 int mvni_batch_args(mvn_context *ctx, size_t n, size_t d,
@@ -67,12 +71,21 @@ int mvni_batch_run(mvn_context *ctx, size_t n, size_t d,
                    mvni_sigma_arg sigma, mvni_item_fn fn,
                    void (*on_error)(void *user, size_t t, size_t d),
                    void *user, double *p, double *logp, double *abserr,
-                   int *status)
+                   int *status, const ptrdiff_t *ostride)
 {
-    if (ctx->option[MVN_OPT_BACKEND] == MVN_BACKEND_CUDA)
-        return mvni_fail(ctx, MVN_EBACKEND,
-                         "the CUDA backend was required (MVN_OPT_BACKEND = MVN_BACKEND_CUDA) "
-                         "but this build has no CUDA module");
+    /* What reaches here runs on the CPU executor: the plugin path goes
+       through api/compute.c.  With MVN_BACKEND_CUDA required, only the
+       Hessian and plan entry points get here: say why they cannot
+       honour it. */
+    if (ctx->option[MVN_OPT_BACKEND] == MVN_BACKEND_CUDA) {
+        char reason[MVNI_MESSAGE_SIZE - 64];
+        if (mvn_backend_probe(ctx, MVN_BACKEND_CUDA, reason, sizeof reason) != MVN_OK)
+            return mvni_fail(ctx, MVN_EBACKEND, "the CUDA backend is not available: %s",
+                             reason);
+        return mvni_fail(ctx, MVN_EUNSUPPORTED,
+                         "the Hessian and plan entry points run on the CPU only; set "
+                         "MVN_OPT_BACKEND to MVN_BACKEND_AUTO or MVN_BACKEND_CPU");
+    }
     mvni_exec ex;
     mvni_solve_options_from_context(ctx, &ex.opt);
     ex.progress = ctx->progress;
@@ -80,6 +93,8 @@ int mvni_batch_run(mvn_context *ctx, size_t n, size_t d,
     ex.message = ctx->message;
     ex.message_size = sizeof ctx->message;
     ex.evaluations = 0.0;
+    for (int k = 0; k < 4; ++k)
+        ex.ostride[k] = ostride ? ostride[k] : 1;
     int st = mvni_cpu_run(&ex, n, d, lower, upper, mean, sigma, fn, on_error,
                           user, p, logp, abserr, status);
     ctx->evaluations = ex.evaluations;
@@ -95,7 +110,7 @@ int mvni_batch_entry(mvn_context *ctx, size_t n, size_t d,
                        int sigma_kind, mvni_item_fn fn,
                        void (*on_error)(void *user, size_t t, size_t d),
                        void *user, double *p, double *logp, double *abserr,
-                       int *status)
+                       int *status, const ptrdiff_t *ostride)
 {
     if (ctx == NULL)
         return MVN_EINVAL;
@@ -106,10 +121,11 @@ int mvni_batch_entry(mvn_context *ctx, size_t n, size_t d,
                              upper_strides, mean, mean_strides, sigma,
                              sigma_strides, sigma_kind, &lo, &hi, &mu, &sg);
     if (st != MVN_OK) {
+        const ptrdiff_t *os = ostride ? ostride : contiguous;
         for (size_t t = 0; t < n; ++t) {
-            write_nan(t, p, logp, abserr);
+            write_nan(os, t, p, logp, abserr);
             if (status)
-                status[t] = st;
+                status[(ptrdiff_t)t * os[3]] = st;
             /* The caller's per-problem outputs have a trustworthy size
                only when d itself is valid. */
             if (on_error && d >= 1 && d <= MVN_MAX_DIM)
@@ -118,5 +134,5 @@ int mvni_batch_entry(mvn_context *ctx, size_t n, size_t d,
         return st;
     }
     return mvni_batch_run(ctx, n, d, lo, hi, mu, sg, fn, on_error, user, p,
-                          logp, abserr, status);
+                          logp, abserr, status, ostride);
 }

@@ -26,13 +26,14 @@ int mvni_batch_args(mvn_context *ctx, size_t n, size_t d,
 
 /* mvni_cpu_run for a context: the options, the progress callback and the
    message buffer come from ctx, the evaluations and the backend that
-   answered go back to it. */
+   answered go back to it.  ostride: the strides of p, logp, abserr and
+   status (NULL: contiguous). */
 int mvni_batch_run(mvn_context *ctx, size_t n, size_t d,
                    mvni_vec_arg lower, mvni_vec_arg upper, mvni_vec_arg mean,
                    mvni_sigma_arg sigma, mvni_item_fn fn,
                    void (*on_error)(void *user, size_t t, size_t d),
                    void *user, double *p, double *logp, double *abserr,
-                   int *status);
+                   int *status, const ptrdiff_t *ostride);
 
 /* The whole body of a public batch entry point: mvni_context_begin, the
    argument checks of mvni_batch_args, then mvni_batch_run.  On an argument
@@ -46,7 +47,13 @@ int mvni_batch_entry(mvn_context *ctx, size_t n, size_t d,
                      int sigma_kind, mvni_item_fn fn,
                      void (*on_error)(void *user, size_t t, size_t d),
                      void *user, double *p, double *logp, double *abserr,
-                     int *status);
+                     int *status, const ptrdiff_t *ostride);
+
+/* The CPU computations of mvn_batch_compute on a host-memory descriptor
+   (api/prob.c, api/grad.c): the same item functions as the pointer-
+   argument entry points, with every output strided. */
+int mvni_prob_desc(mvn_context *ctx, const mvn_batch_desc *desc);
+int mvni_grad_desc(mvn_context *ctx, const mvn_batch_desc *desc, int log_space);
 
 #ifdef __cplusplus
 }

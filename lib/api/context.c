@@ -209,10 +209,23 @@ MVN_API mvn_context *mvn_context_alloc(void)
         return NULL;
     for (int i = 1; i <= MVN_OPTION_MAX; ++i)
         ctx->option[i] = option_table[i].def;
+    /* GPU use is opt-in: MVN_BACKEND=cuda in the environment, read once
+       here, turns AUTO into "CUDA when its plugin loads". */
+    const char *env = getenv("MVN_BACKEND");
+    double b;
+    ctx->env_backend = MVN_BACKEND_AUTO;
+    if (env != NULL && mvn_option_parse(MVN_OPT_BACKEND, env, &b) == MVN_OK)
+        ctx->env_backend = (int)b;
     return ctx;
 }
 
-MVN_API void mvn_context_free(mvn_context *ctx) { free(ctx); }
+MVN_API void mvn_context_free(mvn_context *ctx)
+{
+    if (ctx == NULL)
+        return;
+    mvni_plugin_unload(&ctx->cuda);
+    free(ctx);
+}
 
 MVN_API int mvn_option_bounds(int option, double *lower, double *upper,
                               double *default_value)

@@ -6,6 +6,7 @@
 #ifndef MVNORM_CONTEXT_H
 #define MVNORM_CONTEXT_H
 
+#include "backend/plugin.h"
 #include "common/types.h"
 
 #ifdef __cplusplus
@@ -20,6 +21,10 @@ struct mvn_context {
     mvn_progress_fn progress;          /* NULL: no callback */
     void *progress_user;
     int backend_used;                  /* MVN_BACKEND_* of the last call */
+    int env_backend;                   /* MVN_BACKEND in the environment at
+                                          allocation (MVN_BACKEND_AUTO if
+                                          unset or not a backend name) */
+    mvni_plugin_slot cuda;             /* the CUDA module, once needed */
 };
 
 /* Write a printf-style message into ctx (if ctx is not NULL) and return

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api/batch.h"
+#include "api/compute.h"
 #include "solve/solve.h"
 
 struct mvn_plan {
@@ -28,31 +29,58 @@ static int prob_item(void *user, size_t t, size_t d, const double *a,
     return mvni_solve(d, a, b, sigma, opt, res);
 }
 
+/* Where the error estimates of log P go: logerr[t * stride]. */
+typedef struct {
+    double *logerr;
+    ptrdiff_t stride;
+} logerr_out;
+
 /* mvn_logprob_batch: the per-problem solve also writes the relative
    error estimate, which is the error estimate of log P. */
 static int logprob_item(void *user, size_t t, size_t d, const double *a,
                         const double *b, const double *sigma,
                         const mvni_solve_options *opt, mvni_result *res)
 {
-    double *logerr = (double *)user;
+    const logerr_out *o = (const logerr_out *)user;
     int st = mvni_solve(d, a, b, sigma, opt, res);
-    if (logerr)
-        logerr[t] = st == MVN_OK || st == MVN_ETOL ? res->relerr : NAN;
+    if (o->logerr)
+        o->logerr[(ptrdiff_t)t * o->stride] =
+            st == MVN_OK || st == MVN_ETOL ? res->relerr : NAN;
     return st;
 }
 
 static void logprob_on_error(void *user, size_t t, size_t d)
 {
-    double *logerr = (double *)user;
+    const logerr_out *o = (const logerr_out *)user;
     (void)d;
-    if (logerr)
-        logerr[t] = NAN;
+    if (o->logerr)
+        o->logerr[(ptrdiff_t)t * o->stride] = NAN;
 }
 
 static void set_nan(double *x)
 {
     if (x)
         *x = NAN;
+}
+
+/* The pointer-argument call as a descriptor, for a plugin backend. */
+static int prob_via_desc(mvn_context *ctx, size_t n, size_t d,
+                         const double *lower, const ptrdiff_t *lower_strides,
+                         const double *upper, const ptrdiff_t *upper_strides,
+                         const double *mean, const ptrdiff_t *mean_strides,
+                         const double *sigma, const ptrdiff_t *sigma_strides,
+                         int sigma_kind, double *p, double *logp,
+                         double *abserr, double *logerr, int *status)
+{
+    mvni_context_begin(ctx);
+    mvn_batch_desc desc;
+    int st = mvni_desc_checked(ctx, &desc, n, d, lower, lower_strides, upper,
+                               upper_strides, mean, mean_strides, sigma,
+                               sigma_strides, sigma_kind, p, logp, abserr, status);
+    if (st != MVN_OK)
+        return st;
+    desc.logerr = logerr;
+    return mvni_compute(ctx, MVN_COMPUTE_PROB, &desc);
 }
 
 /* One problem with a d x d matrix at m (strides rs, cs): a batch of one.
@@ -67,8 +95,11 @@ static int prob_one(mvn_context *ctx, size_t d, const double *lower,
     set_nan(abserr);
     const ptrdiff_t vs[2] = {0, 1};
     const ptrdiff_t ss[3] = {0, rs, cs};
+    if (ctx != NULL && mvni_wants_plugin(ctx))
+        return prob_via_desc(ctx, 1, d, lower, vs, upper, vs, mean, vs, m, ss, kind,
+                             p, logp, abserr, NULL, NULL);
     return mvni_batch_entry(ctx, 1, d, lower, vs, upper, vs, mean, vs, m, ss, kind,
-                       prob_item, NULL, NULL, p, logp, abserr, NULL);
+                       prob_item, NULL, NULL, p, logp, abserr, NULL, NULL);
 }
 
 MVN_API int mvn_prob(mvn_context *ctx, size_t d, const double *lower,
@@ -110,9 +141,13 @@ MVN_API int mvn_prob_batch(mvn_context *ctx, size_t n, size_t d,
                            int sigma_kind, double *p, double *logp,
                            double *abserr, int *status)
 {
+    if (ctx != NULL && mvni_wants_plugin(ctx))
+        return prob_via_desc(ctx, n, d, lower, lower_strides, upper, upper_strides,
+                             mean, mean_strides, sigma, sigma_strides, sigma_kind,
+                             p, logp, abserr, NULL, status);
     return mvni_batch_entry(ctx, n, d, lower, lower_strides, upper, upper_strides,
                        mean, mean_strides, sigma, sigma_strides, sigma_kind,
-                       prob_item, NULL, NULL, p, logp, abserr, status);
+                       prob_item, NULL, NULL, p, logp, abserr, status, NULL);
 }
 
 MVN_API mvn_plan *mvn_plan_alloc(mvn_context *ctx, size_t d,
@@ -196,7 +231,7 @@ MVN_API int mvn_plan_prob(mvn_context *ctx, const mvn_plan *plan, size_t n,
         return st;
     sg.validated = plan->sigma;
     return mvni_batch_run(ctx, n, plan->d, lo, hi, mu, sg, prob_item, NULL,
-                          NULL, p, logp, abserr, status);
+                          NULL, p, logp, abserr, status, NULL);
 }
 
 MVN_API int mvn_logprob_batch(mvn_context *ctx, size_t n, size_t d,
@@ -207,8 +242,25 @@ MVN_API int mvn_logprob_batch(mvn_context *ctx, size_t n, size_t d,
                               int sigma_kind, double *p, double *logp,
                               double *abserr, double *logerr, int *status)
 {
+    if (ctx != NULL && mvni_wants_plugin(ctx))
+        return prob_via_desc(ctx, n, d, lower, lower_strides, upper, upper_strides,
+                             mean, mean_strides, sigma, sigma_strides, sigma_kind,
+                             p, logp, abserr, logerr, status);
+    logerr_out o = {logerr, 1};
     return mvni_batch_entry(ctx, n, d, lower, lower_strides, upper, upper_strides,
                        mean, mean_strides, sigma, sigma_strides, sigma_kind,
-                       logprob_item, logprob_on_error, logerr, p, logp, abserr,
-                       status);
+                       logprob_item, logprob_on_error, &o, p, logp, abserr,
+                       status, NULL);
+}
+
+int mvni_prob_desc(mvn_context *ctx, const mvn_batch_desc *b)
+{
+    logerr_out o = {b->logerr, b->logerr_stride};
+    const ptrdiff_t os[4] = {b->p_stride, b->logp_stride, b->abserr_stride,
+                             b->status_stride};
+    return mvni_batch_entry(ctx, b->n, b->d, b->lower, b->lower_strides, b->upper,
+                            b->upper_strides, b->mean, b->mean_strides, b->sigma,
+                            b->sigma_strides, b->sigma_kind, logprob_item,
+                            logprob_on_error, &o, b->p, b->logp, b->abserr,
+                            b->status, os);
 }

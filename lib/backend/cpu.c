@@ -47,14 +47,16 @@ static mvni_input item_input(size_t t, mvni_vec_arg lo, mvni_vec_arg hi,
     return in;
 }
 
-static void write_nan(size_t t, double *p, double *logp, double *abserr)
+static void write_nan(const mvni_exec *ex, size_t t, double *p, double *logp,
+                      double *abserr)
 {
+    const ptrdiff_t ti = (ptrdiff_t)t;
     if (p)
-        p[t] = NAN;
+        p[ti * ex->ostride[0]] = NAN;
     if (logp)
-        logp[t] = NAN;
+        logp[ti * ex->ostride[1]] = NAN;
     if (abserr)
-        abserr[t] = NAN;
+        abserr[ti * ex->ostride[2]] = NAN;
 }
 
 int mvni_cpu_run(mvni_exec *ex, size_t n, size_t d,
@@ -91,9 +93,9 @@ int mvni_cpu_run(mvni_exec *ex, size_t n, size_t d,
         if (st != MVN_OK) {
             free(shared);
             for (size_t t = 0; t < n; ++t) {
-                write_nan(t, p, logp, abserr);
+                write_nan(ex, t, p, logp, abserr);
                 if (status)
-                    status[t] = st;
+                    status[(ptrdiff_t)t * ex->ostride[3]] = st;
                 if (on_error)
                     on_error(user, t, d);
             }
@@ -149,11 +151,11 @@ int mvni_cpu_run(mvni_exec *ex, size_t n, size_t d,
                     s = fn(user, t, d, a, b, sg, &opt, &r);
                     if (s == MVN_OK || s == MVN_ETOL) {
                         if (p)
-                            p[t] = r.p;
+                            p[(ptrdiff_t)t * ex->ostride[0]] = r.p;
                         if (logp)
-                            logp[t] = r.logp;
+                            logp[(ptrdiff_t)t * ex->ostride[1]] = r.logp;
                         if (abserr)
-                            abserr[t] = r.abserr;
+                            abserr[(ptrdiff_t)t * ex->ostride[2]] = r.abserr;
                         my_evals += r.evals;
                         if (s == MVN_ETOL) {
                             ++my_n_etol;
@@ -169,11 +171,11 @@ int mvni_cpu_run(mvni_exec *ex, size_t n, size_t d,
                 }
             }
             if (status)
-                status[t] = s;
+                status[(ptrdiff_t)t * ex->ostride[3]] = s;
             if (s != MVN_ECANCELED)
                 mvni_monitor_problem_done(opt.qmc.monitor);
             if (s != MVN_OK && s != MVN_ETOL) {
-                write_nan(t, p, logp, abserr);
+                write_nan(ex, t, p, logp, abserr);
                 if (on_error)
                     on_error(user, t, d);
                 if (t < my_fail) {

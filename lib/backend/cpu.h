@@ -42,6 +42,9 @@ typedef struct {
     char *message;            /* the reason for a non-OK status */
     size_t message_size;
     double evaluations;       /* out: integrand evaluations spent */
+    /* Strides of the outputs p, logp, abserr, status (element t of p is
+       p[t * ostride[0]], ...); 1 for contiguous arrays. */
+    ptrdiff_t ostride[4];
 } mvni_exec;
 
 /*
@@ -56,7 +59,7 @@ typedef int (*mvni_item_fn)(void *user, size_t t, size_t d, const double *a,
 
 /*
  * Run fn over n problems of dimension d and write p, logp, abserr, status
- * (each may be NULL).  Problems that fail have NaN outputs (fn is not
+ * (each may be NULL, strides in ex->ostride).  Problems that fail have NaN outputs (fn is not
  * called for problems whose input is invalid; on_error, when not NULL, is
  * then called so that the caller can fill its own outputs with NaN).
  * Returns MVN_OK, MVN_ETOL, MVN_ECANCELED, or the first failing problem's
