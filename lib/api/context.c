@@ -308,6 +308,7 @@ void mvni_context_begin(mvn_context *ctx)
 {
     ctx->message[0] = '\0';
     ctx->evaluations = 0.0;
+    ctx->backend_used = MVN_BACKEND_AUTO;
 }
 
 void mvni_solve_options_from_context(const mvn_context *ctx,
