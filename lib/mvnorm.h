@@ -14,6 +14,9 @@
  *   7. batch API: many problems, arrays described by pointer + strides
  *   8. plan API: factor one covariance once, evaluate many limit vectors
  *   9. derivatives
+ *  10. names of statuses, options and option values (for bindings)
+ *  11. progress and cancellation
+ *  12. backends, build information and the batch descriptor (0.2)
  *
  * Problem.  For X ~ N(mean, Sigma) in R^d the library computes
  *     P = P(lower < X < upper),
@@ -40,6 +43,22 @@
  *    triangular (Sigma = L L^T); its layout is given explicitly.
  *  - Sizes are size_t, strides are ptrdiff_t and count elements (not
  *    bytes).  A stride of 0 broadcasts one array over a dimension.
+ *  - errno is unspecified after any call: the library neither sets it as
+ *    a way to report errors nor preserves it.
+ *  - Messages are formatted in the C locale ("0.25", never "0,25"),
+ *    whatever LC_NUMERIC the host set.
+ *  - Threads.  MVN_OPT_THREADS defaults to 1, so that a caller that is
+ *    itself multi-threaded (R workers, Julia tasks, a thread pool) never
+ *    oversubscribes the machine; raise it per context.  After fork() the
+ *    child must not use more than one thread on a context that used
+ *    several threads in the parent (the OpenMP runtime's thread pool does
+ *    not survive fork): register a pthread_atfork child handler that sets
+ *    MVN_OPT_THREADS = 1 on the contexts the child will use, as every
+ *    binding of this project does (section 5).
+ *
+ * Symbol versions.  Every exported symbol carries the version node of the
+ * release that introduced it (MVNORM_0.1, MVNORM_0.2 inheriting
+ * MVNORM_0.1), so a program built against 0.2 refuses to load on 0.1.
  *
  * This header compiles as C99 and as C++.
  */
@@ -55,7 +74,15 @@
 /* 1. Export macro                                                       */
 /* ===================================================================== */
 
-#if defined(MVN_BUILDING_LIBRARY) && defined(__GNUC__) && __GNUC__ >= 4
+#if defined(_WIN32) || defined(__CYGWIN__)
+#  if defined(MVN_BUILDING_LIBRARY)
+#    define MVN_API __declspec(dllexport)
+#  elif defined(MVN_STATIC)
+#    define MVN_API
+#  else
+#    define MVN_API __declspec(dllimport)
+#  endif
+#elif defined(MVN_BUILDING_LIBRARY) && defined(__GNUC__) && __GNUC__ >= 4
 #  define MVN_API __attribute__((visibility("default")))
 #else
 #  define MVN_API
@@ -99,13 +126,15 @@ typedef enum {
                             entry's scale plus 64 ulps of max variance) */
     MVN_ENOMEM = 8,      /* memory allocation failed */
     MVN_EBACKEND = 9,    /* the requested backend is not available */
-    MVN_EUNSUPPORTED = 10 /* valid request this build cannot serve;
-                            reserved for backend modules: the CPU library
-                            of this version never returns it */
+    MVN_EUNSUPPORTED = 10, /* a valid request the chosen backend cannot
+                            serve (device memory on the CPU backend, a
+                            computation a plugin does not offer) */
+    MVN_ECANCELED = 11   /* the progress callback asked to stop (0.2);
+                            outputs are NaN, the message says where */
 } mvn_status;
 
 /* Number of status codes; valid codes are 0 .. MVN_STATUS_COUNT - 1. */
-#define MVN_STATUS_COUNT 11
+#define MVN_STATUS_COUNT 12
 MVN_API int mvn_status_count(void);
 
 /* A static English description of a status code.  Never NULL; unknown
@@ -127,7 +156,8 @@ MVN_API const char *mvn_strerror(int status);
  * mvn_norm_logPinv(lp) = Phi^-1(exp(lp)) for lp <= 0, accurate where
  *                    exp(lp) underflows
  * Accuracy: relative error a few ulps for P, Q, logP over the whole line
- * (see doc/accuracy.md for the measured bounds).  Thread-safe.
+ * (doc/accuracy.md gives the measured bounds of these helpers and of the
+ * exact kernels).  Thread-safe.
  */
 MVN_API double mvn_norm_P(double x);
 MVN_API double mvn_norm_Q(double x);
@@ -165,9 +195,12 @@ MVN_API void mvn_context_free(mvn_context *ctx);
  *  MVN_OPT_SEED      seed of the random lattice shifts, an integer in
  *                    [0, 2^53].                           default 0
  *  MVN_OPT_THREADS   worker threads; 0 = as many as the OpenMP runtime
- *                    offers, 1 = no threading.            default 0
+ *                    offers, 1 = no threading.            default 1
+ *                    (0.1 defaulted to 0; see "Threads" above)
  *  MVN_OPT_METHOD    MVN_METHOD_*                         default AUTO
  *  MVN_OPT_BACKEND   MVN_BACKEND_*                        default AUTO
+ *                    (section 12: AUTO is the CPU unless the environment
+ *                    variable MVN_BACKEND names another backend)
  *  MVN_OPT_REORDER   MVN_REORDER_*                        default GGE
  *  MVN_OPT_ERROR_FACTOR  abserr = factor * standard error of the mean
  *                    over the random shifts, in [1, 10].  default 3.5
@@ -202,10 +235,15 @@ typedef enum {
 } mvn_method;
 
 typedef enum {
-    MVN_BACKEND_AUTO = 0, /* CUDA when the module loads and a device is
-                             present, else CPU */
+    MVN_BACKEND_AUTO = 0, /* the CPU, unless MVN_BACKEND=cuda is set in
+                             the environment when the context is
+                             allocated: then CUDA when its plugin loads,
+                             else the CPU (the reason is recorded).  A
+                             GPU never changes a program's numbers by
+                             merely being present. */
     MVN_BACKEND_CPU = 1,
-    MVN_BACKEND_CUDA = 2  /* CUDA or MVN_EBACKEND */
+    MVN_BACKEND_CUDA = 2  /* the CUDA plugin or MVN_EBACKEND, with the
+                             loader's reason in the message */
 } mvn_backend;
 
 typedef enum {
@@ -237,6 +275,10 @@ MVN_API const char *mvn_context_message(const mvn_context *ctx);
 /* Number of integrand evaluations of the last call on ctx (summed over a
    batch); 0 when exact kernels answered. */
 MVN_API double mvn_context_evaluations(const mvn_context *ctx);
+
+/* The backend (MVN_BACKEND_CPU or MVN_BACKEND_CUDA) that answered the
+   last computing call on ctx; MVN_BACKEND_AUTO before the first one. */
+MVN_API int mvn_context_backend(const mvn_context *ctx);
 
 /* ===================================================================== */
 /* 6. Simple API: one problem                                            */
@@ -459,6 +501,196 @@ MVN_API int mvn_prob_hessian_batch(mvn_context *ctx, size_t n, size_t d,
                                    const double *sigma, const ptrdiff_t *sigma_strides,
                                    int sigma_kind, double *p, int *status,
                                    double *h_upper);
+
+/* ===================================================================== */
+/* 10. Names (0.2)                                                       */
+/* ===================================================================== */
+/*
+ * Every binding needs the names of statuses and options; it asks the
+ * library instead of copying a table.  All strings are static; all
+ * functions are thread-safe and need no context.
+ *
+ * mvn_status_name(s)   "MVN_OK", "MVN_ETOL", ..., "MVN_ECANCELED"; NULL
+ *                      for an unknown code.
+ * mvn_status_from_name(name)  the inverse; accepts the name with or
+ *                      without the "MVN_" prefix, in any case ("etol",
+ *                      "MVN_ETOL"); -1 when unknown.
+ * mvn_option_name(o)   "abseps", "releps", "maxpts", "seed", "threads",
+ *                      "method", "backend", "reorder", "error_factor",
+ *                      "shifts", "gradient"; NULL for an unknown option.
+ * mvn_option_from_name(name)  the inverse; accepts "abseps",
+ *                      "MVN_OPT_ABSEPS", any case, and '-' for '_'
+ *                      ("error-factor"); 0 (no option) when unknown.
+ * mvn_option_value_name(o, v)  for the enumerated options (method,
+ *                      backend, reorder, gradient) the name of value v:
+ *                      method "auto" "qmc" "tilted"; backend "auto" "cpu"
+ *                      "cuda"; reorder "none" "gge"; gradient "closed"
+ *                      "estimator".  NULL for other options or values.
+ * mvn_option_parse(o, text, &value)  the value of option o written as
+ *                      text: a number in the C locale ("1e-6", "8"), or
+ *                      for an enumerated option one of its value names
+ *                      (any case).  Checks the bounds as mvn_context_set
+ *                      does.  MVN_OK, or MVN_EINVAL (value untouched).
+ */
+MVN_API const char *mvn_status_name(int status);
+MVN_API int mvn_status_from_name(const char *name);
+MVN_API const char *mvn_option_name(int option);
+MVN_API int mvn_option_from_name(const char *name);
+MVN_API const char *mvn_option_value_name(int option, int value);
+MVN_API int mvn_option_parse(int option, const char *text, double *value);
+
+/* ===================================================================== */
+/* 11. Progress and cancellation (0.2)                                   */
+/* ===================================================================== */
+/*
+ * A callback on the context, called on the calling thread (never on a
+ * worker thread) between lattice sizes of the QMC integrator and between
+ * problems of a batch, at most about every 50 ms of computation and at
+ * least once per lattice size of a single problem:
+ *
+ *   int progress(void *user, const mvn_progress *info);
+ *
+ * info->problems_done counts the finished problems of the call (out of
+ * info->problems); info->evaluations counts the integrand evaluations
+ * spent so far in the call.  Both never decrease during one call.
+ * Returning nonzero stops the call as soon as every worker thread
+ * reaches its next lattice size: the call returns MVN_ECANCELED, every
+ * output of a problem not finished is NaN with status MVN_ECANCELED, and
+ * the context message says how far the call got.  Problems finished
+ * before the stop keep their results.
+ *
+ * The callback must return normally: it must not longjmp or throw
+ * through the library's frames (R: wrap R_CheckUserInterrupt in
+ * R_ToplevelExec; Julia: check a flag, do not throw).  It must not call
+ * the library on the same context.  NULL removes the callback.  The
+ * struct may grow at its end: read only the fields you know.
+ */
+typedef struct {
+    size_t problems;       /* problems in the call */
+    size_t problems_done;  /* problems finished so far */
+    double evaluations;    /* integrand evaluations so far */
+} mvn_progress;
+
+typedef int (*mvn_progress_fn)(void *user, const mvn_progress *info);
+
+MVN_API int mvn_context_set_progress(mvn_context *ctx, mvn_progress_fn fn,
+                                     void *user);
+
+/* ===================================================================== */
+/* 12. Backends, build information, batch descriptor (0.2)               */
+/* ===================================================================== */
+/*
+ * Backends.  The CPU backend is built in.  Other backends are plugin
+ * modules (mvnorm_cuda.so for MVN_BACKEND_CUDA), opened with dlopen
+ * (RTLD_NOW | RTLD_LOCAL) when a context first needs them, from
+ *   1. each directory of the environment variable MVN_PLUGIN_PATH
+ *      (colon-separated), then
+ *   2. the installed plugin directory (mvn_build_info's "plugin_dir").
+ * A module is accepted when its entry symbol exists, its ABI version and
+ * struct size match (mvnorm_plugin.h), and its init succeeds (for CUDA:
+ * a driver and a device are present).  The context keeps the module open
+ * until mvn_context_free; there is no global registry.
+ *
+ * mvn_backend_name(b)  "auto", "cpu", "cuda"; NULL when unknown.
+ * mvn_backend_probe(ctx, b, reason, size)  whether backend b can serve
+ *                      ctx: MVN_OK, or MVN_EBACKEND with the loader's
+ *                      reason written to reason (NUL-terminated, cut to
+ *                      size; may be NULL).  Loads the plugin into ctx as
+ *                      a computing call would.  Bindings list the
+ *                      available backends by probing each value from
+ *                      MVN_BACKEND_CPU to MVN_BACKEND_COUNT - 1.
+ * mvn_build_info()     a static string of "key=value" lines saying what
+ *                      this build contains: version, openmp (yes/no),
+ *                      simd (the kernel sets compiled in), simd_active
+ *                      (the set this CPU runs), plugin_dir, plugin_abi.
+ */
+#define MVN_BACKEND_COUNT 3
+MVN_API const char *mvn_backend_name(int backend);
+MVN_API int mvn_backend_probe(mvn_context *ctx, int backend, char *reason,
+                              size_t reason_size);
+MVN_API const char *mvn_build_info(void);
+
+/*
+ * The batch descriptor: every array of a batch, inputs and outputs, as
+ * pointer + strides, plus the memory they live in.  It begins with its
+ * own size so that later versions can append fields: always initialize
+ * it with mvn_batch_desc_init (which zeroes it: every array absent) and
+ * then set the fields you use.
+ *
+ * Inputs exactly as in the batch API (section 7):
+ *   lower[t*lower_strides[0] + k*lower_strides[1]], likewise upper, mean;
+ *   sigma[t*sigma_strides[0] + i*sigma_strides[1] + j*sigma_strides[2]].
+ * Outputs, each optional (NULL = not wanted), with strides in elements,
+ * any sign (a negative stride walks backwards from the pointer):
+ *   p[t*p_stride], logp[t*logp_stride], abserr[t*abserr_stride],
+ *   logerr[t*logerr_stride] (the error of log P, as mvn_logprob_batch),
+ *   status[t*status_stride],
+ *   d_lower[t*d_lower_strides[0] + i*d_lower_strides[1]], likewise
+ *   d_upper, d_mean, err_lower, err_upper;
+ *   d_sigma[t*d_sigma_strides[0] + i*d_sigma_strides[1] +
+ *           j*d_sigma_strides[2]], likewise err_sigma.
+ * Output arrays must not overlap each other or the inputs.
+ *
+ * memory is MVN_MEMORY_HOST or MVN_MEMORY_CUDA (every array, inputs and
+ * outputs, in device memory of the current CUDA device); stream is the
+ * cudaStream_t to order the work on (NULL: the default stream).  The CPU
+ * backend serves host memory only and answers a device request with
+ * MVN_EUNSUPPORTED.
+ */
+typedef enum {
+    MVN_MEMORY_HOST = 0,
+    MVN_MEMORY_CUDA = 1
+} mvn_memory;
+
+typedef struct {
+    size_t struct_size;   /* sizeof(mvn_batch_desc); set by _init */
+    size_t n, d;          /* problems, dimension */
+    int memory;           /* MVN_MEMORY_* */
+    int sigma_kind;       /* MVN_SIGMA_COV or MVN_SIGMA_CHOL */
+    void *stream;         /* cudaStream_t or NULL */
+
+    const double *lower;  ptrdiff_t lower_strides[2];
+    const double *upper;  ptrdiff_t upper_strides[2];
+    const double *mean;   ptrdiff_t mean_strides[2];
+    const double *sigma;  ptrdiff_t sigma_strides[3];
+
+    double *p;            ptrdiff_t p_stride;
+    double *logp;         ptrdiff_t logp_stride;
+    double *abserr;       ptrdiff_t abserr_stride;
+    double *logerr;       ptrdiff_t logerr_stride;
+    int *status;          ptrdiff_t status_stride;
+
+    double *d_lower;      ptrdiff_t d_lower_strides[2];
+    double *d_upper;      ptrdiff_t d_upper_strides[2];
+    double *d_mean;       ptrdiff_t d_mean_strides[2];
+    double *d_sigma;      ptrdiff_t d_sigma_strides[3];
+    double *err_lower;    ptrdiff_t err_lower_strides[2];
+    double *err_upper;    ptrdiff_t err_upper_strides[2];
+    double *err_sigma;    ptrdiff_t err_sigma_strides[3];
+} mvn_batch_desc;
+
+/* Zeroes *desc, then sets struct_size, n and d (memory HOST, sigma_kind
+   COV, every array NULL). */
+MVN_API void mvn_batch_desc_init(mvn_batch_desc *desc, size_t n, size_t d);
+
+/* What mvn_batch_compute computes. */
+typedef enum {
+    MVN_COMPUTE_PROB = 0,     /* P (and log P, abserr, logerr) */
+    MVN_COMPUTE_GRAD = 1,     /* P and the derivatives of P */
+    MVN_COMPUTE_LOG_GRAD = 2  /* P and the derivatives of log P */
+} mvn_computation;
+
+/*
+ * Runs one batch described by desc on the context's backend.  The same
+ * numbers as the pointer-argument entry points (mvn_logprob_batch,
+ * mvn_prob_grad_err_batch, mvn_logprob_grad_batch), bitwise, whatever the
+ * strides.  Derivative outputs are ignored for MVN_COMPUTE_PROB.
+ * Returns as mvn_prob_batch; MVN_EINVAL for a NULL or too small desc
+ * (struct_size) or an unknown computation; MVN_EUNSUPPORTED for device
+ * memory on the CPU backend.
+ */
+MVN_API int mvn_batch_compute(mvn_context *ctx, int computation,
+                              const mvn_batch_desc *desc);
 
 #ifdef __cplusplus
 }
