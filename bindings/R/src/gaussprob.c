@@ -136,11 +136,14 @@ static SEXP gp_info(void)
     SET_VECTOR_ELT(out, 1, Rf_ScalarInteger((int) mvn_version_number()));
     SET_VECTOR_ELT(out, 2, Rf_mkString(MVN_VERSION_STRING));
     SET_VECTOR_ELT(out, 3, Rf_ScalarInteger((int) MVN_VERSION_NUMBER));
-#ifdef GP_HAVE_PROGRESS
+#ifdef GP_HAVE_BUILD_INFO
     SET_VECTOR_ELT(out, 4, Rf_mkString(mvn_build_info()));
-    SET_VECTOR_ELT(out, 6, Rf_ScalarLogical(1));
 #else
     SET_VECTOR_ELT(out, 4, Rf_mkString(""));
+#endif
+#ifdef GP_HAVE_PROGRESS
+    SET_VECTOR_ELT(out, 6, Rf_ScalarLogical(1));
+#else
     SET_VECTOR_ELT(out, 6, Rf_ScalarLogical(0));
 #endif
 #ifdef GP_HAVE_NAMES
