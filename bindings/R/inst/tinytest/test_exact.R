@@ -48,3 +48,25 @@ expect_equal(as.numeric(mvn_prob(-Inf, 0, sigma = R3)), 0.26876068085314925,
 ## Diagonal Sigma: the product of univariate terms.
 expect_equal(as.numeric(mvn_prob(c(-1, 0, 0.5), c(1, 2, Inf), sigma = diag(3))),
              prod(pnorm(c(1, 2, Inf)) - pnorm(c(-1, 0, 0.5))), tolerance = 1e-13)
+
+## One-factor (equicorrelated, general limits) references: exact 1-D
+## representation (Dunnett-Sobel / Tong), REFERENCE_VALUES.md section 4.
+p <- gaussprob::pmvnorm(rep(-1, 5), rep(3, 5), corr = equicorr(5),
+                        algorithm = GenzBretz(maxpts = 1e6, abseps = 1e-6))
+expect_true(abs(p - 0.5800476516960114) <= max(3 * attr(p, "error"), 1e-9))
+p <- mvn_prob(-Inf, 1, sigma = equicorr(10), abseps = 1e-6)
+expect_true(abs(p - 0.46056006112925259) <= max(3 * attr(p, "error"), 1e-9))
+## gradient reference case: d = 5, rho = 0.3, b = (-0.5, 0, 0.5, 1, 1.5)
+g <- mvn_grad(-Inf, c(-0.5, 0, 0.5, 1, 1.5), sigma = equicorr(5, 0.3),
+              abseps = 1e-7)
+expect_equal(g$value, 0.1566389479563935, tolerance = 1e-6)
+expect_equal(as.numeric(g$upper),
+             c(0.14504366511451425, 0.085382193159279758, 0.043180004510105016,
+               0.018037272832688177, 0.0059983522372113874), tolerance = 1e-5)
+## the symmetric parameter Sigma_15 = Sigma_51: 2 G_15
+expect_equal(2 * g$sigma[1, 5, 1], 0.0078583001177108053, tolerance = 1e-4)
+## tiny upper tails, in log space
+lp <- mvn_logprob(5, Inf, sigma = equicorr(10), releps = 1e-4)
+expect_equal(as.numeric(lp), -32.847577943533682, tolerance = 1e-5)
+lp <- mvn_logprob(10, Inf, sigma = equicorr(10), releps = 1e-4)
+expect_equal(as.numeric(lp), -105.59844052544872, tolerance = 1e-5)
