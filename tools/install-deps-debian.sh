@@ -1,14 +1,16 @@
 #!/bin/sh
 # install-deps-debian.sh -- the Debian 12 packages needed to build libmvnorm
-# and run every test suite.  Run as root (or through sudo).
+# and run every test suite.  Run as root (or through sudo).  devscripts
+# provides checkbashisms, which R CMD check --as-cran needs (tests/run-r.sh).
 #   --bench   also what `make bench` compares against (R mvtnorm, matplotlib)
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -e
 packages="build-essential autoconf automake libtool pkg-config
   libopenblas-dev liblapacke-dev libjansson-dev locales
-  python3 python3-torch python3-scipy python3-numpy python3-pytest"
+  python3 python3-torch python3-scipy python3-numpy python3-pytest
+  r-base-dev r-cran-tinytest r-cran-mvtnorm devscripts"
 if [ "${1:-}" = "--bench" ]; then
-    packages="$packages python3-matplotlib r-base-core r-cran-mvtnorm"
+    packages="$packages python3-matplotlib"
 fi
 missing=
 for p in $packages; do
