@@ -69,6 +69,7 @@
 
 #include "grad/grad.h"
 #include "qmc/qmc.h"
+#include "qmc/sov_row.h"
 #ifdef MVNI_SIMD_KERNELS
 /* Built with the vector kernels of lib/simd (the default; --disable-simd
    keeps the scalar loops). */
@@ -80,7 +81,7 @@
 #define INV_SQRT_2PI 0.39894228040143267794
 /* Below this a Phi value underflows for sov.c, which then works in log
    space; here such lanes are redone in plain doubles (see the top). */
-#define SG_TINY 1e-300
+#define SG_TINY MVNI_SOV_TINY
 #ifdef MVNI_SIMD_KERNELS
 _Static_assert(LANES == MVNI_SOV_LANES, "simd/kernels.h block size");
 /* Rows whose dot products are summed together (simd sov_dot_rows), and
@@ -621,32 +622,14 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
         }
     }
     for (size_t k = 0; k < d; ++k) {
-        size_t f = 0;
-        while (f < k && L[k * d + f] == 0.0)
-            ++f;
+        const size_t f = mvni_sov_row_first(d, L, k);
         pb.first[k] = f;
         /* Rows without coefficients: Phi once here, as sov.c. */
         pb.cmode[k] = 2;
         pb.cbase[k] = pb.ce[k] = 0.0;
-        if (f == k) {
-            if (pb.lo[k] > 0) {
-                const double qa = mvn_norm_Q(pb.lo[k]);
-                const double qb = pb.hi_inf[k] ? 0.0 : mvn_norm_Q(pb.hi[k]);
-                if (qa >= SG_TINY) {
-                    pb.cmode[k] = 1;
-                    pb.cbase[k] = qa;
-                    pb.ce[k] = qa - qb > 0.0 ? qa - qb : 0.0;
-                }
-            } else {
-                const double pa = pb.lo_inf[k] ? 0.0 : mvn_norm_P(pb.lo[k]);
-                const double pv = pb.hi_inf[k] ? 1.0 : mvn_norm_P(pb.hi[k]);
-                if (pv >= SG_TINY) {
-                    pb.cmode[k] = 0;
-                    pb.cbase[k] = pa;
-                    pb.ce[k] = pv - pa > 0.0 ? pv - pa : 0.0;
-                }
-            }
-        }
+        if (f == k)
+            mvni_sov_row_constant(pb.lo[k], pb.hi[k], pb.lo_inf[k], pb.hi_inf[k],
+                                  &pb.cmode[k], &pb.cbase[k], &pb.ce[k]);
     }
     /* The padding of y transposed must hold finite numbers (it meets
        sbar = 0 only in entries that are never read). */

@@ -65,6 +65,7 @@
 #endif
 
 #include "qmc/qmc.h"
+#include "qmc/sov_row.h"
 #include "mvnorm.h"
 #ifdef MVNI_SIMD_KERNELS
 /* Built with the vector kernels of lib/simd (the default; --disable-simd
@@ -98,9 +99,7 @@ _Static_assert(SOV_LANES == MVNI_SOV_LANES, "simd/kernels.h block size");
 /* Items taken at once by a thread: enough lane-rows (about 50 us) that
    the shared counter of the dynamic schedule is touched rarely. */
 #define SOV_GRAB_WORK 5e4
-/* Below this a Phi value is treated as underflowing and the step is done
-   in log space. */
-#define SOV_TINY 1e-300
+#define SOV_TINY MVNI_SOV_TINY
 /* Renormalization threshold of the running product. */
 #define SOV_RENORM 0x1p-500
 #define SOV_RENORM_EXP 500
@@ -429,9 +428,7 @@ static int prepare(size_t d, const double *L, const double *a, const double *b,
         const double *Li = L + i * d;
         sov_row *row = &rows[i];
         const double lii = Li[i];
-        size_t first = 0;
-        while (first < i && Li[first] == 0.0)
-            ++first;
+        const size_t first = mvni_sov_row_first(d, L, i);
         row->first = first;
         row->coef = off;
         row->pos = lii > 0.0;
@@ -456,25 +453,9 @@ static int prepare(size_t d, const double *L, const double *a, const double *b,
         row->wdim = row->pos && i + 1 < d ? nw++ : -1;
         row->cmode = 2;
         row->cbase = row->ce = 0.0;
-        if (row->pos && first == i) {
-            if (row->lo > 0) {
-                const double qa = mvn_norm_Q(row->lo);
-                const double qb = row->hi_inf ? 0.0 : mvn_norm_Q(row->hi);
-                if (qa >= SOV_TINY) {
-                    row->cmode = 1;
-                    row->cbase = qa;
-                    row->ce = qa - qb > 0.0 ? qa - qb : 0.0;
-                }
-            } else {
-                const double pa = row->lo_inf ? 0.0 : mvn_norm_P(row->lo);
-                const double pbv = row->hi_inf ? 1.0 : mvn_norm_P(row->hi);
-                if (pbv >= SOV_TINY) {
-                    row->cmode = 0;
-                    row->cbase = pa;
-                    row->ce = pbv - pa > 0.0 ? pbv - pa : 0.0;
-                }
-            }
-        }
+        if (row->pos && first == i)
+            mvni_sov_row_constant(row->lo, row->hi, row->lo_inf, row->hi_inf,
+                                  &row->cmode, &row->cbase, &row->ce);
     }
     return nw;
 }
