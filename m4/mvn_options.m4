@@ -20,10 +20,11 @@ AC_DEFUN([MVN_ARG_OPENMP], [
     [AC_DEFINE([MVN_HAVE_OPENMP], [1], [Define to 1 when built with OpenMP.])])
 ])
 
-dnl --disable-simd: build only the portable scalar kernels.
+dnl --disable-simd: build only the portable kernel set (GCC/Clang vector
+dnl extensions), without the AVX2 and AVX-512 sets.
 AC_DEFUN([MVN_ARG_SIMD], [
   AC_ARG_ENABLE([simd],
-    [AS_HELP_STRING([--disable-simd], [build only the scalar kernels])],
+    [AS_HELP_STRING([--disable-simd], [build only the portable kernel set, no AVX2/AVX-512])],
     [], [enable_simd=yes])
   AS_IF([test "x$enable_simd" = xyes],
     [AC_DEFINE([MVN_ENABLE_SIMD], [1], [Define to 1 to build SIMD kernels.])])

@@ -63,12 +63,10 @@ MVN_API const char *mvn_build_info(void)
 #else
            "openmp=no\n"
 #endif
-#if defined(MVNI_SIMD_KERNELS) && defined(MVN_SIMD_X86)
+#if defined(MVN_SIMD_X86)
            "simd=generic,avx2,avx512\n"
-#elif defined(MVNI_SIMD_KERNELS)
-           "simd=generic\n"
 #else
-           "simd=none\n"
+           "simd=generic\n"
 #endif
 #ifdef MVN_HAVE_CUDA_PLUGIN
            "cuda_plugin=built\n"

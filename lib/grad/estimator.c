@@ -70,11 +70,10 @@
 #include "grad/grad.h"
 #include "qmc/qmc.h"
 #include "qmc/sov_row.h"
-#ifdef MVNI_SIMD_KERNELS
-/* Built with the vector kernels of lib/simd (the default; --disable-simd
-   keeps the scalar loops). */
+/* The per-row steps are the kernel sets of lib/simd (portable vector
+   extensions, AVX2, AVX-512: bitwise the same numbers), chosen at run
+   time; --disable-simd builds only the portable set. */
 #include "simd/kernels.h"
-#endif
 
 #define BLK 32          /* lattice points per block */
 #define LANES (2 * BLK) /* with their antithetic partners */
@@ -82,13 +81,11 @@
 /* Below this a Phi value underflows for sov.c, which then works in log
    space; here such lanes are redone in plain doubles (see the top). */
 #define SG_TINY MVNI_SOV_TINY
-#ifdef MVNI_SIMD_KERNELS
 _Static_assert(LANES == MVNI_SOV_LANES, "simd/kernels.h block size");
 /* Rows whose dot products are summed together (simd sov_dot_rows), and
    the shortest band for which that pays: as sov.c. */
 #define SG_GROUP 8
 #define SG_GROUP_MIN 64
-#endif
 
 /* Prepared problem: scaled limits and coefficients, as in sov.c. */
 typedef struct {
@@ -98,7 +95,6 @@ typedef struct {
     const double *L;
     double *lo, *hi, *c; /* c: row k holds L_km / L_kk at c[k*d + m] */
     int *lo_inf, *hi_inf;
-#ifdef MVNI_SIMD_KERNELS
     const mvni_simd_kernels *k;
     double *ct;     /* transposed: ct[m*d + k] = c_km for k > m, else 0 */
     size_t *first;  /* first nonzero coefficient of row k (k if none) */
@@ -107,17 +103,14 @@ typedef struct {
        side (Phi precomputed: cbase, ce), 2 through the vector step. */
     int *cmode;
     double *cbase, *ce;
-#endif
 } problem;
 
 /* Per-thread arrays, [row][lane]. */
 typedef struct {
     double *y, *w, *al, *be, *f, *pr, *yb;
     double *s, *suf, *live;
-#ifdef MVNI_SIMD_KERNELS
     double *yt; /* y transposed, [lane][column], row stride pb->ldc */
     double *gs; /* SG_GROUP rows of grouped dot products */
-#endif
 } lanes_ws;
 
 /* Per-shift sums over lanes. */
@@ -160,129 +153,6 @@ static void lane_step(const problem *pb, size_t k, double a, double b,
     *y_out = yv;
 }
 
-#ifndef MVNI_SIMD_KERNELS
-static double pdf(double x)
-{
-    return INV_SQRT_2PI * exp(-0.5 * x * x);
-}
-
-/*
- * One block: the points i0 .. i0+cnt-1 and their antithetic partners.
- * Adds the lane sums of f and of the adjoints into acc.  Scalar version
- * (built with --disable-simd).
- */
-static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
-                       const double *shift, uint64_t i0, size_t cnt,
-                       lanes_ws *ws, shift_acc *acc)
-{
-    const size_t d = pb->d;
-    double *s = ws->s, *suf = ws->suf;
-
-    /* A lane is dead when it is past the block's points or when one of
-       its factors vanished (the sampled y may then be infinite): it
-       contributes 0 to the value and to every derivative. */
-    for (size_t p = 0; p < LANES; ++p)
-        ws->pr[p] = ws->live[p] = (p % BLK) < cnt ? 1.0 : 0.0;
-
-    /* Forward recurrence (as sov.c's eval_block). */
-    for (size_t k = 0; k < d; ++k) {
-        double *yk = ws->y + k * LANES, *wk = ws->w + k * LANES;
-        double *al = ws->al + k * LANES, *be = ws->be + k * LANES;
-        double *fk = ws->f + k * LANES, *prk = ws->pr + k * LANES;
-        const int need_y = k + 1 < d;
-        if (need_y)
-            mvni_lattice_block(n, z[k], shift[k], i0, BLK, wk);
-        for (size_t p = 0; p < LANES; ++p)
-            s[p] = 0.0;
-        const double *ck = pb->c + k * d;
-        for (size_t m = 0; m < k; ++m) {
-            const double cm = ck[m];
-            const double *ym = ws->y + m * LANES;
-            if (cm != 0.0)
-                for (size_t p = 0; p < LANES; ++p)
-                    s[p] += cm * ym[p];
-        }
-        const double lo = pb->lo[k], hi = pb->hi[k];
-        for (size_t p = 0; p < LANES; ++p) {
-            const double a = lo - s[p], b = hi - s[p];
-            double e, yv;
-            lane_step(pb, k, a, b, need_y ? wk[p] : 0.0, need_y, &e, &yv);
-            if (need_y) {
-                if (e == 0.0 || !isfinite(yv)) {
-                    ws->live[p] = 0.0;
-                    yv = 0.0;
-                }
-                yk[p] = yv;
-            } else if (e == 0.0) {
-                ws->live[p] = 0.0;
-            }
-            al[p] = a;
-            be[p] = b;
-            fk[p] = e;
-            if (k + 1 < d)
-                prk[p + LANES] = prk[p] * e;
-        }
-    }
-
-    /* Value. */
-    {
-        const double *pr = ws->pr + (d - 1) * LANES, *f = ws->f + (d - 1) * LANES;
-        double v = 0.0;
-        for (size_t p = 0; p < LANES; ++p)
-            v += ws->live[p] * pr[p] * f[p];
-        acc->val += v;
-    }
-
-    /* Reverse pass. */
-    for (size_t p = 0; p < LANES; ++p)
-        suf[p] = 1.0;
-    memset(ws->yb, 0, d * LANES * sizeof(double));
-    for (size_t k = d; k-- > 0;) {
-        const double *yk = ws->y + k * LANES, *wk = ws->w + k * LANES;
-        const double *al = ws->al + k * LANES, *be = ws->be + k * LANES;
-        const double *fk = ws->f + k * LANES, *prk = ws->pr + k * LANES;
-        const double *ybk = ws->yb + k * LANES;
-        const int need_y = k + 1 < d;
-        double sa = 0.0, sb = 0.0;
-        for (size_t p = 0; p < LANES; ++p) {
-            if (ws->live[p] == 0.0) {
-                s[p] = 0.0;
-                continue;
-            }
-            const double fbar = prk[p] * suf[p];
-            double ubar = 0.0, wv = 0.0;
-            if (need_y) {
-                const double py = pdf(yk[p]);
-                ubar = py > 0.0 ? ybk[p] / py : 0.0;
-                wv = wk[p];
-            }
-            const double da = pb->lo_inf[k] ? 0.0
-                              : pdf(al[p]) * (-fbar + (1.0 - wv) * ubar);
-            const double db = pb->hi_inf[k] ? 0.0
-                              : pdf(be[p]) * (fbar + wv * ubar);
-            sa += da;
-            sb += db;
-            s[p] = -(da + db);
-            suf[p] *= fk[p];
-        }
-        acc->dal[k] += sa;
-        acc->dbe[k] += sb;
-        const double *ck = pb->c + k * d;
-        double *cb = acc->cbar + k * pb->ldc;
-        for (size_t m = 0; m < k; ++m) {
-            const double *ym = ws->y + m * LANES;
-            double *ybm = ws->yb + m * LANES;
-            const double cm = ck[m];
-            double t = 0.0;
-            for (size_t p = 0; p < LANES; ++p) {
-                t += s[p] * ym[p];
-                ybm[p] += s[p] * cm;
-            }
-            cb[m] += t;
-        }
-    }
-}
-#else
 /* Sum of the LANES values of x in a fixed order, the same on every
    machine: eight running sums of every eighth lane (a loop the compiler
    vectorizes), then those eight pairwise. */
@@ -490,7 +360,6 @@ static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
                      ldc);
     }
 }
-#endif
 
 /* G = L^-T Phi_s(L^T Lbar) L^-1 (see the top of the file); Lbar is
    overwritten.  G must not alias Lbar. */
@@ -540,7 +409,6 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
         nthreads = M;
     const int want_g = gs != NULL || es != NULL;
     const size_t dd = d * d;
-#ifdef MVNI_SIMD_KERNELS
     /* cbar rows padded to a multiple of 8 columns (sov_outer writes whole
        vectors); per-thread workspace: six [row][lane] arrays, y
        transposed, the grouped sums and six lane temporaries, each start
@@ -551,13 +419,6 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
     const size_t nprob = 3 * d + 2 * dd + 2 * d;
     const size_t nidx = 2 * d; /* first, last */
     const size_t nint = 3 * d; /* lo_inf, hi_inf, cmode */
-#else
-    const size_t ldc = d;
-    const size_t wsz = 7 * d * LANES + 3 * LANES;
-    const size_t nprob = 3 * d + dd;
-    const size_t nidx = 1;
-    const size_t nint = 2 * d;
-#endif
     const size_t accsz = 2 * d + d * ldc;
 
     /* Problem data, shifts, per-shift accumulators and summaries. */
@@ -605,7 +466,6 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
         for (size_t m = 0; m < d; ++m)
             pb.c[k * d + m] = m < k ? L[k * d + m] * scale : 0.0;
     }
-#ifdef MVNI_SIMD_KERNELS
     pb.k = mvni_simd_best();
     pb.ct = pbuf + 3 * d + dd;
     pb.cbase = pb.ct + dd;
@@ -634,7 +494,6 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
     /* The padding of y transposed must hold finite numbers (it meets
        sbar = 0 only in entries that are never read). */
     memset(ws, 0, (size_t)nthreads * wsz * sizeof(double));
-#endif
     for (int j = 0; j < M; ++j)
         for (size_t c = 0; c + 1 < d; ++c)
             shift[(size_t)j * d + c] = mvni_uniform(opt->seed, (uint64_t)j, (uint64_t)c);
@@ -663,7 +522,6 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
 #endif
             double *w = ws + (size_t)tid * wsz;
             lanes_ws lw;
-#ifdef MVNI_SIMD_KERNELS
             lw.y = w;
             lw.w = w + d * LANES;
             lw.al = w + 2 * d * LANES;
@@ -676,18 +534,6 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
             lw.suf = lw.s + LANES;
             lw.live = lw.suf + LANES;
             lw.be = lw.live + LANES; /* 3 * LANES of temporaries */
-#else
-            lw.y = w;
-            lw.w = w + d * LANES;
-            lw.al = w + 2 * d * LANES;
-            lw.be = w + 3 * d * LANES;
-            lw.f = w + 4 * d * LANES;
-            lw.pr = w + 5 * d * LANES;
-            lw.yb = w + 6 * d * LANES;
-            lw.s = w + 7 * d * LANES;
-            lw.suf = lw.s + LANES;
-            lw.live = lw.suf + LANES;
-#endif
             double *aj = acc + (size_t)j * (accsz + 1);
             memset(aj, 0, (accsz + 1) * sizeof(double));
             shift_acc sa;

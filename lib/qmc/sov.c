@@ -67,20 +67,17 @@
 #include "qmc/qmc.h"
 #include "qmc/sov_row.h"
 #include "mvnorm.h"
-#ifdef MVNI_SIMD_KERNELS
-/* Built with the vector kernels of lib/simd (the default; --disable-simd
-   keeps the scalar loops below). */
+/* The per-row steps are the kernel sets of lib/simd (portable vector
+   extensions, AVX2, AVX-512: bitwise the same numbers), chosen at run
+   time; --disable-simd builds only the portable set. */
 #include "simd/kernels.h"
-#endif
 
 /* Lattice points per block; a block evaluates 2 * SOV_BLOCK points (the
    antithetic partners) with arrays indexed [row][point] so the loops over
    points vectorize. */
 #define SOV_BLOCK 32
 #define SOV_LANES (2 * SOV_BLOCK)
-#ifdef MVNI_SIMD_KERNELS
 _Static_assert(SOV_LANES == MVNI_SOV_LANES, "simd/kernels.h block size");
-#endif
 /* Rows whose dot products are computed together (simd sov_dot_rows), and
    the shortest band over the finished columns for which that pays. */
 #define SOV_GROUP 8
@@ -154,11 +151,9 @@ typedef struct {
     const sov_row *rows;
     const double *coef;
     const double *tilt; /* mu, length d, or NULL */
-#ifdef MVNI_SIMD_KERNELS
     /* Vector kernels of the per-row step (simd/kernels.h); every set gives
        the same numbers, so the choice only affects speed. */
     const mvni_simd_kernels *k;
-#endif
 } sov_problem;
 
 /* Multiplies f * 2^k by exp(le). */
@@ -225,12 +220,10 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
     double *s = ws + d * SOV_LANES;
     double *f = s + SOV_LANES;
     double *w = f + SOV_LANES;
-#ifdef MVNI_SIMD_KERNELS
     /* Rows gs .. ge-1 have their sums over the columns first .. gs-1
        (first shared by the group) in S, row by row. */
     double *S = w + SOV_LANES;
     size_t gs = 0, ge = 0;
-#endif
 
     for (size_t p = 0; p < SOV_LANES; ++p) {
         f[p] = 1.0;
@@ -249,7 +242,6 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
             mvni_lattice_block(n, z[j], shift[j], i0, SOV_BLOCK, w);
         }
 
-#ifdef MVNI_SIMD_KERNELS
         /* s = sum_m c_im z_m over the row's band.  Long bands (dense
            factors) are summed for up to SOV_GROUP rows at once over the
            columns finished before the group, so the block's z values are
@@ -277,18 +269,6 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
         } else {
             pb->k->sov_dot(pb->coef + row->coef, row->first, i, y, s);
         }
-#else
-        /* s = sum_m c_im z_m over the row's band. */
-        for (size_t p = 0; p < SOV_LANES; ++p)
-            s[p] = 0.0;
-        const double *c = pb->coef + row->coef;
-        for (size_t m = row->first; m < i; ++m) {
-            const double cm = c[m - row->first];
-            const double *ym = y + m * SOV_LANES;
-            for (size_t p = 0; p < SOV_LANES; ++p)
-                s[p] += cm * ym[p];
-        }
-#endif
 
 
         if (!row->pos) {
@@ -301,7 +281,6 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
             continue;
         }
 
-#ifdef MVNI_SIMD_KERNELS
         if (row->first == i && row->cmode < 2) {
             /* Constant limits: Phi was evaluated once at setup. */
             const double base = row->cbase, e = row->ce;
@@ -324,54 +303,6 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
                     yi[p] = step_log(row->lo - s[p], row->hi - s[p], w[p],
                                      need_y, &f[p], &kexp[p]);
         }
-#else
-        if (row->first == i && row->cmode < 2) {
-            /* Constant limits: Phi was evaluated once at setup. */
-            const double base = row->cbase, e = row->ce;
-            for (size_t p = 0; p < SOV_LANES; ++p) {
-                f[p] *= e;
-                if (need_y)
-                    yi[p] = row->cmode == 0 ? mvn_norm_Pinv(base + w[p] * e)
-                                            : mvn_norm_Qinv(base - w[p] * e);
-            }
-        } else {
-            for (size_t p = 0; p < SOV_LANES; ++p) {
-                const double al = row->lo - s[p], be = row->hi - s[p];
-                double e, yv = 0.0;
-                if (al > 0) {
-                    const double qa = mvn_norm_Q(al);
-                    const double qb = row->hi_inf ? 0.0 : mvn_norm_Q(be);
-                    if (qa < SOV_TINY) {
-                        yi[p] = step_log(al, be, w[p], need_y, &f[p], &kexp[p]);
-                        continue;
-                    }
-                    e = qa - qb;
-                    if (need_y)
-                        yv = mvn_norm_Qinv(qa - w[p] * e);
-                } else {
-                    const double pa = row->lo_inf ? 0.0 : mvn_norm_P(al);
-                    const double pbv = row->hi_inf ? 1.0 : mvn_norm_P(be);
-                    if (pbv < SOV_TINY) {
-                        yi[p] = step_log(al, be, w[p], need_y, &f[p], &kexp[p]);
-                        continue;
-                    }
-                    e = pbv - pa;
-                    if (need_y)
-                        yv = mvn_norm_Pinv(pa + w[p] * e);
-                }
-                f[p] *= e > 0.0 ? e : 0.0;
-                if (need_y) {
-                    /* Rounding of the inverse must not leave the interval
-                       (nor reach an infinite limit). */
-                    if (yv < al)
-                        yv = al;
-                    if (yv > be)
-                        yv = be;
-                    yi[p] = yv;
-                }
-            }
-        }
-#endif
         if (pb->tilt != NULL && need_y && pb->tilt[i] != 0.0) {
             /* Undo the shift of the limits and apply the likelihood
                ratio exp(mu^2/2 - mu z) of the tilted draw, z = y + mu. */
@@ -502,11 +433,7 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
     double row_work = (double)d;
     for (size_t i = 0; i < d; ++i)
         row_work += (double)(i - rows[i].first) / 16.0;
-#ifdef MVNI_SIMD_KERNELS
     const sov_problem pb = {d, rows, coef, mu, mvni_simd_best()};
-#else
-    const sov_problem pb = {d, rows, coef, mu};
-#endif
     for (int j = 0; j < M; ++j)
         for (int c = 0; c < nw; ++c)
             shift[(size_t)j * (d + 1) + (size_t)c] =
