@@ -45,18 +45,20 @@ enum {
    (rather than the library rejecting the problem). */
 #define LINE_ERROR (-1)
 
-/* The names of the status codes, lower-case forms of the MVN_E* enum
-   names, so that a script can match them against the C documentation. */
-static const char *const status_names[MVN_STATUS_COUNT] = {
-    "ok", "etol", "einval", "edim", "enan", "ebounds",
-    "enotpd", "easym", "enomem", "ebackend", "eunsupported"
-};
-
+/* The name of a status in the output: the library's name without "MVN_",
+   in lower case ("etol"), so that a script can match it against the C
+   documentation. */
 static const char *status_name(int status)
 {
-    if (status >= 0 && status < MVN_STATUS_COUNT)
-        return status_names[status];
-    return "unknown";
+    static _Thread_local char buf[32];
+    const char *name = mvn_status_name(status);
+    if (name == NULL)
+        return "unknown";
+    size_t k = 0;
+    for (const char *c = name + 4; *c && k + 1 < sizeof buf; ++c)
+        buf[k++] = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+    buf[k] = '\0';
+    return buf;
 }
 
 /* Options that a line may override.  The command line sets the base

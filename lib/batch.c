@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "common/format.h"
 
 int mvni_batch_args(mvn_context *ctx, size_t n, size_t d,
                     const double *lower, const ptrdiff_t *lower_strides,
@@ -103,6 +104,12 @@ int mvni_batch_run(mvn_context *ctx, size_t n, size_t d,
 
     mvni_solve_options opt;
     mvni_solve_options_from_context(ctx, &opt);
+    ctx->backend_used = MVN_BACKEND_CPU;
+    mvni_monitor monitor;
+    if (ctx->progress) {
+        mvni_monitor_init(&monitor, ctx->progress, ctx->progress_user, n);
+        opt.qmc.monitor = &monitor;
+    }
 
     /* One Sigma for every problem: validate (and symmetrize) it once. */
     double *shared = NULL;
@@ -160,9 +167,12 @@ int mvni_batch_run(mvn_context *ctx, size_t n, size_t d,
             int s;
             mvni_result r;
             msg[0] = '\0';
-            if (buf == NULL) {
+            if (mvni_monitor_stopped(opt.qmc.monitor)) {
+                s = MVN_ECANCELED;
+                mvni_format(msg, sizeof msg, "canceled before this problem started");
+            } else if (buf == NULL) {
                 s = MVN_ENOMEM;
-                snprintf(msg, sizeof msg, "cannot allocate scratch for d = %zu", d);
+                mvni_format(msg, sizeof msg, "cannot allocate scratch for d = %zu", d);
             } else {
                 double *a = buf, *b = buf + d;
                 double *sg = common ? (double *)common : buf + 2 * d;
@@ -188,12 +198,14 @@ int mvni_batch_run(mvn_context *ctx, size_t n, size_t d,
                             }
                         }
                     } else if (msg[0] == '\0') {
-                        snprintf(msg, sizeof msg, "%s", mvn_strerror(s));
+                        mvni_format(msg, sizeof msg, "%s", mvn_strerror(s));
                     }
                 }
             }
             if (status)
                 status[t] = s;
+            if (s != MVN_ECANCELED)
+                mvni_monitor_problem_done(opt.qmc.monitor);
             if (s != MVN_OK && s != MVN_ETOL) {
                 write_nan(t, p, logp, abserr);
                 if (on_error)
@@ -226,6 +238,16 @@ int mvni_batch_run(mvn_context *ctx, size_t n, size_t d,
     }
     free(shared);
     ctx->evaluations = evals;
+    if (mvni_monitor_stopped(opt.qmc.monitor)) {
+        const double counted = (double)atomic_load(&monitor.evaluations);
+        if (counted > ctx->evaluations)
+            ctx->evaluations = counted;
+        return mvni_fail(ctx, MVN_ECANCELED,
+                         "canceled by the progress callback after %zu of %zu "
+                         "problems and %.0f evaluations",
+                         (size_t)atomic_load(&monitor.done),
+                         n, ctx->evaluations);
+    }
     if (first_fail < n) {
         if (n > 1)
             return mvni_fail(ctx, first_status, "problem %zu: %s", first_fail, first_msg);

@@ -18,6 +18,9 @@ struct mvn_context {
     double option[MVN_OPTION_MAX + 1]; /* indexed by mvn_option */
     char message[MVNI_MESSAGE_SIZE];
     double evaluations;
+    mvn_progress_fn progress;          /* NULL: no callback */
+    void *progress_user;
+    int backend_used;                  /* MVN_BACKEND_* of the last call */
 };
 
 /* Write a printf-style message into ctx (if ctx is not NULL) and return

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "mvnorm.h"
+#include "common/monitor.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,7 +32,8 @@ typedef struct {
                        underflows: about the absolute error of logp.  0
                        when p = 0 exactly (an empty region). */
     int status;     /* MVN_OK or MVN_ETOL (algorithms never fail on
-                       validated input) */
+                       validated input), or MVN_ECANCELED when the
+                       monitor asked to stop */
 } mvni_result;
 
 /* The options the QMC integrator needs, copied out of the context so that
@@ -44,6 +46,7 @@ typedef struct {
     int shifts;           /* number of random shifts (>= 2) */
     double error_factor;  /* abserr = error_factor * standard error */
     int threads;          /* >= 1: threads this call may use */
+    mvni_monitor *monitor; /* progress and cancellation, or NULL */
 } mvni_qmc_options;
 
 /* ------------------------------------------------------------------ */

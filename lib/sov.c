@@ -633,6 +633,13 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
         if (k + 1 >= nsizes ||
             evals + tpm * (double)mvni_lattice_points(k + 1) > opt->maxpts)
             break;
+        if (mvni_monitor_step(opt->monitor, tpm * (double)n)) {
+            status = MVN_ECANCELED;
+            res->p = res->logp = res->abserr = res->relerr = NAN;
+            res->evals = evals;
+            res->status = status;
+            goto done;
+        }
     }
 
     status = done_ok ? MVN_OK : MVN_ETOL;

@@ -792,6 +792,14 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
         }
         if (last)
             break;
+        if (mvni_monitor_step(opt->monitor, tpm * (double)n)) {
+            res->p = res->logp = res->abserr = NAN;
+            res->evals = evals;
+            res->status = MVN_ECANCELED;
+            free(pbuf); free(ibuf); free(xbuf); free(z); free(shift); free(acc);
+            free(ws); free(sum);
+            return MVN_ECANCELED;
+        }
     }
 
     const double fse = opt->error_factor / sqrt((double)M * (M - 1));

@@ -12,22 +12,23 @@
 #include <stdio.h>
 
 #include "validate.h"
+#include "common/format.h"
 
 int mvni_check_dim(size_t d, char *msg, size_t msg_size)
 {
     if (d == 0) {
-        snprintf(msg, msg_size, "dimension d = 0: at least one variable is needed");
+        mvni_format(msg, msg_size, "dimension d = 0: at least one variable is needed");
         return MVN_EDIM;
     }
     if (d > MVN_MAX_DIM) {
-        snprintf(msg, msg_size, "dimension d = %zu exceeds the maximum %d",
+        mvni_format(msg, msg_size, "dimension d = %zu exceeds the maximum %d",
                  d, MVN_MAX_DIM);
         return MVN_EDIM;
     }
     /* d <= 1e5, so d * d * sizeof(double) fits in 64 bits; on a 32-bit
        size_t it may not. */
     if (d > SIZE_MAX / d / sizeof(double)) {
-        snprintf(msg, msg_size, "dimension d = %zu: a d x d matrix does not fit in memory", d);
+        mvni_format(msg, msg_size, "dimension d = %zu: a d x d matrix does not fit in memory", d);
         return MVN_EDIM;
     }
     return MVN_OK;
@@ -43,24 +44,24 @@ int mvni_load_limits(size_t d, const mvni_input *in, double *a, double *b,
         double hi = in->upper ? in->upper[(ptrdiff_t)i * in->upper_stride] : INFINITY;
         double mu = in->mean ? in->mean[(ptrdiff_t)i * in->mean_stride] : 0.0;
         if (isnan(lo) || isnan(hi) || isnan(mu)) {
-            snprintf(msg, msg_size, "NaN in %s[%zu]",
+            mvni_format(msg, msg_size, "NaN in %s[%zu]",
                      isnan(lo) ? "lower" : isnan(hi) ? "upper" : "mean", i);
             return MVN_ENAN;
         }
         if (lo == INFINITY) {
-            snprintf(msg, msg_size, "lower[%zu] = +inf: a lower limit may only be -inf", i);
+            mvni_format(msg, msg_size, "lower[%zu] = +inf: a lower limit may only be -inf", i);
             return MVN_ENAN;
         }
         if (hi == -INFINITY) {
-            snprintf(msg, msg_size, "upper[%zu] = -inf: an upper limit may only be +inf", i);
+            mvni_format(msg, msg_size, "upper[%zu] = -inf: an upper limit may only be +inf", i);
             return MVN_ENAN;
         }
         if (!isfinite(mu)) {
-            snprintf(msg, msg_size, "mean[%zu] = %g is not finite", i, mu);
+            mvni_format(msg, msg_size, "mean[%zu] = %g is not finite", i, mu);
             return MVN_ENAN;
         }
         if (lo > hi) {
-            snprintf(msg, msg_size, "lower[%zu] = %.17g exceeds upper[%zu] = %.17g",
+            mvni_format(msg, msg_size, "lower[%zu] = %.17g exceeds upper[%zu] = %.17g",
                      i, lo, i, hi);
             return MVN_EBOUNDS;
         }
@@ -79,14 +80,14 @@ static int load_covariance(size_t d, const mvni_input *in, double *sigma,
         for (size_t j = 0; j < d; ++j) {
             double v = in->sigma[(ptrdiff_t)i * rs + (ptrdiff_t)j * cs];
             if (!isfinite(v)) {
-                snprintf(msg, msg_size, "Sigma[%zu][%zu] = %g is not finite", i, j, v);
+                mvni_format(msg, msg_size, "Sigma[%zu][%zu] = %g is not finite", i, j, v);
                 return MVN_ENAN;
             }
             sigma[i * d + j] = v;
         }
     for (size_t i = 0; i < d; ++i)
         if (sigma[i * d + i] < 0.0) {
-            snprintf(msg, msg_size, "Sigma[%zu][%zu] = %g: a variance is negative",
+            mvni_format(msg, msg_size, "Sigma[%zu][%zu] = %g: a variance is negative",
                      i, i, sigma[i * d + i]);
             return MVN_ENOTPD;
         }
@@ -104,7 +105,7 @@ static int load_covariance(size_t d, const mvni_input *in, double *sigma,
             double tol = 1e-10 * fmax(scale, fmax(fabs(sij), fabs(sji))) +
                          64.0 * DBL_EPSILON * dmax;
             if (fabs(sij - sji) > tol) {
-                snprintf(msg, msg_size,
+                mvni_format(msg, msg_size,
                          "Sigma is not symmetric: Sigma[%zu][%zu] = %.17g but Sigma[%zu][%zu] = %.17g",
                          i, j, sij, j, i, sji);
                 return MVN_EASYM;
@@ -112,7 +113,7 @@ static int load_covariance(size_t d, const mvni_input *in, double *sigma,
             /* A correlation beyond 1 can never be positive semidefinite;
                catching it here gives a message that names the entry. */
             if (fabs(sij) > scale * (1.0 + 1e-12)) {
-                snprintf(msg, msg_size,
+                mvni_format(msg, msg_size,
                          "Sigma is not positive semidefinite: |Sigma[%zu][%zu]| = %g exceeds sqrt(Sigma[%zu][%zu] * Sigma[%zu][%zu]) = %g",
                          i, j, fabs(sij), i, i, j, j, scale);
                 return MVN_ENOTPD;
@@ -132,13 +133,13 @@ static int load_cholesky(size_t d, const mvni_input *in, double *sigma,
         for (size_t j = 0; j <= i; ++j) {
             double v = in->sigma[(ptrdiff_t)i * rs + (ptrdiff_t)j * cs];
             if (!isfinite(v)) {
-                snprintf(msg, msg_size, "L[%zu][%zu] = %g is not finite", i, j, v);
+                mvni_format(msg, msg_size, "L[%zu][%zu] = %g is not finite", i, j, v);
                 return MVN_ENAN;
             }
         }
         double lii = in->sigma[(ptrdiff_t)i * (rs + cs)];
         if (lii < 0.0) {
-            snprintf(msg, msg_size,
+            mvni_format(msg, msg_size,
                      "L[%zu][%zu] = %g: a Cholesky factor has a nonnegative diagonal",
                      i, i, lii);
             return MVN_ENOTPD;
@@ -154,7 +155,7 @@ static int load_cholesky(size_t d, const mvni_input *in, double *sigma,
                 s += in->sigma[(ptrdiff_t)i * rs + (ptrdiff_t)k * cs] *
                      in->sigma[(ptrdiff_t)j * rs + (ptrdiff_t)k * cs];
             if (!isfinite(s)) {
-                snprintf(msg, msg_size, "L L^T overflows at entry [%zu][%zu]", i, j);
+                mvni_format(msg, msg_size, "L L^T overflows at entry [%zu][%zu]", i, j);
                 return MVN_ENAN;
             }
             sigma[i * d + j] = sigma[j * d + i] = s;
@@ -169,14 +170,14 @@ int mvni_load_problem(size_t d, const mvni_input *in, double *a, double *b,
     if (status != MVN_OK)
         return status;
     if (in->sigma == NULL) {
-        snprintf(msg, msg_size, "Sigma is NULL");
+        mvni_format(msg, msg_size, "Sigma is NULL");
         return MVN_EINVAL;
     }
     if (in->sigma_kind == MVN_SIGMA_COV)
         return load_covariance(d, in, sigma, msg, msg_size);
     if (in->sigma_kind == MVN_SIGMA_CHOL)
         return load_cholesky(d, in, sigma, msg, msg_size);
-    snprintf(msg, msg_size, "sigma_kind = %d is neither MVN_SIGMA_COV nor MVN_SIGMA_CHOL",
+    mvni_format(msg, msg_size, "sigma_kind = %d is neither MVN_SIGMA_COV nor MVN_SIGMA_CHOL",
              in->sigma_kind);
     return MVN_EINVAL;
 }

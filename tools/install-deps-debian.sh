@@ -7,7 +7,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -e
 packages="build-essential autoconf automake libtool pkg-config
-  libopenblas-dev liblapacke-dev libjansson-dev
+  libopenblas-dev liblapacke-dev libjansson-dev locales
   python3 python3-torch python3-scipy python3-numpy python3-pytest"
 # node and npm: Debian's packages only where no node/npm is on PATH already
 # (a NodeSource nodejs bundles npm and conflicts with Debian's npm).
@@ -21,8 +21,18 @@ missing=
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# A decimal-comma locale, so that tests can show that the library's
+# messages do not follow LC_NUMERIC.
+comma_locale() {
+    locale -a 2>/dev/null | grep -qi '^de_DE.utf8$' && return 0
+    [ -f /etc/locale.gen ] || return 0
+    sed -i 's/^# *\(de_DE.UTF-8 UTF-8\)/\1/' /etc/locale.gen
+    grep -q '^de_DE.UTF-8 UTF-8' /etc/locale.gen || echo 'de_DE.UTF-8 UTF-8' >> /etc/locale.gen
+    locale-gen >/dev/null || echo "install-deps-debian: locale-gen failed (the locale test will SKIP)"
+}
 if [ -z "$missing" ]; then
     echo "install-deps-debian: all packages present"
+    comma_locale
     exit 0
 fi
 echo "install-deps-debian: installing$missing"
@@ -30,3 +40,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
+comma_locale

@@ -34,34 +34,10 @@ __all__ = [
 # A 0.x library may change its ABI at each minor release, so both must match;
 # from 1.0 on, any minor release at or above this one is accepted.
 _REQUIRED_MAJOR = 0
-_REQUIRED_MINOR = 1
+_REQUIRED_MINOR = 2
 _SONAME = "libmvnorm.so.1"
 
-# Status codes (mvnorm.h, section 3; the values are pinned by the header).
-STATUS = {
-    0: "MVN_OK", 1: "MVN_ETOL", 2: "MVN_EINVAL", 3: "MVN_EDIM", 4: "MVN_ENAN",
-    5: "MVN_EBOUNDS", 6: "MVN_ENOTPD", 7: "MVN_EASYM", 8: "MVN_ENOMEM",
-    9: "MVN_EBACKEND", 10: "MVN_EUNSUPPORTED",
-}
 MVN_OK, MVN_ETOL = 0, 1
-# Statuses that mean "the caller's input is wrong": these become ValueError.
-_INPUT_ERRORS = frozenset((2, 3, 4, 5, 6, 7))
-
-
-class OPT:
-    """Option identifiers (mvn_option in mvnorm.h; pinned values)."""
-    ABSEPS = 1
-    RELEPS = 2
-    MAXPTS = 3
-    SEED = 4
-    THREADS = 5
-    METHOD = 6
-    BACKEND = 7
-    REORDER = 8
-    ERROR_FACTOR = 9
-    SHIFTS = 10
-    GRADIENT = 11
-
 
 SIGMA_COV = 0
 SIGMA_CHOL = 1
@@ -180,6 +156,49 @@ _hessian_batch = _declare("mvn_prob_hessian_batch", _c_int,
                            _vp, _pd, _c_int, _vp, _vp, _vp], required=False)
 
 version = lib.mvn_version_string().decode()
+
+# Status and option names come from the library itself (mvn_status_name,
+# mvn_option_name), so that no table is copied here.
+_declare("mvn_status_count", _c_int, [])
+_declare("mvn_status_name", ctypes.c_char_p, [_c_int])
+_declare("mvn_status_from_name", _c_int, [ctypes.c_char_p])
+_declare("mvn_option_name", ctypes.c_char_p, [_c_int])
+_declare("mvn_option_from_name", _c_int, [ctypes.c_char_p])
+_declare("mvn_option_parse", _c_int, [_c_int, ctypes.c_char_p, ctypes.POINTER(_c_double)])
+
+STATUS = {s: lib.mvn_status_name(s).decode() for s in range(lib.mvn_status_count())}
+# Statuses that mean "the caller's input is wrong": these become ValueError.
+_INPUT_ERRORS = frozenset(lib.mvn_status_from_name(n) for n in
+                          (b"EINVAL", b"EDIM", b"ENAN", b"EBOUNDS", b"ENOTPD", b"EASYM"))
+
+
+class OPT:
+    """Option identifiers (mvn_option in mvnorm.h), read from the library:
+    ``OPT.ABSEPS``, ``OPT.THREADS``, ... (one attribute per option name,
+    upper case)."""
+
+
+def _option_names():
+    o = 1
+    while True:
+        name = lib.mvn_option_name(o)
+        if name is None:
+            return
+        setattr(OPT, name.decode().upper(), o)
+        o += 1
+
+
+_option_names()
+
+
+def option_value(option, text):
+    """The value of ``option`` written as text ("qmc", "1e-6"), parsed by
+    the library (mvn_option_parse); ValueError when it is not valid."""
+    value = _c_double()
+    if lib.mvn_option_parse(int(option), str(text).encode(), ctypes.byref(value)) != MVN_OK:
+        raise ValueError("mvnorm: %r is not a valid value of option %s"
+                         % (text, lib.mvn_option_name(int(option)).decode()))
+    return value.value
 
 
 def has_gradients():

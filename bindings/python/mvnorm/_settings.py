@@ -8,7 +8,9 @@ options.  Unlike Torch-MvNorm, a misspelt attribute (``integration.relesp``)
 raises AttributeError instead of being silently ignored.
 """
 
-from ._library import OPT
+import os
+
+from ._library import OPT, option_value
 
 __all__ = ["IntegrationSettings", "integration", "options_for"]
 
@@ -29,16 +31,19 @@ class IntegrationSettings:
         Torch-MvNorm.  Integration stops when abserr <= max(abseps, releps*P).
     n_jobs : int or None
         Worker threads (MVN_OPT_THREADS).  None, 0 or -1 mean "as many as
-        the OpenMP runtime offers"; 1 means no threading.  Default None
-        (Torch-MvNorm ran one job by default; results never depend on the
-        number of threads, so using them all changes only the speed).
+        the OpenMP runtime offers"; 1 means no threading.  Default 1, as in
+        Torch-MvNorm, so that a program that calls from several threads or
+        processes never oversubscribes the machine; results never depend
+        on the number of threads, so raising it changes only the speed.
+        In a child created by fork() every call uses one thread (the
+        OpenMP thread pool does not survive fork: see _after_fork).
     seed : int
         Seed of the randomized lattice shifts (MVN_OPT_SEED); default 0.
         Results depend only on inputs, options and seed.
     """
 
     _fields = ("maxpts", "abseps", "releps", "n_jobs", "seed")
-    _defaults = {"maxpts": None, "abseps": 1e-6, "releps": 1e-6, "n_jobs": None, "seed": 0}
+    _defaults = {"maxpts": None, "abseps": 1e-6, "releps": 1e-6, "n_jobs": 1, "seed": 0}
 
     def __init__(self):
         for k, v in self._defaults.items():
@@ -62,14 +67,31 @@ class IntegrationSettings:
 integration = IntegrationSettings()
 
 
+# Set in a child process created by fork(): libgomp's thread pool does not
+# survive fork, and a child that starts OpenMP threads after its parent did
+# can hang for ever (R's parallel::mclapply and Python's multiprocessing
+# fork exactly so).  One thread in the child is always safe.
+_forked_child = False
+
+
+def _after_fork():
+    global _forked_child
+    _forked_child = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
 def _threads(n_jobs):
+    if _forked_child:
+        return 1
     if n_jobs is None or n_jobs in (0, -1):
         return 0
     n = int(n_jobs)
     if n < 0:
         # joblib's convention: -2 means all but one, and so on.  The library
         # only knows "all" (0) or an explicit count, so count the CPUs here.
-        import os
         n = max(1, (os.cpu_count() or 1) + 1 + n)
     return n
 
@@ -92,7 +114,8 @@ def options_for(maxpts=None, abseps=None, releps=None, n_jobs=None, seed=None,
     opts.append((OPT.THREADS, _threads(n_jobs)))
     opts.append((OPT.SEED, int(seed)))
     if method is not None:
-        opts.append((OPT.METHOD, {"auto": 0, "qmc": 1}.get(method, method)))
+        opts.append((OPT.METHOD, option_value(OPT.METHOD, method)
+                     if isinstance(method, str) else method))
     if extra:
         opts.extend(extra)
     return tuple(opts)

@@ -15,8 +15,21 @@ from conftest import F64, PKG_ROOT, spd, randn
 
 def test_library_loaded_and_versioned():
     assert os.path.exists(mvnorm.library_path) or mvnorm.library_path.startswith("libmvnorm")
-    assert mvnorm.library_version_number // 100 == 1  # 0.1.x
-    assert mvnorm.library_version.startswith("0.1.")
+    assert mvnorm.library_version_number // 100 == 2  # 0.2.x
+    assert mvnorm.library_version.startswith("0.2.")
+
+
+def test_names_come_from_the_library():
+    from mvnorm import _library
+    assert _library.STATUS[0] == "MVN_OK" and _library.STATUS[11] == "MVN_ECANCELED"
+    assert _library.OPT.ABSEPS == 1 and _library.OPT.GRADIENT == 11
+    assert _library.option_value(_library.OPT.METHOD, "tilted") == 2
+    with pytest.raises(ValueError):
+        _library.option_value(_library.OPT.METHOD, "fastest")
+
+
+def test_default_is_one_thread():
+    assert mvnorm.integration.n_jobs == 1
 
 
 def test_import_error_lists_attempts():
