@@ -32,6 +32,18 @@ mvn_version_string() = @ccall libmvnorm().mvn_version_string()::Ptr{UInt8}
 # -- 3. statuses -------------------------------------------------------------
 mvn_strerror(status) = @ccall libmvnorm().mvn_strerror(status::Cint)::Cstring
 
+mvn_status_name(status) = @ccall libmvnorm().mvn_status_name(status::Cint)::Ptr{UInt8}
+
+# -- 10. names (0.2) -------------------------------------------------------------
+mvn_option_from_name(name) = @ccall libmvnorm().mvn_option_from_name(name::Cstring)::Cint
+mvn_option_name(option) = @ccall libmvnorm().mvn_option_name(option::Cint)::Ptr{UInt8}
+mvn_option_parse(option, text, value) =
+    @ccall libmvnorm().mvn_option_parse(option::Cint, text::Cstring, value::Ref{Cdouble})::Cint
+
+# -- 11. progress and cancellation (0.2) -------------------------------------------
+mvn_context_set_progress(ctx, fn, user) =
+    @ccall libmvnorm().mvn_context_set_progress(ctx::Ptr{Cvoid}, fn::Ptr{Cvoid}, user::Ptr{Cvoid})::Cint
+
 # -- 5. context and options ----------------------------------------------------
 mvn_context_alloc() = @ccall libmvnorm().mvn_context_alloc()::Ptr{Cvoid}
 mvn_context_free(ctx) = @ccall libmvnorm().mvn_context_free(ctx::Ptr{Cvoid})::Cvoid

@@ -24,11 +24,15 @@ struct MvNormError <: Exception
 end
 Base.showerror(io::IO, e::MvNormError) = print(io, "MvNormError: ", e.message)
 
-# "mvn_logprob_batch: status 5 (lower[i] > upper[i]): lower[1] = 2 > upper[1] = 1"
-# The status names (MVN_EBOUNDS, ...) come from the library once it exports
-# them (mvn_status_name, ABI 0.2); until then the code and mvn_strerror.
+const MVN_ECANCELED = Cint(11)
+
+# "mvnormcdf: MVN_EBOUNDS (lower[i] > upper[i]): lower[1] = 2 > upper[1] = 1"
+# Names and descriptions come from the library (mvn_status_name,
+# mvn_strerror), never from a copied table.
 function _status_text(status::Integer)
-    return "status $(Int(status)) ($(unsafe_string(mvn_strerror(status))))"
+    name = mvn_status_name(status)
+    label = name == C_NULL ? "status $(Int(status))" : unsafe_string(name)
+    return "$label ($(unsafe_string(mvn_strerror(status))))"
 end
 
 function _status_message(ctx::Ptr{Cvoid}, status::Integer, what::AbstractString)

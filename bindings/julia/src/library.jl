@@ -8,7 +8,7 @@
 # first in the list, and nothing else in the package changes.
 
 "Oldest library version (MAJOR*10000 + MINOR*100 + PATCH) this package works with."
-const MIN_LIBRARY_VERSION = 100
+const MIN_LIBRARY_VERSION = 200   # 0.2: status and option names, progress callback
 "The major version this package was written for; another major is refused."
 const LIBRARY_MAJOR = 0
 
@@ -83,9 +83,10 @@ function _load_library!()
     v = Int(mvn_version_number())
     _LIBVERSION[] = v
     if v ÷ 10000 != LIBRARY_MAJOR || v < MIN_LIBRARY_VERSION
+        need = VersionNumber(MIN_LIBRARY_VERSION ÷ 10000, (MIN_LIBRARY_VERSION ÷ 100) % 100,
+                             MIN_LIBRARY_VERSION % 100)
         error("LibMvNorm: $(path) is libmvnorm $(unsafe_string(mvn_version_string())), ",
-              "but this package needs $(LIBRARY_MAJOR).x with x.y >= ",
-              "$(MIN_LIBRARY_VERSION ÷ 100 % 100).$(MIN_LIBRARY_VERSION % 100); ",
+              "but this package needs libmvnorm >= $need and < $(LIBRARY_MAJOR + 1).0; ",
               "point MVNORM_LIBRARY at a matching build")
     end
     return path

@@ -1,15 +1,6 @@
-# Options of one call, copied into a fresh context (lib/mvnorm.h section 5;
-# the option values are pinned there).
-const MVN_OPT_ABSEPS = Cint(1)
-const MVN_OPT_RELEPS = Cint(2)
-const MVN_OPT_MAXPTS = Cint(3)
-const MVN_OPT_SEED = Cint(4)
-const MVN_OPT_THREADS = Cint(5)
-const MVN_OPT_METHOD = Cint(6)
-const MVN_OPT_GRADIENT = Cint(11)
-
-const _METHODS = (auto = 0, qmc = 1, tilted = 2)
-const _GRADIENT_ROUTES = (closed = 0, estimator = 1)
+# Options of one call, copied into a fresh context.  Option numbers and the
+# names of enumerated values come from the library (mvn_option_from_name,
+# mvn_option_parse: lib/mvnorm.h section 10), so no table is copied here.
 
 const _MAXPTS_MIN = 1000
 const _SEED_MAX = 2^53
@@ -17,12 +8,12 @@ const _SEED_MAX = 2^53
 """
 Keyword arguments every function of the package accepts:
 
-- `m`: the evaluation budget (MVN_OPT_MAXPTS), at least 1000 (smaller values
-  are raised to 1000); `nothing` keeps the library's default (10^7).  In
-  MvNormalCDF.jl `m` is a fixed number of lattice points; here it bounds the
-  evaluations spent to reach the tolerances.
-- `abseps`, `releps`: absolute and relative tolerances (defaults 1e-5, 0);
-  integration stops when `err <= max(abseps, releps * p)`.
+- `m`: the evaluation budget (the library's `maxpts`), at least 1000
+  (smaller values are raised to 1000); `nothing` keeps the library's
+  default (10^7).  In MvNormalCDF.jl `m` is a fixed number of lattice points;
+  here it bounds the evaluations spent to reach the tolerances.
+- `abseps`, `releps`: absolute and relative tolerances (library defaults
+  1e-5 and 0); integration stops when `err <= max(abseps, releps * p)`.
 - `rng`: an `AbstractRNG`; one integer drawn from it seeds the library's
   random lattice shifts, so a seeded `rng` gives reproducible numbers.
 - `seed`: the library seed itself, an integer in [0, 2^53] (overrides `rng`).
@@ -30,25 +21,37 @@ Keyword arguments every function of the package accepts:
 - `threads`: worker threads of the library (default 1, also inside a
   multi-threaded Julia session, so that Julia tasks calling in parallel do
   not oversubscribe the machine; 0 = as many as OpenMP offers).
-- `method`: `:auto` (default), `:qmc` or `:tilted`.
+- `method`: `:auto` (default), `:qmc` or `:tilted`; `gradient`: `:closed`
+  (default) or `:estimator` (the route of derivatives).
 - `etol`: what a missed tolerance does: `:warn` (default), `:ignore` or
   `:error` (throws an [`MvNormError`](@ref)).
+- `progress`: `nothing`, or a function `(done, total, evaluations) -> Bool`
+  called on the calling thread while the library computes (between lattice
+  sizes and between problems, about every 50 ms); returning `true` stops the
+  call, which then throws an `MvNormError` with status MVN_ECANCELED.  An
+  exception thrown by the function (an `InterruptException` from Ctrl-C, for
+  example) stops the call and is rethrown after it.
 """
 const OPTIONS_DOC = nothing
 
+struct _Options
+    settings::Vector{Pair{String,String}}   # option name => value as text
+    etol::Symbol
+    progress::Any
+end
+
+_text(x::Real) = x isa Integer ? string(x) : repr(Float64(x))
+_text(x::Symbol) = String(x)
+
 function _options(; m = nothing, abseps = nothing, releps = nothing, rng = nothing,
                   seed = nothing, threads::Integer = 1, method::Symbol = :auto,
-                  gradient::Symbol = :closed, etol::Symbol = :warn)
+                  gradient::Symbol = :closed, etol::Symbol = :warn, progress = nothing)
     etol in (:warn, :ignore, :error) ||
         throw(ArgumentError("etol must be :warn, :ignore or :error, got :$etol"))
-    haskey(_METHODS, method) ||
-        throw(ArgumentError("method must be one of $(keys(_METHODS)), got :$method"))
-    haskey(_GRADIENT_ROUTES, gradient) ||
-        throw(ArgumentError("gradient must be one of $(keys(_GRADIENT_ROUTES)), got :$gradient"))
-    opts = Pair{Cint,Float64}[]
-    m === nothing || push!(opts, MVN_OPT_MAXPTS => Float64(max(_MAXPTS_MIN, Int(m))))
-    abseps === nothing || push!(opts, MVN_OPT_ABSEPS => Float64(abseps))
-    releps === nothing || push!(opts, MVN_OPT_RELEPS => Float64(releps))
+    settings = Pair{String,String}[]
+    m === nothing || push!(settings, "maxpts" => _text(max(_MAXPTS_MIN, Int(m))))
+    abseps === nothing || push!(settings, "abseps" => _text(abseps))
+    releps === nothing || push!(settings, "releps" => _text(releps))
     s = if seed !== nothing
         Int(seed)
     elseif rng !== nothing
@@ -58,32 +61,82 @@ function _options(; m = nothing, abseps = nothing, releps = nothing, rng = nothi
         0
     end
     0 <= s <= _SEED_MAX || throw(ArgumentError("seed must be in [0, 2^53], got $s"))
-    push!(opts, MVN_OPT_SEED => Float64(s))
-    threads >= 0 || throw(ArgumentError("threads must be >= 0, got $threads"))
-    push!(opts, MVN_OPT_THREADS => Float64(threads))
-    push!(opts, MVN_OPT_METHOD => Float64(_METHODS[method]))
-    push!(opts, MVN_OPT_GRADIENT => Float64(_GRADIENT_ROUTES[gradient]))
-    return (settings = opts, etol = etol)
+    push!(settings, "seed" => _text(s))
+    # Always set: 1 unless the caller asks for more (see lib/mvnorm.h "Threads").
+    push!(settings, "threads" => _text(threads))
+    push!(settings, "method" => _text(method))
+    push!(settings, "gradient" => _text(gradient))
+    return _Options(settings, etol, progress)
 end
 
-const _OPTION_NAMES = Dict(MVN_OPT_ABSEPS => "abseps", MVN_OPT_RELEPS => "releps",
-                           MVN_OPT_MAXPTS => "m (maxpts)", MVN_OPT_SEED => "seed",
-                           MVN_OPT_THREADS => "threads", MVN_OPT_METHOD => "method",
-                           MVN_OPT_GRADIENT => "gradient")
+# Sets each option through the library's own parser: an unknown value
+# ("method = :fast") is refused with the library's bounds check.
+function _set_options!(ctx::Ptr{Cvoid}, opts::_Options)
+    value = Ref{Cdouble}(0.0)
+    for (name, text) in opts.settings
+        opt = mvn_option_from_name(name)
+        opt == 0 && throw(ArgumentError("libmvnorm has no option named $name"))
+        st = mvn_option_parse(opt, text, value)
+        st == MVN_OK || throw(ArgumentError(
+            "option $name = $text is not accepted by libmvnorm (" *
+            unsafe_string(mvn_strerror(st)) * ")"))
+        st = mvn_context_set(ctx, opt, value[])
+        st == MVN_OK || throw(ArgumentError(
+            "option $name = $text: " * _status_message(ctx, st, "mvn_context_set")))
+    end
+    return nothing
+end
+
+# The library's progress callback (lib/mvnorm.h section 11).  It must return
+# normally: exceptions are caught, kept, and rethrown after the call.
+struct _ProgressInfo          # mvn_progress; the C struct may grow at its end
+    problems::Csize_t
+    problems_done::Csize_t
+    evaluations::Cdouble
+end
+
+mutable struct _ProgressState
+    f::Any
+    error::Any
+end
+
+function _progress_trampoline(user::Ptr{Cvoid}, info::Ptr{_ProgressInfo})::Cint
+    state = unsafe_pointer_to_objref(user)::_ProgressState
+    try
+        i = unsafe_load(info)
+        stop = state.f(Int(i.problems_done), Int(i.problems), Float64(i.evaluations))
+        return stop === true ? Cint(1) : Cint(0)
+    catch err
+        state.error = err
+        return Cint(1)
+    end
+end
 
 # One context per call: Julia tasks migrate between threads, and a context
 # must not be used by two threads at once.  Freed in `finally`, whatever
 # happens; no finalizer is involved.
-function _with_context(f, opts)
+function _with_context(f, opts::_Options)
     ctx = mvn_context_alloc()
     ctx == C_NULL && throw(OutOfMemoryError())
     try
-        for (opt, value) in opts.settings
-            st = mvn_context_set(ctx, opt, value)
-            st == MVN_OK || throw(ArgumentError(
-                "option $(_OPTION_NAMES[opt]) = $value: " * _status_message(ctx, st, "mvn_context_set")))
+        _set_options!(ctx, opts)
+        opts.progress === nothing && return f(ctx)
+        state = _ProgressState(opts.progress, nothing)
+        callback = @cfunction(_progress_trampoline, Cint, (Ptr{Cvoid}, Ptr{_ProgressInfo}))
+        result = GC.@preserve state begin
+            st = mvn_context_set_progress(ctx, callback, pointer_from_objref(state))
+            st == MVN_OK || _throw_status(st, _status_message(ctx, st, "mvn_context_set_progress"))
+            try
+                f(ctx)
+            catch
+                # A cancellation caused by the callback's own exception
+                # reports that exception, not MVN_ECANCELED.
+                state.error === nothing || throw(state.error)
+                rethrow()
+            end
         end
-        return f(ctx)
+        state.error === nothing || throw(state.error)
+        return result
     finally
         mvn_context_free(ctx)
     end
