@@ -61,10 +61,11 @@ function _throw_status(status::Integer, msg::String)
     if status == MVN_EDIM
         throw(DimensionMismatch(msg))
     elseif status == MVN_ENOTPD
-        # PosDefException carries only a pivot index; the library's message
-        # travels as the cause (Julia prints it under "caused by:").
+        # PosDefException carries only an index (here the first row the
+        # library's message names, made 1-based); the message itself travels
+        # as the cause (Julia prints it under "caused by:").
         found = match(r"\[(\d+)\]", msg)
-        idx = found === nothing ? 0 : parse(Int, found.captures[1])
+        idx = found === nothing ? 0 : parse(Int, found.captures[1]) + 1
         try
             error(msg)
         catch
