@@ -26,7 +26,7 @@ Base.showerror(io::IO, e::MvNormError) = print(io, "MvNormError: ", e.message)
 
 const MVN_ECANCELED = Cint(11)
 
-# "mvnormcdf: MVN_EBOUNDS (lower[i] > upper[i]): lower[1] = 2 > upper[1] = 1"
+# "mvnormcdf: MVN_EBOUNDS (a lower limit exceeds its upper limit): lower[0] = 1 exceeds upper[0] = 0"
 # Names and descriptions come from the library (mvn_status_name,
 # mvn_strerror), never from a copied table.
 function _status_text(status::Integer)
