@@ -6,7 +6,7 @@ module LibMvNormChainRulesCoreExt
 
 using LibMvNorm
 using ChainRulesCore
-using ChainRulesCore: NoTangent, ProjectTo, unthunk, @not_implemented
+using ChainRulesCore: AbstractZero, NoTangent, ProjectTo, unthunk
 
 const RealVec = AbstractVector{<:Real}
 const RealMat = AbstractMatrix{<:Real}

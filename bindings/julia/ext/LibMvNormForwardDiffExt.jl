@@ -26,7 +26,7 @@ function _accumulate(acc::Partials{N,Float64}, g, x, ::Type{Dual{T,V,N}}) where 
         xk = x[k]
         xk isa Dual{T} || continue
         gk = g[k]
-        (iszero(gk) || !isfinite(gk)) && continue   # infinite limits: 0
+        iszero(gk) && continue   # infinite limits (NaN derivatives propagate)
         acc += Partials{N,Float64}(map(Float64, partials(xk).values)) * gk
     end
     return acc
