@@ -5,7 +5,8 @@
 # tested on itself: fixtures with a wrong type, a wrong arity, an unknown
 # symbol and a wrong return type must be reported; a header with one C
 # signature changed, or an export list without one called symbol, must
-# break the package check.
+# break the package check.  Julia structs marked "# C: name" must match the
+# C struct field by field (a fixture with a wrong field type is reported).
 # SPDX-License-Identifier: GPL-3.0-or-later
 srcdir=${MVN_TOP_SRCDIR:-$(dirname "$0")/..}
 builddir=${MVN_TOP_BUILDDIR:-.}
@@ -28,7 +29,7 @@ notok() { n=$((n + 1)); echo "not ok $n - $*"; }
 show() { sed 's/^/# /' "$1"; }
 run() { "$python" "$checker" --header "$header" "$@" > "$tmp/out" 2>&1; }
 
-echo "1..9"
+echo "1..10"
 # 1. The package itself (at least 8 calls: a vacuous scan must fail).
 if run --library "$lib" --min-calls 8 "$srcdir/bindings/julia"; then
     ok "every ccall in bindings/julia matches mvnorm.h and the exports of $(basename "$lib")"
@@ -79,4 +80,15 @@ if run --exports-file "$tmp/exports" "$srcdir/bindings/julia"; then
     notok "a symbol missing from the library (mvn_logprob_batch) breaks the check"
 else
     ok "a symbol missing from the library breaks the check: $(grep -m 1 '^ERROR' "$tmp/out" | sed 's/^ERROR [^ ]* //')"
+fi
+
+# 10. A Julia struct that mirrors a C struct with a wrong field type.
+if run --library "$lib" --min-calls 0 "$fix/struct_wrong.jl"; then
+    notok "struct_wrong.jl is reported (the checker passed it)"
+    show "$tmp/out"
+elif grep -q "field problems_done::Cint does not match mvn_progress.problems_done" "$tmp/out"; then
+    ok "struct_wrong.jl is reported: $(grep -m 1 '^ERROR' "$tmp/out" | sed 's/^ERROR [^ ]* //')"
+else
+    notok "struct_wrong.jl is reported for its field problems_done"
+    show "$tmp/out"
 fi

@@ -21,7 +21,13 @@ pointer like Ptr{T}):
                               function pointer typedefs
     Ptr{J}/Ref{J}             struct S *, when --struct S=J is given
 
-Exit status 0 when every call matches and at least --min-calls were found;
+Struct mirrors: a Julia struct whose `struct` line carries the comment
+`# C: c_name` must have the fields of the header's `typedef struct {...}
+c_name` in order, with compatible types (`NTuple{k,T}` for `T x[k]`);
+`# C: c_name (prefix)` allows the C struct to be longer (structs that may grow
+at their end, read only).
+
+Exit status 0 when every call and mirror matches and at least --min-calls were found;
 1 otherwise.  One line per call ("ok" / "ERROR") and a summary line.
 SPDX-License-Identifier: GPL-3.0-or-later
 """
@@ -60,6 +66,23 @@ class Header:
             self.kinds[m.group(1)] = "enum"
         for m in re.finditer(r"typedef\s+[\w\s\*]+\(\s*\*\s*(\w+)\s*\)\s*\(", text):
             self.kinds[m.group(1)] = "fnptr"
+        self.struct_fields = {}  # typedef'd struct name -> [(field, (base, depth), count)]
+        for m in re.finditer(r"typedef\s+struct\s*\w*\s*\{([^{}]*)\}\s*(\w+)\s*;", text):
+            fields = []
+            for decl in m.group(1).split(";"):
+                decl = " ".join(decl.split())
+                if not decl:
+                    continue
+                # "size_t n, d" declares two fields of one type; "ptrdiff_t
+                # s[2]" an array of two; stars belong to each declarator.
+                first, *more = [x.strip() for x in decl.split(",")]
+                fm = re.match(r"([\w\s]+?)\s*(\**\s*\w+\s*(?:\[\d+\])?)$", first)
+                base = fm.group(1)
+                for declarator in [fm.group(2)] + more:
+                    dm = re.match(r"(\**)\s*(\w+)\s*(?:\[(\d+)\])?$", declarator)
+                    ctype = self.ctype(f"{base} {dm.group(1)} {dm.group(2)}")
+                    fields.append((dm.group(2), fnptr_depth_fix(ctype), int(dm.group(3) or 1)))
+            self.struct_fields[m.group(2)] = fields
         self.protos = {}
         pat = re.compile(re.escape(api_macro) + r"\s+([^;(){}]*?)\b(\w+)\s*\(([^;{}]*?)\)\s*;", re.S)
         for m in pat.finditer(text):
@@ -332,6 +355,56 @@ def find_calls(path, macros):
     return calls
 
 
+MIRROR_RE = re.compile(r"^([ \t]*)(?:mutable\s+)?struct\s+(\w+)[^\n#]*#\s*C:\s*(\w+)(\s*\(prefix\))?",
+                       re.M)
+
+
+def find_mirrors(path):
+    """Julia structs marked `# C: c_struct_name` (or `(prefix)` when the C
+    struct may be longer): their fields in order."""
+    src = open(path, encoding="utf-8").read()
+    mirrors = []
+    for m in MIRROR_RE.finditer(src):
+        fields = []
+        for line in src[m.end():].split("\n")[1:]:
+            code = line.split("#")[0].strip()
+            if code == "end":
+                break
+            if not code:
+                continue
+            name, typ = split_annotation(code)
+            fields.append((name, typ))
+        mirrors.append({"where": f"{path}:{src.count(chr(10), 0, m.start()) + 1}",
+                        "julia": m.group(2), "c": m.group(3), "prefix": bool(m.group(4)),
+                        "fields": fields})
+    return mirrors
+
+
+def check_mirror(mirror, header, structs):
+    cfields = header.struct_fields.get(mirror["c"])
+    if cfields is None:
+        return [f"struct {mirror['julia']}: the header defines no struct {mirror['c']}"]
+    errors = []
+    jf = mirror["fields"]
+    if len(jf) > len(cfields) or (not mirror["prefix"] and len(jf) != len(cfields)):
+        errors.append(f"struct {mirror['julia']} has {len(jf)} field(s), {mirror['c']} has "
+                      f"{len(cfields)}" + (" (prefix allowed)" if mirror["prefix"] else ""))
+    for (jname, jtype), (cname, ctype, count) in zip(jf, cfields):
+        if jtype is None:
+            errors.append(f"struct {mirror['julia']}: field {jname} has no type")
+            continue
+        t = re.sub(r"\s+", "", jtype)
+        n = 1
+        tm = re.fullmatch(r"NTuple\{(\d+),(.*)\}", t)
+        if tm:
+            n, t = int(tm.group(1)), tm.group(2)
+        if n != count or not compatible(julia_type(t), ctype, structs):
+            errors.append(f"struct {mirror['julia']}: field {jname}::{jtype} does not match "
+                          f"{mirror['c']}.{cname} ({ctype[0]}, pointer depth {ctype[1]}"
+                          f"{', ' + str(count) + ' elements' if count > 1 else ''})")
+    return errors
+
+
 def exported_symbols(library):
     out = subprocess.run(["nm", "-D", "--defined-only", library], check=True,
                          capture_output=True, text=True).stdout
@@ -418,7 +491,20 @@ def main():
                     print(f"ERROR {call['where']}: {e}")
             else:
                 print(f"ok {call['where']}: {label} ({call['nargs']} args, {call['form']})")
-    print(f"{n_calls} ccall(s) in {len(files)} file(s), {n_bad} with errors; "
+    n_structs = 0
+    for f in files:
+        for mirror in find_mirrors(f):
+            n_structs += 1
+            errs = check_mirror(mirror, header, structs)
+            if errs:
+                n_bad += 1
+                for e in errs:
+                    print(f"ERROR {mirror['where']}: {e}")
+            else:
+                print(f"ok {mirror['where']}: struct {mirror['julia']} mirrors {mirror['c']} "
+                      f"({len(mirror['fields'])} fields{', prefix' if mirror['prefix'] else ''})")
+    print(f"{n_calls} ccall(s) and {n_structs} struct mirror(s) in {len(files)} file(s), "
+          f"{n_bad} with errors; "
           f"{len(header.protos)} prototypes in the header, {len(exports)} exported symbols")
     if n_calls < opt.min_calls:
         print(f"ERROR: fewer than {opt.min_calls} ccall(s) found: the check would be vacuous")

@@ -89,7 +89,7 @@ end
 
 # The library's progress callback (lib/mvnorm.h section 11).  It must return
 # normally: exceptions are caught, kept, and rethrown after the call.
-struct _ProgressInfo          # mvn_progress; the C struct may grow at its end
+struct _ProgressInfo   # C: mvn_progress (prefix)  -- the C struct may grow at its end
     problems::Csize_t
     problems_done::Csize_t
     evaluations::Cdouble
