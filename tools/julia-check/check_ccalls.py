@@ -19,7 +19,8 @@ pointer like Ptr{T}):
     Cstring, Ptr{UInt8}, Ptr{Cchar}           char *
     Ptr{Cvoid}                void *, pointers to structs (opaque or not),
                               function pointer typedefs
-    Ptr{J}/Ref{J}             struct S *, when --struct S=J is given
+    Ptr{J}/Ref{J}             struct S *, when --struct S=J is given or the
+                              Julia struct J is marked "# C: S" (see below)
 
 Struct mirrors: a Julia struct whose `struct` line carries the comment
 `# C: c_name` must have the fields of the header's `typedef struct {...}
@@ -479,6 +480,10 @@ def main():
                 files += [os.path.join(root, f) for f in sorted(names) if f.endswith(".jl")]
         else:
             files.append(p)
+    # A struct mirror (# C: name) also types pointers to that C struct.
+    mirrors = [m for f in files for m in find_mirrors(f)]
+    for m in mirrors:
+        structs.setdefault(m["c"], m["julia"])
     n_calls = n_bad = 0
     for f in files:
         for call in find_calls(f, macros):
@@ -492,17 +497,16 @@ def main():
             else:
                 print(f"ok {call['where']}: {label} ({call['nargs']} args, {call['form']})")
     n_structs = 0
-    for f in files:
-        for mirror in find_mirrors(f):
-            n_structs += 1
-            errs = check_mirror(mirror, header, structs)
-            if errs:
-                n_bad += 1
-                for e in errs:
-                    print(f"ERROR {mirror['where']}: {e}")
-            else:
-                print(f"ok {mirror['where']}: struct {mirror['julia']} mirrors {mirror['c']} "
-                      f"({len(mirror['fields'])} fields{', prefix' if mirror['prefix'] else ''})")
+    for mirror in mirrors:
+        n_structs += 1
+        errs = check_mirror(mirror, header, structs)
+        if errs:
+            n_bad += 1
+            for e in errs:
+                print(f"ERROR {mirror['where']}: {e}")
+        else:
+            print(f"ok {mirror['where']}: struct {mirror['julia']} mirrors {mirror['c']} "
+                  f"({len(mirror['fields'])} fields{', prefix' if mirror['prefix'] else ''})")
     print(f"{n_calls} ccall(s) and {n_structs} struct mirror(s) in {len(files)} file(s), "
           f"{n_bad} with errors; "
           f"{len(header.protos)} prototypes in the header, {len(exports)} exported symbols")
