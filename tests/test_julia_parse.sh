@@ -23,7 +23,17 @@ if [ -z "$files" ]; then
     exit 0
 fi
 # parse.mjs prints the TAP plan and one line per file; its exit status is
-# not needed (tap-driver.sh reads the lines).
+# not needed (tap-driver.sh reads the lines).  When node cannot even load the
+# grammar (a broken install) there is no plan: report that as a failure.
+out=${TMPDIR:-/tmp}/mvn-julia-parse.$$
 # shellcheck disable=SC2086
-node "$tool/parse.mjs" $files --expect-error "$srcdir/tests/julia_fixtures/syntax_error.jl"
+node "$tool/parse.mjs" $files --expect-error "$srcdir/tests/julia_fixtures/syntax_error.jl" > "$out" 2>&1
+if grep -q '^1\.\.[0-9]' "$out"; then
+    cat "$out"
+else
+    echo "1..1"
+    echo "not ok 1 - node could not run tools/julia-check/parse.mjs (reinstall: npm ci --prefix tools/julia-check)"
+    sed 's/^/# /' "$out"
+fi
+rm -f "$out"
 exit 0
