@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "internal.h"
+#include "qmc/qmc.h"
 #include "mvnorm.h"
 
 static double cpu_now(void)

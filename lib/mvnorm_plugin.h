@@ -39,7 +39,7 @@
 extern "C" {
 #endif
 
-#define MVN_PLUGIN_ABI_VERSION 1u
+#define MVN_PLUGIN_ABI_VERSION 1
 
 /* The name of the entry symbol, for dlsym. */
 #define MVN_PLUGIN_ENTRY_SYMBOL "mvn_plugin_entry"

@@ -210,8 +210,10 @@ check "huge arrays: mismatch error, edim above MVN_MAX_DIM, next line answered" 
 run --help
 check_rc "--help: exit status 0" 0
 missing=
-for flag in --abseps --releps --maxpts --seed --threads --method --grad \
-            --input --output --help --version '"lower"' '"cov"' '"chol"'; do
+for flag in --abseps --releps --maxpts --seed --threads --method --reorder \
+            --shifts --error-factor --gradient --backend --option --grad \
+            --input --output --help --version '"lower"' '"cov"' '"chol"' \
+            '"backend"' tilted estimator cuda; do
     grep -q -e "$flag" "$T/out" || missing="$missing $flag"
 done
 [ -z "$missing" ]
@@ -236,6 +238,80 @@ run --abseps abc
 check_rc "--abseps abc: exit status 2" 2
 run --method exact
 check_rc "--method exact: exit status 2" 2
+grep -q "auto, qmc, tilted" "$T/err"
+report $? "--method exact: the message lists the library's names"
+
+# Every library option has a flag: a valid value is accepted (exit 0), a
+# bad one is a usage error (exit 2) naming the flag; for the enumerated
+# options the message lists the accepted names.
+echo '{"upper": [0, 0], "cov": [[1, 0.5], [0.5, 1]]}' >"$T/in"
+for spec in "method tilted auto,qmc,tilted exact" "reorder none none,gge sideways" \
+            "gradient estimator closed,estimator numeric" \
+            "backend cpu auto,cpu,cuda gpu" "shifts 16 - 1" "shifts 4 - 65" \
+            "error-factor 2.5 - 0.5" "threads 1 - -1" "seed 7 - 1.5"; do
+    set -- $spec
+    run "--$1" "$2"
+    [ "$rc" -eq 0 ]
+    report $? "--$1 $2: accepted"
+    run "--$1" "$4"
+    if [ "$3" = - ]; then
+        [ "$rc" -eq 2 ] && [ ! -s "$T/out" ] && grep -q -e "--$1" "$T/err"
+    else
+        names=$(echo "$3" | sed 's/,/, /g')
+        [ "$rc" -eq 2 ] && [ ! -s "$T/out" ] && grep -q -e "--$1" "$T/err" \
+            && grep -q -e "$names" "$T/err"
+    fi
+    report $? "--$1 $4: exit status 2, the message names the flag${names:+ and lists $names}"
+    names=
+done
+run --option reorder=none --option error_factor=2 --option SHIFTS=4
+check_rc "--option NAME=VALUE accepts the library's option names" 0
+run --option no_such=1
+check_rc "--option with an unknown name: exit status 2" 2
+grep -q "error_factor" "$T/err"
+report $? "--option with an unknown name: the message lists the option names"
+run --option shifts=100
+check_rc "--option with a bad value: exit status 2" 2
+run --option shifts
+check_rc "--option without =VALUE: exit status 2" 2
+
+# The backend that answered is in every answered record.
+printf '%s\n' '{"upper": [0, 0], "cov": [[1, 0.5], [0.5, 1]]}' \
+    '{"upper": [1, 2, 3, 4], "cov": [[4, 3, 2, 1], [3, 5, -1, 1], [2, -1, 4, 2], [1, 1, 2, 5]], "abseps": 1e-3}' >"$T/in"
+run
+check "backend key: \"cpu\" on every answered record" \
+    'len(r) == 2 and all(x["backend"] == "cpu" for x in r)'
+run --grad --backend cpu
+check "backend key: \"cpu\" with --grad and --backend cpu" \
+    'len(r) == 2 and all(x["backend"] == "cpu" for x in r)'
+
+# --backend cuda without a CUDA module: an ebackend error record with the
+# library's reason (where a CUDA module does load, the answer says cuda).
+run --backend cuda
+check "--backend cuda: ebackend (9) record with the library's message, or answered by cuda" \
+    'len(r) == 2 and all((x["status"] == "ebackend" and x["status_code"] == 9 and "p" not in x and "backend" not in x and "CUDA" in x["message"] and x["message"].startswith("line ")) or x.get("backend") == "cuda" for x in r)'
+run --backend cuda --grad
+check "--backend cuda --grad: ebackend record too (or answered by cuda)" \
+    'len(r) == 2 and all(x["status"] == "ebackend" or x.get("backend") == "cuda" for x in r)'
+
+# --method tilted: a 4-D equicorrelated (rho = 1/2) orthant beyond 40,
+# P ~ 1e-563, far below the smallest double.  Its log is
+# -40^2 1'S^-1 1 / 2 = -1280 to leading order, minus O(log) terms.
+echo '{"lower": [40, 40, 40, 40], "cov": [[1, 0.5, 0.5, 0.5], [0.5, 1, 0.5, 0.5], [0.5, 0.5, 1, 0.5], [0.5, 0.5, 0.5, 1]]}' >"$T/in"
+run --method tilted --abseps 0 --releps 1e-3
+check "--method tilted: finite logp of a probability that underflows (-1320 < logp < -1280)" \
+    'r[0]["status"] == "ok" and r[0]["p"] == 0 and r[0]["logp"] is not None and -1320 < r[0]["logp"] < -1280 and r[0]["logerr"] <= 1e-3'
+
+# --gradient estimator: the derivative of the QMC estimator agrees with
+# the closed form (conditioning) on Genz's 4-D problem.
+echo '{"upper": [1, 2, 3, 4], "cov": [[4, 3, 2, 1], [3, 5, -1, 1], [2, -1, 4, 2], [1, 1, 2, 5]]}' >"$T/in"
+run --grad --abseps 1e-4
+cp "$T/out" "$T/closed.jsonl"
+run --grad --abseps 1e-4 --gradient estimator
+cat "$T/closed.jsonl" "$T/out" >"$T/both.jsonl"
+cp "$T/both.jsonl" "$T/out"
+check "--gradient estimator: d_upper and d_cov within 1e-4 of the closed form" \
+    'len(r) == 2 and all(x["status"] == "ok" for x in r) and r[0]["d_upper"] != r[1]["d_upper"] and all(near(a, b, 1e-4) for a, b in zip(r[0]["d_upper"], r[1]["d_upper"])) and all(near(a, b, 1e-4) for ra, rb in zip(r[0]["d_cov"], r[1]["d_cov"]) for a, b in zip(ra, rb))'
 
 # A tolerance miss (MVN_ETOL) is a warning: reported, exit status 0.
 echo "{\"upper\": [1, 2, 3, 4], \"cov\": $GENZ, \"abseps\": 1e-14, \"maxpts\": 1000}" >"$T/in"

@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gradient.h"
-#include "context.h"
+#include "grad/grad.h"
+#include "qmc/qmc.h"
+#include "api/context.h"
 #include "tap.h"
 #include "refs.h"
 
@@ -60,7 +61,7 @@ static void test_fixed_points(void)
     opts(&o, 0.0, 20000, MVN_REORDER_NONE);
     mvni_grad_out out = {da, db, G, NULL, NULL, NULL, NULL};
     mvni_result r;
-    int st = mvni_grad_estimator(d, a, b, S, &o, &r, &out);
+    int st = mvni_grad_solve(MVN_GRADIENT_ESTIMATOR, d, a, b, S, &o, &r, &out);
     tap_ok(st == MVN_ETOL, "fixed points: budget-limited run (status %d)", st);
     const double h = 1e-5;
     double e_a = 0, e_b = 0, e_g = 0;
@@ -71,17 +72,17 @@ static void test_fixed_points(void)
         if (isfinite(a[i])) {
             memcpy(x, a, sizeof x);
             x[i] += h;
-            mvni_grad_estimator(d, x, b, S, &o, &rp, &none);
+            mvni_grad_solve(MVN_GRADIENT_ESTIMATOR, d, x, b, S, &o, &rp, &none);
             x[i] -= 2 * h;
-            mvni_grad_estimator(d, x, b, S, &o, &rm, &none);
+            mvni_grad_solve(MVN_GRADIENT_ESTIMATOR, d, x, b, S, &o, &rm, &none);
             e_a = fmax(e_a, fabs((rp.p - rm.p) / (2 * h) - da[i]));
         }
         if (isfinite(b[i])) {
             memcpy(x, b, sizeof x);
             x[i] += h;
-            mvni_grad_estimator(d, a, x, S, &o, &rp, &none);
+            mvni_grad_solve(MVN_GRADIENT_ESTIMATOR, d, a, x, S, &o, &rp, &none);
             x[i] -= 2 * h;
-            mvni_grad_estimator(d, a, x, S, &o, &rm, &none);
+            mvni_grad_solve(MVN_GRADIENT_ESTIMATOR, d, a, x, S, &o, &rm, &none);
             e_b = fmax(e_b, fabs((rp.p - rm.p) / (2 * h) - db[i]));
         }
         for (size_t j = 0; j <= i; ++j) {
@@ -89,12 +90,12 @@ static void test_fixed_points(void)
             Sp[i * d + j] += h;
             if (i != j)
                 Sp[j * d + i] += h;
-            mvni_grad_estimator(d, a, b, Sp, &o, &rp, &none);
+            mvni_grad_solve(MVN_GRADIENT_ESTIMATOR, d, a, b, Sp, &o, &rp, &none);
             memcpy(Sp, S, sizeof Sp);
             Sp[i * d + j] -= h;
             if (i != j)
                 Sp[j * d + i] -= h;
-            mvni_grad_estimator(d, a, b, Sp, &o, &rm, &none);
+            mvni_grad_solve(MVN_GRADIENT_ESTIMATOR, d, a, b, Sp, &o, &rm, &none);
             double fd = (rp.p - rm.p) / (2 * h);
             e_g = fmax(e_g, fabs(fd - (i == j ? 1.0 : 2.0) * G[i * d + j]));
         }
@@ -157,7 +158,7 @@ static void test_routes_agree(size_t d, double abseps, double abseps_est, uint64
     int s0 = mvni_grad_closed(d, a, b, S, &o, &r[0], &g[0]);
     double t1 = refs_now();
     o.qmc.abseps = abseps_est;
-    int s1 = mvni_grad_estimator(d, a, b, S, &o, &r[1], &g[1]);
+    int s1 = mvni_grad_solve(MVN_GRADIENT_ESTIMATOR, d, a, b, S, &o, &r[1], &g[1]);
     double t2 = refs_now();
     tap_ok(s0 == MVN_OK && s1 == MVN_OK, "routes d = %zu: statuses %d %d", d, s0, s1);
     /* Ratios |difference| / (err1 + err2) over every entry.  Each error
@@ -212,9 +213,9 @@ static void test_threads(void)
     mvni_grad_out g1 = {NULL, db1, G1, NULL, NULL, NULL, NULL};
     mvni_grad_out g2 = {NULL, db2, G2, NULL, NULL, NULL, NULL};
     mvni_result r1, r2;
-    mvni_grad_estimator(d, a, b, S, &o, &r1, &g1);
+    mvni_grad_solve(MVN_GRADIENT_ESTIMATOR, d, a, b, S, &o, &r1, &g1);
     o.qmc.threads = 2;
-    mvni_grad_estimator(d, a, b, S, &o, &r2, &g2);
+    mvni_grad_solve(MVN_GRADIENT_ESTIMATOR, d, a, b, S, &o, &r2, &g2);
     tap_ok(r1.p == r2.p && !memcmp(G1, G2, sizeof G1) && !memcmp(db1, db2, sizeof db1),
            "threads: 1 and 2 threads give bitwise the same estimator gradient");
     mvni_grad_closed(d, a, b, S, &o, &r2, &g2);
@@ -235,7 +236,7 @@ static void test_small(void)
     mvni_grad_out g2 = {d2, NULL, G2, NULL, NULL, NULL, NULL};
     mvni_result r;
     mvni_grad_closed(3, a, b, S, &o, &r, &g1);
-    mvni_grad_estimator(3, a, b, S, &o, &r, &g2);
+    mvni_grad_solve(MVN_GRADIENT_ESTIMATOR, 3, a, b, S, &o, &r, &g2);
     tap_ok(!memcmp(G1, G2, sizeof G1) && !memcmp(d1, d2, sizeof d1),
            "d = 3: the estimator route answers with the exact closed form");
 }

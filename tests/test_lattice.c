@@ -6,7 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "internal.h"
+#include "qmc/qmc.h"
+#include "exact/exact.h"
 #include "tap.h"
 
 static int is_prime(uint64_t n)

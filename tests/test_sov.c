@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "qmc/qmc.h"
+#include "exact/exact.h"
 #include "tap.h"
 
 typedef struct {
@@ -34,7 +35,7 @@ static outcome solve(size_t d, const double *sigma, const double *lo,
     memcpy(a, lo, d * sizeof *a);
     memcpy(b, hi, d * sizeof *b);
     o.chol_status = mvni_chol_reorder(d, sigma, a, b, reorder, L, perm, w);
-    mvni_qmc_options opt = {abseps, releps, maxpts, 12345, 8, 3.5, threads};
+    mvni_qmc_options opt = {abseps, releps, maxpts, 12345, 8, 3.5, threads, NULL};
     mvni_result r;
     memset(&r, 0, sizeof r);
     o.status = o.chol_status ? -1 : mvni_sov_qmc(d, L, a, b, &opt, &r);

@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "qmc/qmc.h"
+#include "exact/exact.h"
 #include "mvnorm.h"
 #include "tap.h"
 

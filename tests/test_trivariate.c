@@ -13,7 +13,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "internal.h"
+#include "exact/exact.h"
 #include "mvnorm.h"
 #include "tap.h"
 

@@ -295,7 +295,7 @@ static inline void vlog(const vd *xin, vd *out)
  * share one division.  No Halley refinement: PPND16 alone is good to about
  * 1e-16 relative, the vector log to a few ulp.
  */
-#include "../as241.h"
+#include "common/as241.h"
 
 /* Phi^-1(p); p outside [0, 1] or NaN gives NaN. */
 static inline void vphiinv(const vd *p, vd *out)

@@ -1,0 +1,116 @@
+/* run.c -- running one problem through the library: the line's options into the context, the right entry point (probability, log-probability, gradient), the answer into a result for write.c. */
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+/* Puts the options for this line into the context: the line's overrides
+   where given, the command line's values elsewhere.  On a refused value,
+   writes the reason to err and returns the status. */
+static int apply_line_options(cli_state *st, const problem *pb, char *err)
+{
+    int k;
+    for (k = 0; k < N_LINE_OPTIONS; ++k) {
+        double want = pb->has_override[k] ? pb->override[k] : st->base[k];
+        int rc;
+        if (want == st->current[k])
+            continue;
+        rc = mvn_context_set(st->ctx, cli_line_options[k].option, want);
+        if (rc != MVN_OK) {
+            const char *msg = mvn_context_message(st->ctx);
+            snprintf(err, ERR_LEN, "\"%s\": %.17g: %s%s%s",
+                     cli_line_options[k].key, want, mvn_strerror(rc),
+                     (msg && *msg) ? ": " : "", (msg && *msg) ? msg : "");
+            return rc;
+        }
+        st->current[k] = want;
+    }
+    return MVN_OK;
+}
+
+void cli_run_problem(cli_state *st, unsigned long line, const problem *pb)
+{
+    size_t d = pb->d;
+    int grad = pb->grad || st->grad_all;
+    double p = NAN, logp = NAN, abserr = NAN, logerr = NAN;
+    double *dl = NULL, *du = NULL, *dm = NULL, *ds = NULL;
+    char err[ERR_LEN];
+    int rc;
+    cli_result res;
+
+    rc = apply_line_options(st, pb, err);
+    if (rc != MVN_OK) {
+        cli_write_line_error(st, line, pb->id, rc, err);
+        return;
+    }
+
+    if (grad) {
+        size_t n = d ? d : 1;
+        dl = malloc(n * sizeof *dl);
+        du = malloc(n * sizeof *du);
+        dm = malloc(n * sizeof *dm);
+        ds = malloc(n * n * sizeof *ds); /* n*n checked against SIZE_MAX */
+        if (!dl || !du || !dm || !ds) {
+            free(dl); free(du); free(dm); free(ds);
+            cli_write_line_error(st, line, pb->id, MVN_ENOMEM,
+                                 "out of memory for the derivatives");
+            return;
+        }
+    }
+
+    if (!grad) {
+        /* A batch of one: the call that also estimates the error of log P,
+           which stays meaningful where p and abserr underflow. */
+        ptrdiff_t vs[2] = {(ptrdiff_t)d, 1};
+        ptrdiff_t ms[3] = {(ptrdiff_t)(d * d), (ptrdiff_t)d, 1};
+        int item_status = MVN_OK;
+        rc = mvn_logprob_batch(st->ctx, 1, d, pb->lower, vs, pb->upper, vs,
+                               pb->mean, vs, pb->sigma, ms,
+                               pb->is_chol ? MVN_SIGMA_CHOL : MVN_SIGMA_COV,
+                               &p, &logp, &abserr, &logerr, &item_status);
+        if (rc == MVN_OK || rc == MVN_ETOL)
+            rc = item_status;
+    } else if (!pb->is_chol)
+        rc = mvn_prob_grad(st->ctx, d, pb->lower, pb->upper, pb->mean,
+                           pb->sigma, &p, &logp, &abserr, dl, du, dm, ds);
+    else {
+        /* There is no single-problem gradient call taking a factor; a
+           batch of one does it, and still reports d/dSigma. */
+        ptrdiff_t vs[2] = {(ptrdiff_t)d, 1};
+        ptrdiff_t ms[3] = {(ptrdiff_t)(d * d), (ptrdiff_t)d, 1};
+        int item_status = MVN_OK;
+        rc = mvn_prob_grad_batch(st->ctx, 1, d, pb->lower, vs, pb->upper, vs,
+                                 pb->mean, vs, pb->sigma, ms, MVN_SIGMA_CHOL,
+                                 &p, &logp, &abserr, &item_status,
+                                 dl, du, dm, ds);
+        if (rc == MVN_OK || rc == MVN_ETOL)
+            rc = item_status;
+    }
+    if (grad && p > 0.0)
+        logerr = abserr / p; /* the gradient calls give no logerr */
+
+    res.status = rc;
+    res.p = p;
+    res.logp = logp;
+    res.abserr = abserr;
+    res.logerr = logerr;
+    res.evaluations = mvn_context_evaluations(st->ctx);
+    res.backend = mvn_context_backend(st->ctx);
+    res.message = mvn_context_message(st->ctx);
+    res.grad = grad;
+    res.d = d;
+    res.d_lower = dl;
+    res.d_upper = du;
+    res.d_mean = dm;
+    res.d_cov = ds;
+    cli_write_result(st, line, pb->id, &res);
+    free(dl); free(du); free(dm); free(ds);
+}

@@ -1,0 +1,116 @@
+/*
+ * api/backend.c -- which backend serves a call: the names, the probe
+ * that bindings use to list backends, what the build contains, and the
+ * choice made for each call (GPU use is opt-in).
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <string.h>
+
+#include "api/backend.h"
+#include "common/format.h"
+
+#ifndef MVN_PLUGIN_DIR
+#define MVN_PLUGIN_DIR "/usr/local/lib/libmvnorm"
+#endif
+
+MVN_API const char *mvn_backend_name(int backend)
+{
+    return mvn_option_value_name(MVN_OPT_BACKEND, backend);
+}
+
+/* Loads (once per context) the CUDA module. */
+static int load_cuda(mvn_context *ctx)
+{
+    return mvni_plugin_load(&ctx->cuda, MVN_BACKEND_CUDA, "cuda", MVN_PLUGIN_DIR);
+}
+
+MVN_API int mvn_backend_probe(mvn_context *ctx, int backend, char *reason,
+                              size_t reason_size)
+{
+    if (reason && reason_size)
+        reason[0] = '\0';
+    if (ctx == NULL)
+        return MVN_EINVAL;
+    switch (backend) {
+    case MVN_BACKEND_AUTO:
+    case MVN_BACKEND_CPU:
+        return MVN_OK;
+    case MVN_BACKEND_CUDA: {
+        int st = load_cuda(ctx);
+        if (st != MVN_OK && reason && reason_size)
+            mvni_format(reason, reason_size, "%s", ctx->cuda.reason);
+        return st;
+    }
+    default:
+        if (reason && reason_size)
+            mvni_format(reason, reason_size, "unknown backend %d", backend);
+        return MVN_EINVAL;
+    }
+}
+
+#define MVNI_STR2(x) #x
+#define MVNI_STR(x) MVNI_STR2(x)
+
+MVN_API const char *mvn_build_info(void)
+{
+    return "version=" MVN_VERSION_STRING "\n"
+#ifdef MVN_HAVE_OPENMP
+           "openmp=yes\n"
+#else
+           "openmp=no\n"
+#endif
+#if defined(MVNI_SIMD_KERNELS) && defined(MVN_SIMD_X86)
+           "simd=generic,avx2,avx512\n"
+#elif defined(MVNI_SIMD_KERNELS)
+           "simd=generic\n"
+#else
+           "simd=none\n"
+#endif
+#ifdef MVN_HAVE_CUDA_PLUGIN
+           "cuda_plugin=built\n"
+#else
+           "cuda_plugin=not built\n"
+#endif
+           "plugin_dir=" MVN_PLUGIN_DIR "\n"
+           "plugin_abi=" MVNI_STR(MVN_PLUGIN_ABI_VERSION) "\n";
+}
+
+int mvni_backend_select(mvn_context *ctx, int computation, int memory,
+                        int *chosen)
+{
+    int want = (int)ctx->option[MVN_OPT_BACKEND];
+    *chosen = MVN_BACKEND_CPU;
+    if (want == MVN_BACKEND_CPU) {
+        if (memory != MVN_MEMORY_HOST)
+            return mvni_fail(ctx, MVN_EUNSUPPORTED,
+                             "the CPU backend serves host memory only; this batch is in "
+                             "device memory (memory = %d)", memory);
+        return MVN_OK;
+    }
+    /* AUTO asks for CUDA only when the environment opted in or the data
+       already lives on the device. */
+    const int required = want == MVN_BACKEND_CUDA;
+    if (!required && ctx->env_backend != MVN_BACKEND_CUDA && memory == MVN_MEMORY_HOST)
+        return MVN_OK;
+    int st = load_cuda(ctx);
+    const mvn_plugin *pl = ctx->cuda.plugin;
+    if (st == MVN_OK && (pl->computations & (1u << computation)) &&
+        (pl->memories & (1u << memory))) {
+        *chosen = MVN_BACKEND_CUDA;
+        return MVN_OK;
+    }
+    if (st != MVN_OK && (required || memory != MVN_MEMORY_HOST))
+        return mvni_fail(ctx, MVN_EBACKEND, "the CUDA backend is not available: %s",
+                         ctx->cuda.reason);
+    if (st == MVN_OK && (required || memory != MVN_MEMORY_HOST))
+        return mvni_fail(ctx, MVN_EUNSUPPORTED,
+                         "the CUDA backend does not serve computation %d in memory %d",
+                         computation, memory);
+    /* AUTO with MVN_BACKEND=cuda: the CPU answers; the reason stays
+       available through mvn_backend_probe. */
+    return MVN_OK;
+}

@@ -1,0 +1,266 @@
+/*
+ * api/prob.c -- public entry points for probabilities: one problem, batches and
+ * plans.  All of them go through mvni_batch_run.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/batch.h"
+#include "api/compute.h"
+#include "solve/solve.h"
+
+struct mvn_plan {
+    size_t d;
+    double *sigma; /* validated canonical covariance, d x d row-major */
+};
+
+static int prob_item(void *user, size_t t, size_t d, const double *a,
+                     const double *b, const double *sigma,
+                     const mvni_solve_options *opt, mvni_result *res)
+{
+    (void)user;
+    (void)t;
+    return mvni_solve(d, a, b, sigma, opt, res);
+}
+
+/* Where the error estimates of log P go: logerr[t * stride]. */
+typedef struct {
+    double *logerr;
+    ptrdiff_t stride;
+} logerr_out;
+
+/* mvn_logprob_batch: the per-problem solve also writes the relative
+   error estimate, which is the error estimate of log P. */
+static int logprob_item(void *user, size_t t, size_t d, const double *a,
+                        const double *b, const double *sigma,
+                        const mvni_solve_options *opt, mvni_result *res)
+{
+    const logerr_out *o = (const logerr_out *)user;
+    int st = mvni_solve(d, a, b, sigma, opt, res);
+    if (o->logerr)
+        o->logerr[(ptrdiff_t)t * o->stride] =
+            st == MVN_OK || st == MVN_ETOL ? res->relerr : NAN;
+    return st;
+}
+
+static void logprob_on_error(void *user, size_t t, size_t d)
+{
+    const logerr_out *o = (const logerr_out *)user;
+    (void)d;
+    if (o->logerr)
+        o->logerr[(ptrdiff_t)t * o->stride] = NAN;
+}
+
+static void set_nan(double *x)
+{
+    if (x)
+        *x = NAN;
+}
+
+/* The pointer-argument call as a descriptor, for a plugin backend. */
+static int prob_via_desc(mvn_context *ctx, size_t n, size_t d,
+                         const double *lower, const ptrdiff_t *lower_strides,
+                         const double *upper, const ptrdiff_t *upper_strides,
+                         const double *mean, const ptrdiff_t *mean_strides,
+                         const double *sigma, const ptrdiff_t *sigma_strides,
+                         int sigma_kind, double *p, double *logp,
+                         double *abserr, double *logerr, int *status)
+{
+    mvni_context_begin(ctx);
+    mvn_batch_desc desc;
+    int st = mvni_desc_checked(ctx, &desc, n, d, lower, lower_strides, upper,
+                               upper_strides, mean, mean_strides, sigma,
+                               sigma_strides, sigma_kind, p, logp, abserr, status);
+    if (st != MVN_OK)
+        return st;
+    desc.logerr = logerr;
+    return mvni_compute(ctx, MVN_COMPUTE_PROB, &desc);
+}
+
+/* One problem with a d x d matrix at m (strides rs, cs): a batch of one.
+   The outputs are NaN even when ctx is NULL. */
+static int prob_one(mvn_context *ctx, size_t d, const double *lower,
+                    const double *upper, const double *mean, const double *m,
+                    ptrdiff_t rs, ptrdiff_t cs, int kind, double *p,
+                    double *logp, double *abserr)
+{
+    set_nan(p);
+    set_nan(logp);
+    set_nan(abserr);
+    const ptrdiff_t vs[2] = {0, 1};
+    const ptrdiff_t ss[3] = {0, rs, cs};
+    if (ctx != NULL && mvni_wants_plugin(ctx))
+        return prob_via_desc(ctx, 1, d, lower, vs, upper, vs, mean, vs, m, ss, kind,
+                             p, logp, abserr, NULL, NULL);
+    return mvni_batch_entry(ctx, 1, d, lower, vs, upper, vs, mean, vs, m, ss, kind,
+                       prob_item, NULL, NULL, p, logp, abserr, NULL, NULL);
+}
+
+MVN_API int mvn_prob(mvn_context *ctx, size_t d, const double *lower,
+                     const double *upper, const double *mean,
+                     const double *sigma, double *p, double *logp,
+                     double *abserr)
+{
+    return prob_one(ctx, d, lower, upper, mean, sigma, (ptrdiff_t)d, 1,
+                    MVN_SIGMA_COV, p, logp, abserr);
+}
+
+MVN_API int mvn_prob_chol(mvn_context *ctx, size_t d, const double *lower,
+                          const double *upper, const double *mean,
+                          const double *chol, int layout, double *p,
+                          double *logp, double *abserr)
+{
+    if (layout != MVN_ROW_MAJOR && layout != MVN_COL_MAJOR) {
+        set_nan(p);
+        set_nan(logp);
+        set_nan(abserr);
+        if (ctx == NULL)
+            return MVN_EINVAL;
+        mvni_context_begin(ctx);
+        return mvni_fail(ctx, MVN_EINVAL,
+                         "layout = %d is neither MVN_ROW_MAJOR (101) nor MVN_COL_MAJOR (102)",
+                         layout);
+    }
+    ptrdiff_t rs = layout == MVN_ROW_MAJOR ? (ptrdiff_t)d : 1;
+    ptrdiff_t cs = layout == MVN_ROW_MAJOR ? 1 : (ptrdiff_t)d;
+    return prob_one(ctx, d, lower, upper, mean, chol, rs, cs, MVN_SIGMA_CHOL,
+                    p, logp, abserr);
+}
+
+MVN_API int mvn_prob_batch(mvn_context *ctx, size_t n, size_t d,
+                           const double *lower, const ptrdiff_t *lower_strides,
+                           const double *upper, const ptrdiff_t *upper_strides,
+                           const double *mean, const ptrdiff_t *mean_strides,
+                           const double *sigma, const ptrdiff_t *sigma_strides,
+                           int sigma_kind, double *p, double *logp,
+                           double *abserr, int *status)
+{
+    if (ctx != NULL && mvni_wants_plugin(ctx))
+        return prob_via_desc(ctx, n, d, lower, lower_strides, upper, upper_strides,
+                             mean, mean_strides, sigma, sigma_strides, sigma_kind,
+                             p, logp, abserr, NULL, status);
+    return mvni_batch_entry(ctx, n, d, lower, lower_strides, upper, upper_strides,
+                       mean, mean_strides, sigma, sigma_strides, sigma_kind,
+                       prob_item, NULL, NULL, p, logp, abserr, status, NULL);
+}
+
+MVN_API mvn_plan *mvn_plan_alloc(mvn_context *ctx, size_t d,
+                                 const double *sigma,
+                                 const ptrdiff_t *sigma_strides,
+                                 int sigma_kind, int *status)
+{
+    int st;
+    mvn_plan *plan = NULL;
+    if (ctx == NULL) {
+        st = MVN_EINVAL;
+        goto out;
+    }
+    mvni_context_begin(ctx);
+    st = mvni_check_dim(d, ctx->message, sizeof ctx->message);
+    if (st != MVN_OK)
+        goto out;
+    if (sigma == NULL || sigma_strides == NULL) {
+        st = mvni_fail(ctx, MVN_EINVAL, "sigma and sigma_strides must not be NULL");
+        goto out;
+    }
+    plan = (mvn_plan *)malloc(sizeof *plan);
+    double *buf = (double *)malloc((d * d + 2 * d) * sizeof(double));
+    if (plan == NULL || buf == NULL) {
+        free(plan);
+        free(buf);
+        plan = NULL;
+        st = mvni_fail(ctx, MVN_ENOMEM, "cannot allocate a plan for d = %zu", d);
+        goto out;
+    }
+    mvni_input in;
+    memset(&in, 0, sizeof in);
+    in.sigma = sigma;
+    in.sigma_row_stride = sigma_strides[0];
+    in.sigma_col_stride = sigma_strides[1];
+    in.sigma_kind = sigma_kind;
+    st = mvni_load_problem(d, &in, buf + d * d, buf + d * d + d, buf,
+                           ctx->message, sizeof ctx->message);
+    if (st != MVN_OK) {
+        free(plan);
+        free(buf);
+        plan = NULL;
+        goto out;
+    }
+    plan->d = d;
+    plan->sigma = buf;
+out:
+    if (status)
+        *status = st;
+    return plan;
+}
+
+MVN_API void mvn_plan_free(mvn_plan *plan)
+{
+    if (plan) {
+        free(plan->sigma);
+        free(plan);
+    }
+}
+
+MVN_API size_t mvn_plan_dim(const mvn_plan *plan) { return plan ? plan->d : 0; }
+
+MVN_API int mvn_plan_prob(mvn_context *ctx, const mvn_plan *plan, size_t n,
+                          const double *lower, const ptrdiff_t *lower_strides,
+                          const double *upper, const ptrdiff_t *upper_strides,
+                          const double *mean, const ptrdiff_t *mean_strides,
+                          double *p, double *logp, double *abserr, int *status)
+{
+    if (ctx == NULL)
+        return MVN_EINVAL;
+    mvni_context_begin(ctx);
+    if (plan == NULL)
+        return mvni_fail(ctx, MVN_EINVAL, "plan is NULL");
+    const ptrdiff_t dummy[3] = {0, 0, 0};
+    mvni_vec_arg lo, hi, mu;
+    mvni_sigma_arg sg;
+    int st = mvni_batch_args(ctx, n, plan->d, lower, lower_strides, upper,
+                             upper_strides, mean, mean_strides, plan->sigma,
+                             dummy, MVN_SIGMA_COV, &lo, &hi, &mu, &sg);
+    if (st != MVN_OK)
+        return st;
+    sg.validated = plan->sigma;
+    return mvni_batch_run(ctx, n, plan->d, lo, hi, mu, sg, prob_item, NULL,
+                          NULL, p, logp, abserr, status, NULL);
+}
+
+MVN_API int mvn_logprob_batch(mvn_context *ctx, size_t n, size_t d,
+                              const double *lower, const ptrdiff_t *lower_strides,
+                              const double *upper, const ptrdiff_t *upper_strides,
+                              const double *mean, const ptrdiff_t *mean_strides,
+                              const double *sigma, const ptrdiff_t *sigma_strides,
+                              int sigma_kind, double *p, double *logp,
+                              double *abserr, double *logerr, int *status)
+{
+    if (ctx != NULL && mvni_wants_plugin(ctx))
+        return prob_via_desc(ctx, n, d, lower, lower_strides, upper, upper_strides,
+                             mean, mean_strides, sigma, sigma_strides, sigma_kind,
+                             p, logp, abserr, logerr, status);
+    logerr_out o = {logerr, 1};
+    return mvni_batch_entry(ctx, n, d, lower, lower_strides, upper, upper_strides,
+                       mean, mean_strides, sigma, sigma_strides, sigma_kind,
+                       logprob_item, logprob_on_error, &o, p, logp, abserr,
+                       status, NULL);
+}
+
+int mvni_prob_desc(mvn_context *ctx, const mvn_batch_desc *b)
+{
+    logerr_out o = {b->logerr, b->logerr_stride};
+    const ptrdiff_t os[4] = {b->p_stride, b->logp_stride, b->abserr_stride,
+                             b->status_stride};
+    return mvni_batch_entry(ctx, b->n, b->d, b->lower, b->lower_strides, b->upper,
+                            b->upper_strides, b->mean, b->mean_strides, b->sigma,
+                            b->sigma_strides, b->sigma_kind, logprob_item,
+                            logprob_on_error, &o, b->p, b->logp, b->abserr,
+                            b->status, os);
+}

@@ -1,0 +1,141 @@
+/*
+ * qmc/qmc.h -- quasi-Monte Carlo integration: the reordered Cholesky
+ * factor, rank-1 lattice rules, separation of variables and minimax
+ * exponential tilting.
+ * Not installed.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef MVNI_QMC_QMC_H
+#define MVNI_QMC_QMC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* reorder.c -- Cholesky with Gibson-Glasbey-Elston variable ordering */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Factor sigma (d x d, row-major, full symmetric, covariance of X - mean)
+ * as P Sigma P^T = L L^T, where the permutation P follows the GGE rule when
+ * reorder == MVN_REORDER_GGE (variable with smallest expected conditional
+ * probability of its interval first), the identity otherwise.
+ *   a, b   on input the limits (mean already subtracted), length d; on
+ *          output permuted the same way as the variables.
+ *   L      d*d output, row-major, lower triangular (upper triangle zero).
+ *   perm   d output: perm[k] = original index of the k-th variable.
+ *   work   scratch of at least 2*d doubles.
+ * Singular (positive semidefinite) sigma: a pivot below
+ * tol = 1e-10 * max diagonal gives a zero column (L[k][k] = 0), as in
+ * Genz's codes.  A pivot below -tol returns MVN_ENOTPD.
+ * Returns MVN_OK or MVN_ENOTPD.
+ */
+int mvni_chol_reorder(size_t d, const double *sigma, double *a, double *b,
+                      int reorder, double *L, size_t *perm, double *work);
+
+/* ------------------------------------------------------------------ */
+/* lattice.c -- rank-1 lattice rules                                  */
+/* ------------------------------------------------------------------ */
+
+/* Number of lattice sizes available, and size n_k (points) and
+   generating vector component j (0 <= j < dim) for size index k.
+   Components for any dim are defined (beyond the table: a fallback rule
+   documented in lattice.c). */
+int mvni_lattice_count(void);
+uint64_t mvni_lattice_points(int k);
+uint64_t mvni_lattice_generator(int k, size_t j);
+
+/* The lattice coordinates of one integration variable for the points
+   i0 .. i0+count-1 of the n-point rule with generator component z:
+   shifted by shift, tent-transformed (x -> 1 - |2x - 1|), clamped into
+   [2^-60, 1 - 2^-53] so that Phi^-1 stays finite, written to w[0..count),
+   with their antithetic partners 1 - w in w[count..2*count).  The one
+   definition of the point set that sov.c and sov_grad.c share. */
+void mvni_lattice_block(uint64_t n, uint64_t z, double shift, uint64_t i0,
+                        size_t count, double *w);
+
+/* Counter-based random numbers: a uniform double in [0, 1) that is a pure
+   function of (seed, stream, index).  Used for random shifts, so that
+   results do not depend on the order of computation. */
+double mvni_uniform(uint64_t seed, uint64_t stream, uint64_t index);
+
+/* ------------------------------------------------------------------ */
+/* sov.c -- Genz separation of variables + randomized lattice QMC      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * P(a < L z < b), z ~ N(0, I_d), L lower triangular d x d row-major
+ * (output of mvni_chol_reorder; zero diagonal entries allowed: such a row
+ * is an indicator constraint).  Accumulates log-space so that logp is
+ * accurate where p underflows.  Iterates lattice sizes until
+ * abserr <= max(abseps, releps * p) or maxpts is spent (status MVN_ETOL).
+ * Returns MVN_OK, MVN_ETOL or MVN_ENOMEM.
+ */
+int mvni_sov_qmc(size_t d, const double *L, const double *a, const double *b,
+                 const mvni_qmc_options *opt, mvni_result *res);
+
+/*
+ * The same integral with minimax exponential tilting (Botev 2017): z_i is
+ * drawn from N(mu_i, 1) truncated to its SOV interval and weighted by
+ * exp(mu_i^2/2 - mu_i z_i).  Unbiased for any mu (length d; entries of rows
+ * with L_ii = 0 and of the last row are ignored); mu == NULL is exactly
+ * mvni_sov_qmc.  The vector that makes the relative error small comes
+ * from mvni_tilt_solve.
+ */
+int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
+                        const double *b, const double *mu,
+                        const mvni_qmc_options *opt, mvni_result *res);
+
+/* ------------------------------------------------------------------ */
+/* tilting.c -- minimax exponential tilting (Botev 2017)              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Solves Botev's saddle-point equations grad psi(x, mu) = 0 for the
+ * factor L and limits a, b of mvni_chol_reorder (L_ii > 0 for all i):
+ * writes the tilt mu (length d, mu[d-1] = 0), the dummy point x (length d,
+ * x[d-1] = 0) when x != NULL, psi(x, mu) to *psi (exp(psi) is an upper
+ * bound on P at the saddle point) and the Newton iterations to *iters
+ * when not NULL.  work: at least 2 * d * d + 13 * d doubles.
+ * Returns MVN_OK when converged, MVN_ETOL when not (mu is then the best
+ * point found and still gives an unbiased estimate), MVN_EINVAL for a
+ * singular factor.
+ */
+int mvni_tilt_solve(size_t d, const double *L, const double *a,
+                    const double *b, double *mu, double *x, double *psi,
+                    int *iters, double *work);
+
+/* log of the GGE heuristic's estimate of P for a factor of
+   mvni_chol_reorder: the product of the interval probabilities along the
+   path of truncated means.  y: d doubles of scratch (the path). */
+double mvni_tilt_log_estimate(size_t d, const double *L, const double *a,
+                              const double *b, double *y);
+
+/* Whether MVN_METHOD_AUTO should tilt this factorized problem (the rule
+   and its measurements are in doc/algorithms/tilting.md).  work: d
+   doubles. */
+int mvni_tilt_pays(size_t d, const double *L, const double *a,
+                   const double *b, double *work);
+
+/*
+ * P(a < L z < b) by tilted SOV QMC: solves for mu, then integrates with
+ * mvni_sov_qmc_tilted.  A singular factor (some L_ii = 0) falls back to
+ * plain mvni_sov_qmc.  *logbound (when not NULL) gets psi at the saddle
+ * point, log of an upper bound on P (+inf when not available).
+ * Returns MVN_OK, MVN_ETOL or MVN_ENOMEM.
+ */
+int mvni_tilted_qmc(size_t d, const double *L, const double *a,
+                    const double *b, const mvni_qmc_options *opt,
+                    mvni_result *res, double *logbound);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,672 @@
+/* qmc/sov.c -- Genz separation of variables integrated by randomized rank-1 lattice QMC, in log space.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Method (Genz 1992, "Numerical computation of multivariate normal
+ * probabilities", J. Comput. Graph. Stat. 1:141-149; Genz & Bretz 2009,
+ * "Computation of Multivariate Normal and t Probabilities", Springer LNS
+ * 195, ch. 4).  With X = L Z, row i of the constraint a < L z < b reads
+ * alpha_i < z_i < beta_i, alpha_i = (a_i - sum_{m<i} L_im z_m) / L_ii.
+ * Writing z_i = Phi^-1(Phi(alpha_i) + w_i (Phi(beta_i) - Phi(alpha_i)))
+ * turns P into the integral over w in [0,1)^(d-1) of
+ * f(w) = prod_i e_i(w), e_i = Phi(beta_i) - Phi(alpha_i).
+ *
+ * Integration: the rank-1 lattice rules of lattice.c, M = opt->shifts
+ * independent random shifts (mvni_uniform(seed, shift, coordinate)), the
+ * tent (baker's) transformation x -> 1 - |2x - 1| and antithetic pairs
+ * (w and 1 - w averaged), as in Genz & Bretz 2009 sec. 4.2.2.  Each lattice
+ * size gives M independent unbiased estimates; their mean is the estimate
+ * and their standard error times opt->error_factor is abserr.  Sizes are
+ * tried in increasing order and only the last size's estimate is kept: the
+ * next size is about twice as large and QMC errors shrink faster than 1/n,
+ * so combining with the earlier, much worse estimates would gain little and
+ * would make the error estimate depend on noisy variance weights.
+ *
+ * Log space: a point's value is kept as f * 2^k with f renormalized
+ * whenever it drops below 2^-500, and partial sums likewise carry their
+ * own binary exponent, so log P is accurate where P underflows.  An
+ * interval is evaluated on the side of zero where its probability has
+ * relative accuracy (Q = 1 - Phi when alpha > 0); when even that underflows
+ * (|limit| > 37.5 or so) the step is done with log Phi and mvn_norm_logPinv.
+ *
+ * Singular factors: a row with L_ii = 0 is the constraint
+ * a_i <= sum_m L_im z_m <= b_i, an indicator (with a relative tolerance of
+ * 1e-8 of the row's standard deviation for rounding), and uses no
+ * integration variable.
+ *
+ * Tilting (Botev 2017, JRSS-B 79:125-148; see tilting.c): with a tilt
+ * vector mu, z_i is drawn from N(mu_i, 1) truncated to [alpha_i, beta_i]
+ * and the point's value is multiplied by exp(mu_i^2/2 - mu_i z_i), which
+ * keeps the estimator unbiased for any mu.  It is implemented by running the
+ * plain step on the shifted limits alpha_i - mu_i, beta_i - mu_i (so that
+ * all tail-safe paths above apply unchanged) and then adding mu_i to the
+ * sampled value and multiplying by exp(-mu_i^2/2 - mu_i y), y the shifted
+ * sample; the value is renormalized after every tilted row because that
+ * factor may exceed 1.  Without a tilt (mu == NULL) nothing of this runs.
+ *
+ * Determinism: the points of one lattice size are cut into chunks whose
+ * length depends only on n; every chunk's partial sum is computed by one
+ * thread and the partial sums are added in a fixed order, so the result is
+ * bitwise the same for any number of threads.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef MVN_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+#include "qmc/qmc.h"
+#include "mvnorm.h"
+#ifdef MVNI_SIMD_KERNELS
+/* Built with the vector kernels of lib/simd (the default; --disable-simd
+   keeps the scalar loops below). */
+#include "simd/kernels.h"
+#endif
+
+/* Lattice points per block; a block evaluates 2 * SOV_BLOCK points (the
+   antithetic partners) with arrays indexed [row][point] so the loops over
+   points vectorize. */
+#define SOV_BLOCK 32
+#define SOV_LANES (2 * SOV_BLOCK)
+#ifdef MVNI_SIMD_KERNELS
+_Static_assert(SOV_LANES == MVNI_SOV_LANES, "simd/kernels.h block size");
+#endif
+/* Rows whose dot products are computed together (simd sov_dot_rows), and
+   the shortest band over the finished columns for which that pays. */
+#define SOV_GROUP 8
+#define SOV_GROUP_MIN 64
+/* At most this many chunks per shift and lattice size. */
+#define SOV_MAX_CHUNKS 1024
+/* A lattice size is spread over threads only when its estimated work,
+   in units of one lane-row (about 1 ns of one core: the vector step plus
+   the band's multiply-adds at 1/16 unit each), is at least this much.
+   Below, the fork, the dynamic schedule and above all a worker thread
+   that the OS has not scheduled yet (a time slice, milliseconds, on a
+   loaded machine) cost more than the work; the small sizes also come
+   first, so every call used to pay that several times.  Which sizes run
+   in parallel never changes the numbers (see "Determinism"). */
+#define SOV_PAR_MIN_WORK 4e5
+/* Items taken at once by a thread: enough lane-rows (about 50 us) that
+   the shared counter of the dynamic schedule is touched rarely. */
+#define SOV_GRAB_WORK 5e4
+/* Below this a Phi value is treated as underflowing and the step is done
+   in log space. */
+#define SOV_TINY 1e-300
+/* Renormalization threshold of the running product. */
+#define SOV_RENORM 0x1p-500
+#define SOV_RENORM_EXP 500
+#define SOV_LN2 0.69314718055994530942
+
+/* A nonnegative number m * 2^e. */
+typedef struct {
+    double m;
+    long e;
+} scaled;
+
+static void scaled_add(scaled *acc, double m, long e)
+{
+    if (m == 0.0)
+        return;
+    if (acc->m == 0.0) {
+        acc->m = m;
+        acc->e = e;
+        return;
+    }
+    if (e > acc->e) {
+        long de = acc->e - e;
+        acc->m = (de < -2000 ? 0.0 : ldexp(acc->m, (int)de)) + m;
+        acc->e = e;
+    } else {
+        long de = e - acc->e;
+        acc->m += de < -2000 ? 0.0 : ldexp(m, (int)de);
+    }
+    /* Keep the mantissa near 1 so that sums never overflow. */
+    int ex;
+    acc->m = frexp(acc->m, &ex);
+    acc->e += ex;
+}
+
+/* Per-row data of the prepared problem. */
+typedef struct {
+    size_t first;   /* first column with a nonzero coefficient */
+    size_t coef;    /* offset of coefficients first..i-1 in the packed array */
+    double lo, hi;  /* limits divided by L_ii (raw limits for L_ii = 0) */
+    double tol;     /* indicator tolerance for L_ii = 0 */
+    int pos;        /* L_ii > 0 */
+    int lo_inf, hi_inf;
+    int wdim;       /* integration coordinate, or -1 */
+    /* Constant rows (no coefficients): mode 0 lower side, 1 upper side,
+       2 general (log) path; base = Phi(lo) or Q(lo), e the probability. */
+    int cmode;
+    double cbase, ce;
+} sov_row;
+
+typedef struct {
+    size_t d;
+    const sov_row *rows;
+    const double *coef;
+    const double *tilt; /* mu, length d, or NULL */
+#ifdef MVNI_SIMD_KERNELS
+    /* Vector kernels of the per-row step (simd/kernels.h); every set gives
+       the same numbers, so the choice only affects speed. */
+    const mvni_simd_kernels *k;
+#endif
+} sov_problem;
+
+/* Multiplies f * 2^k by exp(le). */
+static void mul_log(double *f, long *k, double le)
+{
+    if (!(le > -INFINITY)) {
+        *f = 0.0;
+        return;
+    }
+    double q = floor(le / SOV_LN2);
+    *f *= exp(le - q * SOV_LN2);
+    *k += (long)q;
+}
+
+/*
+ * One SOV step through the log path, for limits where Phi underflows:
+ * multiplies f * 2^k by Phi(be) - Phi(al) and returns the sampled z (if
+ * need_y).  The interval is handled on the side of zero where it lies.
+ */
+static double step_log(double al, double be, double w, int need_y, double *f,
+                       long *k)
+{
+    double le, y = 0.0;
+    if (al > 0) {
+        /* Upper side: Q(al) - w (Q(al) - Q(be)) = Q(al) (1 - w + w r). */
+        double lqa = mvn_norm_logQ(al);
+        double lqb = isinf(be) ? -INFINITY : mvn_norm_logQ(be);
+        double r = exp(lqb - lqa);
+        le = r < 1.0 ? lqa + log1p(-r) : -INFINITY;
+        if (need_y)
+            y = -mvn_norm_logPinv(lqa + log((1.0 - w) + w * r));
+    } else {
+        /* Lower side: Phi(al) + w (Phi(be) - Phi(al)) = Phi(be) (r + w (1 - r)). */
+        double lpb = mvn_norm_logP(be);
+        double lpa = isinf(al) ? -INFINITY : mvn_norm_logP(al);
+        double r = exp(lpa - lpb);
+        le = r < 1.0 ? lpb + log1p(-r) : -INFINITY;
+        if (need_y)
+            y = mvn_norm_logPinv(lpb + log(r + w * (1.0 - r)));
+    }
+    mul_log(f, k, le);
+    if (need_y) {
+        if (y < al)
+            y = al;
+        if (y > be)
+            y = be;
+    }
+    return y;
+}
+
+/*
+ * Evaluates the integrand at the points i0 .. i0+cnt-1 of the lattice
+ * (n, z) shifted by `shift`, and at their antithetic partners.  Adds the
+ * sum over the cnt pairs of (f(w) + f(1-w)) / 2 to *acc.
+ * ws: d * SOV_LANES doubles for z, 3 * SOV_LANES for s, f, w and
+ * SOV_GROUP * SOV_LANES for the grouped dot products.
+ */
+static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
+                       const double *shift, uint64_t i0, size_t cnt,
+                       double *ws, long *kexp, scaled *acc)
+{
+    const size_t d = pb->d;
+    double *y = ws;
+    double *s = ws + d * SOV_LANES;
+    double *f = s + SOV_LANES;
+    double *w = f + SOV_LANES;
+#ifdef MVNI_SIMD_KERNELS
+    /* Rows gs .. ge-1 have their sums over the columns first .. gs-1
+       (first shared by the group) in S, row by row. */
+    double *S = w + SOV_LANES;
+    size_t gs = 0, ge = 0;
+#endif
+
+    for (size_t p = 0; p < SOV_LANES; ++p) {
+        f[p] = 1.0;
+        kexp[p] = 0;
+    }
+
+    for (size_t i = 0; i < d; ++i) {
+        const sov_row *row = &pb->rows[i];
+        double *yi = y + i * SOV_LANES;
+        const int need_y = row->wdim >= 0;
+
+        if (need_y) {
+            /* Lattice coordinate, shifted, tent-transformed; antithetic
+               partner in the upper half of the lanes. */
+            const int j = row->wdim;
+            mvni_lattice_block(n, z[j], shift[j], i0, SOV_BLOCK, w);
+        }
+
+#ifdef MVNI_SIMD_KERNELS
+        /* s = sum_m c_im z_m over the row's band.  Long bands (dense
+           factors) are summed for up to SOV_GROUP rows at once over the
+           columns finished before the group, so the block's z values are
+           read once per group instead of once per row; each row then
+           continues its own sum over the group's earlier rows.  Every lane
+           is summed in the order of m either way, so the numbers are
+           bitwise those of the row-by-row sums. */
+        if (i >= ge && i - row->first >= SOV_GROUP_MIN && i + 1 < d) {
+            const double *cp[SOV_GROUP];
+            size_t r = i;
+            while (r < d && r < i + SOV_GROUP && pb->rows[r].first == row->first) {
+                cp[r - i] = pb->coef + pb->rows[r].coef;
+                ++r;
+            }
+            if (r - i >= 2) {
+                pb->k->sov_dot_rows(r - i, cp, row->first, i, y, S);
+                gs = i;
+                ge = r;
+            }
+        }
+        if (i < ge) {
+            memcpy(s, S + (i - gs) * SOV_LANES, SOV_LANES * sizeof *s);
+            pb->k->sov_dot_acc(pb->coef + row->coef + (gs - row->first), gs, i,
+                               y, s);
+        } else {
+            pb->k->sov_dot(pb->coef + row->coef, row->first, i, y, s);
+        }
+#else
+        /* s = sum_m c_im z_m over the row's band. */
+        for (size_t p = 0; p < SOV_LANES; ++p)
+            s[p] = 0.0;
+        const double *c = pb->coef + row->coef;
+        for (size_t m = row->first; m < i; ++m) {
+            const double cm = c[m - row->first];
+            const double *ym = y + m * SOV_LANES;
+            for (size_t p = 0; p < SOV_LANES; ++p)
+                s[p] += cm * ym[p];
+        }
+#endif
+
+
+        if (!row->pos) {
+            const double lo = row->lo - row->tol, hi = row->hi + row->tol;
+            for (size_t p = 0; p < SOV_LANES; ++p) {
+                if (!(s[p] >= lo && s[p] <= hi))
+                    f[p] = 0.0;
+                yi[p] = 0.0;
+            }
+            continue;
+        }
+
+#ifdef MVNI_SIMD_KERNELS
+        if (row->first == i && row->cmode < 2) {
+            /* Constant limits: Phi was evaluated once at setup. */
+            const double base = row->cbase, e = row->ce;
+            for (size_t p = 0; p < SOV_LANES; ++p)
+                f[p] *= e;
+            if (need_y)
+                pb->k->sov_const(base, e, row->cmode == 1, w, yi);
+        } else {
+            /* The vector step computes e = Phi(beta) - Phi(alpha) and the
+               clamped inverse on the tail-safe side for all lanes; lanes
+               whose Phi values underflow come back with e < 0 and are
+               redone here in log space. */
+            double e[SOV_LANES];
+            const int nlog = pb->k->sov_step(s, row->lo, row->hi, w, SOV_TINY,
+                                             e, need_y ? yi : NULL);
+            for (size_t p = 0; p < SOV_LANES; ++p)
+                f[p] *= e[p] >= 0.0 ? e[p] : 1.0;
+            for (size_t p = 0; nlog > 0 && p < SOV_LANES; ++p)
+                if (e[p] < 0.0)
+                    yi[p] = step_log(row->lo - s[p], row->hi - s[p], w[p],
+                                     need_y, &f[p], &kexp[p]);
+        }
+#else
+        if (row->first == i && row->cmode < 2) {
+            /* Constant limits: Phi was evaluated once at setup. */
+            const double base = row->cbase, e = row->ce;
+            for (size_t p = 0; p < SOV_LANES; ++p) {
+                f[p] *= e;
+                if (need_y)
+                    yi[p] = row->cmode == 0 ? mvn_norm_Pinv(base + w[p] * e)
+                                            : mvn_norm_Qinv(base - w[p] * e);
+            }
+        } else {
+            for (size_t p = 0; p < SOV_LANES; ++p) {
+                const double al = row->lo - s[p], be = row->hi - s[p];
+                double e, yv = 0.0;
+                if (al > 0) {
+                    const double qa = mvn_norm_Q(al);
+                    const double qb = row->hi_inf ? 0.0 : mvn_norm_Q(be);
+                    if (qa < SOV_TINY) {
+                        yi[p] = step_log(al, be, w[p], need_y, &f[p], &kexp[p]);
+                        continue;
+                    }
+                    e = qa - qb;
+                    if (need_y)
+                        yv = mvn_norm_Qinv(qa - w[p] * e);
+                } else {
+                    const double pa = row->lo_inf ? 0.0 : mvn_norm_P(al);
+                    const double pbv = row->hi_inf ? 1.0 : mvn_norm_P(be);
+                    if (pbv < SOV_TINY) {
+                        yi[p] = step_log(al, be, w[p], need_y, &f[p], &kexp[p]);
+                        continue;
+                    }
+                    e = pbv - pa;
+                    if (need_y)
+                        yv = mvn_norm_Pinv(pa + w[p] * e);
+                }
+                f[p] *= e > 0.0 ? e : 0.0;
+                if (need_y) {
+                    /* Rounding of the inverse must not leave the interval
+                       (nor reach an infinite limit). */
+                    if (yv < al)
+                        yv = al;
+                    if (yv > be)
+                        yv = be;
+                    yi[p] = yv;
+                }
+            }
+        }
+#endif
+        if (pb->tilt != NULL && need_y && pb->tilt[i] != 0.0) {
+            /* Undo the shift of the limits and apply the likelihood
+               ratio exp(mu^2/2 - mu z) of the tilted draw, z = y + mu. */
+            const double mu = pb->tilt[i], h = -0.5 * mu * mu;
+            for (size_t p = 0; p < SOV_LANES; ++p) {
+                if (f[p] > 0.0) {
+                    const double t = h - mu * yi[p];
+                    const double q = nearbyint(t * (1.0 / SOV_LN2));
+                    int ex;
+                    f[p] = frexp(f[p] * exp(t - q * SOV_LN2), &ex);
+                    kexp[p] += (long)q + ex;
+                }
+                yi[p] += mu;
+            }
+        }
+        for (size_t p = 0; p < SOV_LANES; ++p) {
+            if (f[p] < SOV_RENORM && f[p] > 0.0) {
+                f[p] *= 0x1p500;
+                kexp[p] -= SOV_RENORM_EXP;
+            }
+        }
+    }
+
+    /* Sum of the valid pairs, (f(w) + f(1-w)) / 2 each, in lane order. */
+    long kmax = LONG_MIN;
+    for (size_t p = 0; p < cnt; ++p) {
+        if (f[p] > 0.0 && kexp[p] > kmax)
+            kmax = kexp[p];
+        if (f[p + SOV_BLOCK] > 0.0 && kexp[p + SOV_BLOCK] > kmax)
+            kmax = kexp[p + SOV_BLOCK];
+    }
+    if (kmax == LONG_MIN)
+        return;
+    double sum = 0.0;
+    for (size_t p = 0; p < cnt; ++p) {
+        for (size_t h = 0; h < 2; ++h) {
+            const size_t q = p + h * SOV_BLOCK;
+            if (f[q] > 0.0) {
+                const long de = kexp[q] - kmax;
+                sum += de == 0 ? f[q] : de < -2000 ? 0.0 : ldexp(f[q], (int)de);
+            }
+        }
+    }
+    scaled_add(acc, 0.5 * sum, kmax);
+}
+
+/* Sets the per-row data; returns the number of integration coordinates. */
+static int prepare(size_t d, const double *L, const double *a, const double *b,
+                   const double *mu, sov_row *rows, double *coef)
+{
+    size_t off = 0;
+    int nw = 0;
+    for (size_t i = 0; i < d; ++i) {
+        const double *Li = L + i * d;
+        sov_row *row = &rows[i];
+        const double lii = Li[i];
+        size_t first = 0;
+        while (first < i && Li[first] == 0.0)
+            ++first;
+        row->first = first;
+        row->coef = off;
+        row->pos = lii > 0.0;
+        const double scale = row->pos ? 1.0 / lii : 1.0;
+        double ss = 0.0;
+        for (size_t m = first; m < i; ++m) {
+            coef[off++] = Li[m] * scale;
+            ss += Li[m] * Li[m];
+        }
+        row->lo = a[i] * scale;
+        row->hi = b[i] * scale;
+        if (mu != NULL && row->pos && i + 1 < d) {
+            /* Tilted rows integrate over the shifted interval (the last
+               row samples nothing, so its tilt is ignored). */
+            row->lo -= mu[i];
+            row->hi -= mu[i];
+        }
+        row->lo_inf = isinf(a[i]);
+        row->hi_inf = isinf(b[i]);
+        row->tol = row->pos ? 0.0 : 1e-8 * sqrt(ss);
+        /* The last row's z is never used, so it needs no coordinate. */
+        row->wdim = row->pos && i + 1 < d ? nw++ : -1;
+        row->cmode = 2;
+        row->cbase = row->ce = 0.0;
+        if (row->pos && first == i) {
+            if (row->lo > 0) {
+                const double qa = mvn_norm_Q(row->lo);
+                const double qb = row->hi_inf ? 0.0 : mvn_norm_Q(row->hi);
+                if (qa >= SOV_TINY) {
+                    row->cmode = 1;
+                    row->cbase = qa;
+                    row->ce = qa - qb > 0.0 ? qa - qb : 0.0;
+                }
+            } else {
+                const double pa = row->lo_inf ? 0.0 : mvn_norm_P(row->lo);
+                const double pbv = row->hi_inf ? 1.0 : mvn_norm_P(row->hi);
+                if (pbv >= SOV_TINY) {
+                    row->cmode = 0;
+                    row->cbase = pa;
+                    row->ce = pbv - pa > 0.0 ? pbv - pa : 0.0;
+                }
+            }
+        }
+    }
+    return nw;
+}
+
+int mvni_sov_qmc(size_t d, const double *L, const double *a, const double *b,
+                 const mvni_qmc_options *opt, mvni_result *res)
+{
+    return mvni_sov_qmc_tilted(d, L, a, b, NULL, opt, res);
+}
+
+int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
+                        const double *b, const double *mu,
+                        const mvni_qmc_options *opt, mvni_result *res)
+{
+    const int M = opt->shifts < 2 ? 2 : opt->shifts > 64 ? 64 : opt->shifts;
+    int nthreads = opt->threads >= 1 ? opt->threads : 1;
+#ifndef MVN_HAVE_OPENMP
+    nthreads = 1;
+#endif
+    /* Per-thread workspaces start on their own 64-byte lines (wsz is a
+       multiple of 8 doubles) so that threads never share a cache line. */
+    const size_t wsz = d * SOV_LANES + (3 + SOV_GROUP) * SOV_LANES;
+    const size_t ncoef = d * (d - 1) / 2 + 1;
+
+    sov_row *rows = malloc(d * sizeof *rows);
+    double *coef = malloc(ncoef * sizeof *coef);
+    double *ws = aligned_alloc(64, (size_t)nthreads * wsz * sizeof *ws);
+    long *kws = aligned_alloc(64, (size_t)nthreads * SOV_LANES * sizeof *kws);
+    uint64_t *z = malloc((d + 1) * sizeof *z);
+    double *shift = malloc((size_t)M * (d + 1) * sizeof *shift);
+    scaled *part = malloc((size_t)M * SOV_MAX_CHUNKS * sizeof *part);
+    int status = MVN_OK;
+    if (!rows || !coef || !ws || !kws || !z || !shift || !part) {
+        status = MVN_ENOMEM;
+        res->p = res->logp = res->abserr = res->relerr = NAN;
+        res->evals = 0;
+        res->status = status;
+        goto done;
+    }
+
+    const int nw = prepare(d, L, a, b, mu, rows, coef);
+    /* Lane-rows of work per evaluation (see SOV_PAR_MIN_WORK): one per
+       row plus the band's multiply-adds at 1/16 each. */
+    double row_work = (double)d;
+    for (size_t i = 0; i < d; ++i)
+        row_work += (double)(i - rows[i].first) / 16.0;
+#ifdef MVNI_SIMD_KERNELS
+    const sov_problem pb = {d, rows, coef, mu, mvni_simd_best()};
+#else
+    const sov_problem pb = {d, rows, coef, mu};
+#endif
+    for (int j = 0; j < M; ++j)
+        for (int c = 0; c < nw; ++c)
+            shift[(size_t)j * (d + 1) + (size_t)c] =
+                mvni_uniform(opt->seed, (uint64_t)j, (uint64_t)c);
+
+    const double tpm = 2.0 * (double)M; /* evaluations per lattice point */
+    const int nsizes = mvni_lattice_count();
+    double evals = 0.0;
+    double mean = 0.0, se = 0.0;
+    long E = 0;
+    int done_ok = 0;
+
+    for (int k = 0; k < nsizes; ++k) {
+        const uint64_t n = mvni_lattice_points(k);
+        for (int c = 0; c < nw; ++c)
+            z[c] = mvni_lattice_generator(k, (size_t)c);
+
+        /* Chunks of a fixed length (a multiple of the block) that depends
+           only on n. */
+        uint64_t nblocks = (n + SOV_BLOCK - 1) / SOV_BLOCK;
+        uint64_t bpc = (nblocks + SOV_MAX_CHUNKS - 1) / SOV_MAX_CHUNKS;
+        const uint64_t chunk = bpc * SOV_BLOCK;
+        const long nchunks = (long)((n + chunk - 1) / chunk);
+        const long nitems = nchunks * M;
+
+        /* Threads only for sizes with enough work; items grabbed in runs
+           of about SOV_GRAB_WORK lane-rows. */
+        const double item_work = row_work * 2.0 * (double)chunk;
+        const int par = nthreads > 1 && nitems > 1 &&
+                        item_work * (double)nitems >= SOV_PAR_MIN_WORK;
+        long grab = (long)(SOV_GRAB_WORK / item_work);
+        if (grab < 1)
+            grab = 1;
+        if (grab > nitems / (4L * nthreads))
+            grab = nitems / (4L * nthreads) > 1 ? nitems / (4L * nthreads) : 1;
+        const int nt = nthreads < nitems ? nthreads : (int)nitems;
+        (void)par;
+        (void)grab;
+        (void)nt;
+#ifdef MVN_HAVE_OPENMP
+#pragma omp parallel for schedule(dynamic, grab) num_threads(nt) if (par)
+#endif
+        for (long t = 0; t < nitems; ++t) {
+            int tid = 0;
+#ifdef MVN_HAVE_OPENMP
+            tid = omp_get_thread_num();
+#endif
+            const long j = t / nchunks, c = t % nchunks;
+            scaled acc = {0.0, 0};
+            const uint64_t start = (uint64_t)c * chunk;
+            const uint64_t end = start + chunk < n ? start + chunk : n;
+            for (uint64_t i0 = start; i0 < end; i0 += SOV_BLOCK) {
+                const size_t cnt = (size_t)(end - i0 < SOV_BLOCK ? end - i0 : SOV_BLOCK);
+                eval_block(&pb, n, z, shift + (size_t)j * (d + 1), i0, cnt,
+                           ws + (size_t)tid * wsz, kws + (size_t)tid * SOV_LANES,
+                           &acc);
+            }
+            part[t] = acc;
+        }
+        evals += tpm * (double)n;
+
+        /* Shift means, each m_j * 2^e_j, added in a fixed order. */
+        scaled est[64];
+        long emax = LONG_MIN;
+        for (int j = 0; j < M; ++j) {
+            scaled acc = {0.0, 0};
+            for (long c = 0; c < nchunks; ++c)
+                scaled_add(&acc, part[(long)j * nchunks + c].m,
+                           part[(long)j * nchunks + c].e);
+            est[j] = acc;
+            if (acc.m > 0.0 && acc.e > emax)
+                emax = acc.e;
+        }
+        if (emax == LONG_MIN) {
+            mean = se = 0.0;
+            E = 0;
+        } else {
+            double v[64], sum = 0.0;
+            for (int j = 0; j < M; ++j) {
+                const long de = est[j].e - emax;
+                v[j] = est[j].m == 0.0 || de < -2000 ? 0.0
+                       : ldexp(est[j].m, (int)de) / (double)n;
+                sum += v[j];
+            }
+            mean = sum / M;
+            double ssq = 0.0;
+            for (int j = 0; j < M; ++j)
+                ssq += (v[j] - mean) * (v[j] - mean);
+            se = sqrt(ssq / ((double)M * (M - 1)));
+            E = emax;
+        }
+
+        /* Converged when factor * se * 2^E <= max(abseps, releps * p),
+           compared on the scale 2^E so that underflow does not matter. */
+        const double err_m = opt->error_factor * se;
+        /* abseps = 0 must never count as met, however small p is. */
+        const double abs_m = opt->abseps == 0.0 ? 0.0
+                           : E < -3000 ? INFINITY : E > 3000 ? 0.0
+                           : ldexp(opt->abseps, (int)-E);
+        const double rel_m = opt->releps * mean;
+        if (err_m <= (abs_m > rel_m ? abs_m : rel_m)) {
+            done_ok = 1;
+            break;
+        }
+        if (k + 1 >= nsizes ||
+            evals + tpm * (double)mvni_lattice_points(k + 1) > opt->maxpts)
+            break;
+        if (mvni_monitor_step(opt->monitor, tpm * (double)n)) {
+            status = MVN_ECANCELED;
+            res->p = res->logp = res->abserr = res->relerr = NAN;
+            res->evals = evals;
+            res->status = status;
+            goto done;
+        }
+    }
+
+    status = done_ok ? MVN_OK : MVN_ETOL;
+    if (mean > 0.0) {
+        const int Ei = E < -100000 ? -100000 : E > 100000 ? 100000 : (int)E;
+        res->p = ldexp(mean, Ei);
+        res->logp = log(mean) + (double)E * SOV_LN2;
+        res->abserr = ldexp(opt->error_factor * se, Ei);
+        /* The relative error, on the scale 2^E: meaningful where p and
+           abserr underflow (it is the error estimate of logp). */
+        res->relerr = opt->error_factor * se / mean;
+    } else {
+        res->p = 0.0;
+        res->logp = -INFINITY;
+        res->abserr = 0.0;
+        res->relerr = 0.0;
+    }
+    res->evals = evals;
+    res->status = status;
+
+done:
+    free(rows);
+    free(coef);
+    free(ws);
+    free(kws);
+    free(z);
+    free(shift);
+    free(part);
+    return status;
+}

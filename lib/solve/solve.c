@@ -1,0 +1,300 @@
+/*
+ * solve/solve.c -- solving one validated problem.  Removes what the answer
+ * does not depend on (coordinates with both limits infinite, zero-variance
+ * coordinates), splits block-diagonal Sigma into independent blocks,
+ * answers blocks of size 1, 2, 3 with the exact kernels and larger blocks
+ * with separation of variables + lattice QMC, and combines the blocks'
+ * probabilities, logs and errors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "solve/solve.h"
+#include "exact/exact.h"
+#include "qmc/qmc.h"
+
+static void result_set(mvni_result *r, double p, double logp, double abserr)
+{
+    r->p = p;
+    r->logp = logp;
+    r->abserr = abserr;
+    r->evals = 0.0;
+    r->status = MVN_OK;
+    /* The exact kernels keep log p relatively accurate to about 1e-13 where
+       p itself underflows (doc/algorithms/bivariate.md, trivariate.md). */
+    r->relerr = p > 0.0 ? abserr / p : isfinite(logp) ? 1e-12 : 0.0;
+}
+
+/* Union-find root with path halving. */
+static size_t find_root(size_t *parent, size_t i)
+{
+    while (parent[i] != i) {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    return i;
+}
+
+/* Scratch for one block of size m: correlation, factor, limits, perm. */
+typedef struct {
+    double *corr, *chol, *a, *b, *work;
+    size_t *perm;
+} block_scratch;
+
+/* P(a < Y < b) for one block given as indices idx[0..m) into the full
+   problem.  The block is standardized to unit variances first (P is
+   invariant under scaling), which also makes the singularity tolerance of
+   the factorization relative. */
+static int solve_block(size_t d, const double *a, const double *b,
+                       const double *sigma, const size_t *idx, size_t m,
+                       int use_qmc, const mvni_solve_options *opt,
+                       const mvni_qmc_options *qmc, block_scratch *s,
+                       mvni_result *r)
+{
+    for (size_t i = 0; i < m; ++i) {
+        double sd = sqrt(sigma[idx[i] * d + idx[i]]);
+        s->a[i] = a[idx[i]] / sd;
+        s->b[i] = b[idx[i]] / sd;
+        s->work[i] = sd;
+    }
+    for (size_t i = 0; i < m; ++i) {
+        s->corr[i * m + i] = 1.0;
+        for (size_t j = 0; j < i; ++j) {
+            double c = sigma[idx[i] * d + idx[j]] / (s->work[i] * s->work[j]);
+            c = fmax(-1.0, fmin(1.0, c));
+            s->corr[i * m + j] = s->corr[j * m + i] = c;
+        }
+    }
+    if (!use_qmc && m == 1) {
+        double p = mvni_norm_diff(s->a[0], s->b[0]);
+        result_set(r, p, mvni_log_norm_diff(s->a[0], s->b[0]), 4 * DBL_EPSILON * p);
+        return MVN_OK;
+    }
+    if (!use_qmc && m == 2) {
+        double p, logp, err = mvni_bvn_rect(s->a, s->b, s->corr[1], &p, &logp);
+        result_set(r, p, logp, err);
+        return MVN_OK;
+    }
+    if (!use_qmc && m == 3) {
+        const double rho[3] = {s->corr[1], s->corr[2], s->corr[5]};
+        /* Pairwise |r| <= 1 was checked on input; a 3 x 3 correlation
+           matrix is positive semidefinite iff its determinant is >= 0 as
+           well.  The kernel would integrate an indefinite one silently. */
+        double det = 1.0 + 2.0 * rho[0] * rho[1] * rho[2] - rho[0] * rho[0] -
+                     rho[1] * rho[1] - rho[2] * rho[2];
+        if (det < -1e-12)
+            return MVN_ENOTPD;
+        double p, logp, err = mvni_tvn_rect(s->a, s->b, rho, &p, &logp);
+        result_set(r, p, logp, err);
+        return MVN_OK;
+    }
+    int status = mvni_chol_reorder(m, s->corr, s->a, s->b, opt->reorder,
+                                   s->chol, s->perm, s->work);
+    if (status != MVN_OK)
+        return status;
+    /* Minimax tilting (tilting.c) when forced, and under AUTO when the GGE
+       estimate of P says plain SOV would have a large relative error. */
+    if (opt->method == MVN_METHOD_TILTED ||
+        (opt->method == MVN_METHOD_AUTO &&
+         mvni_tilt_pays(m, s->chol, s->a, s->b, s->work)))
+        return mvni_tilted_qmc(m, s->chol, s->a, s->b, qmc, r, NULL);
+    return mvni_sov_qmc(m, s->chol, s->a, s->b, qmc, r);
+}
+
+/* Problems up to this dimension use scratch on the stack instead of the
+   heap: for batches of bivariate and trivariate problems the four
+   malloc/free pairs per problem cost about as much as a fast kernel call.
+   The arithmetic is the same either way. */
+#define SOLVE_SMALL_D 8
+
+/* Frees p unless it is the stack buffer s. */
+static void free_unless(void *p, const void *s)
+{
+    if (p != s)
+        free(p);
+}
+
+int mvni_solve(size_t d, const double *a, const double *b,
+               const double *sigma, const mvni_solve_options *opt,
+               mvni_result *res)
+{
+    result_set(res, NAN, NAN, NAN);
+    int use_qmc = opt->method == MVN_METHOD_QMC || opt->method == MVN_METHOD_TILTED;
+    const int small = d <= SOLVE_SMALL_D;
+    size_t s_active[4 * SOLVE_SMALL_D], s_fill[SOLVE_SMALL_D], s_perm[SOLVE_SMALL_D];
+    double s_mem[2 * SOLVE_SMALL_D * SOLVE_SMALL_D + 4 * SOLVE_SMALL_D];
+    double s_bp[3 * SOLVE_SMALL_D];
+
+    /* Coordinates that decide the answer without integration. */
+    size_t *active = small ? s_active : (size_t *)malloc(4 * d * sizeof *active);
+    if (active == NULL)
+        return MVN_ENOMEM;
+    size_t *parent = active + d, *order = active + 2 * d;
+    size_t na = 0;
+    int empty = 0;
+    for (size_t i = 0; i < d; ++i) {
+        double v = sigma[i * d + i];
+        if (v == 0.0) {
+            /* A point mass at 0 (the mean): the closed interval decides. */
+            if (!(a[i] <= 0.0 && 0.0 <= b[i]))
+                empty = 1;
+        } else if (a[i] == b[i]) {
+            empty = 1;
+        } else if (use_qmc || isfinite(a[i]) || isfinite(b[i])) {
+            active[na++] = i;
+        }
+    }
+    if (empty) {
+        free_unless(active, s_active);
+        result_set(res, 0.0, -INFINITY, 0.0);
+        return MVN_OK;
+    }
+    if (na == 0) {
+        free_unless(active, s_active);
+        result_set(res, 1.0, 0.0, 0.0);
+        return MVN_OK;
+    }
+
+    /* Blocks: connected components of the nonzero pattern of Sigma among
+       the active coordinates (one block when QMC is forced). */
+    for (size_t k = 0; k < na; ++k)
+        parent[k] = k;
+    if (use_qmc) {
+        for (size_t k = 1; k < na; ++k)
+            parent[k] = 0;
+    } else {
+        for (size_t k = 0; k < na; ++k)
+            for (size_t l = 0; l < k; ++l)
+                if (sigma[active[k] * d + active[l]] != 0.0) {
+                    size_t rk = find_root(parent, k), rl = find_root(parent, l);
+                    if (rk != rl)
+                        parent[rk > rl ? rk : rl] = rk < rl ? rk : rl;
+                }
+    }
+    /* Group the active coordinates by root (a counting sort, stable), so
+       each block's coordinates are contiguous in order[]: block_start[k]
+       is the offset of the block whose root is k. */
+    size_t nblocks = 0, nqmc = 0, maxm = 0;
+    size_t *block_start = active + 3 * d;
+    for (size_t k = 0; k < na; ++k) {
+        parent[k] = find_root(parent, k);
+        block_start[k] = 0;
+    }
+    for (size_t k = 0; k < na; ++k)
+        ++block_start[parent[k]];
+    {
+        size_t pos = 0;
+        for (size_t k = 0; k < na; ++k) {
+            if (parent[k] != k)
+                continue;
+            size_t m = block_start[k];
+            block_start[k] = pos;
+            pos += m;
+            ++nblocks;
+            if (use_qmc || m > 3)
+                ++nqmc;
+            if (m > maxm)
+                maxm = m;
+        }
+        size_t *fill = small ? s_fill : (size_t *)malloc(na * sizeof *fill);
+        if (fill == NULL) {
+            free_unless(active, s_active);
+            return MVN_ENOMEM;
+        }
+        for (size_t k = 0; k < na; ++k)
+            fill[k] = block_start[k];
+        for (size_t k = 0; k < na; ++k)
+            order[fill[parent[k]]++] = active[k];
+        /* fill[root] now ends each block: its size is fill - start. */
+        for (size_t k = 0; k < na; ++k)
+            if (parent[k] == k)
+                parent[k] = fill[k]; /* reuse: end offset of the block */
+            else
+                parent[k] = (size_t)-1;
+        free_unless(fill, s_fill);
+    }
+
+    block_scratch s;
+    double *mem = small ? s_mem
+                        : (double *)malloc((2 * maxm * maxm + 4 * maxm) * sizeof(double));
+    size_t *perm = small ? s_perm : (size_t *)malloc(maxm * sizeof(size_t));
+    double *bp = small ? s_bp : (double *)malloc(3 * nblocks * sizeof(double));
+    if (mem == NULL || perm == NULL || bp == NULL) {
+        free_unless(mem, s_mem);
+        free_unless(perm, s_perm);
+        free_unless(bp, s_bp);
+        free_unless(active, s_active);
+        return MVN_ENOMEM;
+    }
+    s.corr = mem;
+    s.chol = mem + maxm * maxm;
+    s.a = s.chol + maxm * maxm;
+    s.b = s.a + maxm;
+    s.work = s.b + maxm; /* 2 * maxm */
+    s.perm = perm;
+
+    /* The tolerance is shared out among the blocks that integrate: the
+       error of a product is at most the sum of the blocks' errors, each
+       weighted by probabilities <= 1. */
+    mvni_qmc_options qmc = opt->qmc;
+    if (nqmc > 1) {
+        qmc.abseps /= (double)nqmc;
+        qmc.releps /= (double)nqmc;
+    }
+
+    double *bp_p = bp, *bp_err = bp + nblocks;
+    double logp = 0.0, evals = 0.0, relerr = 0.0;
+    int status = MVN_OK;
+    for (size_t k = 0, blk = 0; k < na; ++k) {
+        if (parent[k] == (size_t)-1)
+            continue;
+        size_t start = block_start[k], m = parent[k] - block_start[k];
+        mvni_result r;
+        int st = solve_block(d, a, b, sigma, order + start, m, use_qmc, opt,
+                             &qmc, &s, &r);
+        if (st != MVN_OK && st != MVN_ETOL) {
+            status = st;
+            break;
+        }
+        if (st == MVN_ETOL)
+            status = MVN_ETOL;
+        bp_p[blk] = r.p;
+        bp_err[blk] = r.abserr;
+        logp += r.logp;
+        relerr += r.relerr; /* relative errors of a product add */
+        evals += r.evals;
+        ++blk;
+    }
+    if (status == MVN_OK || status == MVN_ETOL) {
+        /* p = prod p_k; abserr = sum_k err_k prod_{j != k} p_j, with the
+           products of the others from prefix and suffix products. */
+        double *suffix = bp + 2 * nblocks;
+        double err = 0.0, prefix = 1.0;
+        suffix[nblocks - 1] = 1.0;
+        for (size_t k = nblocks - 1; k > 0; --k)
+            suffix[k - 1] = suffix[k] * bp_p[k];
+        for (size_t k = 0; k < nblocks; ++k) {
+            err += bp_err[k] * prefix * suffix[k];
+            prefix *= bp_p[k];
+        }
+        double p = prefix;
+        res->p = p;
+        res->logp = logp;
+        res->abserr = err;
+        res->evals = evals;
+        res->relerr = p == 0.0 && logp == -INFINITY ? 0.0 : relerr;
+        res->status = status;
+    }
+    free_unless(mem, s_mem);
+    free_unless(perm, s_perm);
+    free_unless(bp, s_bp);
+    free_unless(active, s_active);
+    return status;
+}

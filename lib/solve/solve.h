@@ -1,0 +1,35 @@
+/*
+ * solve/solve.h -- solving one validated problem, the one place that knows
+ * every method: structure detection
+ * (diagonal / block-diagonal Sigma), exact kernels for blocks of size
+ * 1, 2, 3, and separation of variables + QMC for larger blocks.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef MVNI_SOLVE_SOLVE_H
+#define MVNI_SOLVE_SOLVE_H
+
+#include "common/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * P(a < Y < b), Y ~ N(0, sigma): the mean is already subtracted from the
+ * limits.  sigma is d x d row-major, full, symmetric and validated (finite,
+ * nonnegative diagonal).  a[i] may be -inf, b[i] +inf, a[i] <= b[i].
+ * Variables with zero variance are point masses at 0 (indicator of
+ * a[i] < 0 < b[i]).  Allocates its own scratch (never from a global).
+ * Returns MVN_OK, MVN_ETOL, MVN_ENOTPD or MVN_ENOMEM; res is always set
+ * (NaN on errors).
+ */
+int mvni_solve(size_t d, const double *a, const double *b,
+               const double *sigma, const mvni_solve_options *opt,
+               mvni_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
