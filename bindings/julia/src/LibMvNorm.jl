@@ -30,10 +30,10 @@ export mvnormcdf, mvnormlogcdf, mvnormcdf!, mvnormlogcdf!,
        mvnormcdf_grad, mvnormlogcdf_grad, MvNormError
 
 include("library.jl")
+include("arrays.jl")
 include("capi.jl")
 include("errors.jl")
 include("options.jl")
-include("arrays.jl")
 include("compute.jl")
 include("api.jl")
 

@@ -150,27 +150,24 @@ end
     mvnormlogcdf_grad(Σ, a, b; kw...) -> NamedTuple
 
 `log P` and its derivatives `(logp, logerr, a, b, μ, Σ)`, computed in log
-space: finite and accurate where `P` underflows.  `logerr` is the relative
-error estimate `err/P` of the same call (NaN where `P` underflows; use
-[`mvnormlogcdf`](@ref) for an error estimate that survives underflow).
-Where `P = 0` exactly (an empty box) the derivatives are NaN.
+space: finite and accurate where `P` underflows; `logerr` estimates the
+error of `logp` (as [`mvnormlogcdf`](@ref)).  Where `P = 0` exactly (an
+empty box) the derivatives are NaN.
 """
 mvnormlogcdf_grad(μ::Union{Nothing,_RealVec}, Σ::_RealMat, a::_RealVec, b::_RealVec; kw...) =
-    _single_loggrad(_compute(:loggrad, μ, Σ, a, b, _options(; kw...); p = zeros(1),
-                             logp = zeros(1), abserr = zeros(1), what = "mvnormlogcdf_grad"))
+    _single_loggrad(_compute(:loggrad, μ, Σ, a, b, _options(; kw...); logp = zeros(1),
+                             logerr = zeros(1), what = "mvnormlogcdf_grad"))
 mvnormlogcdf_grad(Σ::_RealMat, a::_RealVec, b::_RealVec; kw...) =
     mvnormlogcdf_grad(nothing, Σ, a, b; kw...)
 function mvnormlogcdf_grad(μ::_MaybeMean, Σ::_RealArr, A::_RealMat, B::_RealMat; kw...)
     n = size(A, 2)
-    r = _compute(:loggrad, μ, Σ, A, B, _options(; kw...); p = zeros(n), logp = zeros(n),
-                 abserr = zeros(n), what = "mvnormlogcdf_grad")
-    return (logp = r.logp, logerr = _relerr.(r.abserr, r.p), a = r.d_lower, b = r.d_upper,
+    r = _compute(:loggrad, μ, Σ, A, B, _options(; kw...); logp = zeros(n), logerr = zeros(n),
+                 what = "mvnormlogcdf_grad")
+    return (logp = r.logp, logerr = r.logerr, a = r.d_lower, b = r.d_upper,
             μ = r.d_mean, Σ = r.d_sigma)
 end
 
-_relerr(e, p) = p > 0 ? e / p : NaN
-
 function _single_loggrad(r)
-    return (logp = r.logp[1], logerr = _relerr(r.abserr[1], r.p[1]), a = vec(r.d_lower),
+    return (logp = r.logp[1], logerr = r.logerr[1], a = vec(r.d_lower),
             b = vec(r.d_upper), μ = vec(r.d_mean), Σ = dropdims(r.d_sigma; dims = 3))
 end

@@ -36,7 +36,6 @@ mvn_status_name(status) = @ccall libmvnorm().mvn_status_name(status::Cint)::Ptr{
 
 # -- 10. names (0.2) -------------------------------------------------------------
 mvn_option_from_name(name) = @ccall libmvnorm().mvn_option_from_name(name::Cstring)::Cint
-mvn_option_name(option) = @ccall libmvnorm().mvn_option_name(option::Cint)::Ptr{UInt8}
 mvn_option_parse(option, text, value) =
     @ccall libmvnorm().mvn_option_parse(option::Cint, text::Cstring, value::Ref{Cdouble})::Cint
 
@@ -52,50 +51,9 @@ mvn_context_set(ctx, option, value) =
 mvn_context_message(ctx) = @ccall libmvnorm().mvn_context_message(ctx::Ptr{Cvoid})::Cstring
 mvn_context_evaluations(ctx) = @ccall libmvnorm().mvn_context_evaluations(ctx::Ptr{Cvoid})::Cdouble
 
-# -- 7. batch API --------------------------------------------------------------
-function mvn_logprob_batch(ctx, n, d, lower, lower_strides, upper, upper_strides,
-                           mean, mean_strides, sigma, sigma_strides, sigma_kind,
-                           p, logp, abserr, logerr, status)
-    return @gcsafe_ccall libmvnorm().mvn_logprob_batch(
-        ctx::Ptr{Cvoid}, n::Csize_t, d::Csize_t,
-        lower::Ptr{Cdouble}, lower_strides::Ptr{Cptrdiff_t},
-        upper::Ptr{Cdouble}, upper_strides::Ptr{Cptrdiff_t},
-        mean::Ptr{Cdouble}, mean_strides::Ptr{Cptrdiff_t},
-        sigma::Ptr{Cdouble}, sigma_strides::Ptr{Cptrdiff_t},
-        sigma_kind::Cint,
-        p::Ptr{Cdouble}, logp::Ptr{Cdouble}, abserr::Ptr{Cdouble},
-        logerr::Ptr{Cdouble}, status::Ptr{Cint})::Cint
-end
-
-# -- 9. derivatives --------------------------------------------------------------
-function mvn_prob_grad_err_batch(ctx, n, d, lower, lower_strides, upper, upper_strides,
-                                 mean, mean_strides, sigma, sigma_strides, sigma_kind,
-                                 p, logp, abserr, status, d_lower, d_upper, d_mean,
-                                 d_sigma, err_lower, err_upper, err_sigma)
-    return @gcsafe_ccall libmvnorm().mvn_prob_grad_err_batch(
-        ctx::Ptr{Cvoid}, n::Csize_t, d::Csize_t,
-        lower::Ptr{Cdouble}, lower_strides::Ptr{Cptrdiff_t},
-        upper::Ptr{Cdouble}, upper_strides::Ptr{Cptrdiff_t},
-        mean::Ptr{Cdouble}, mean_strides::Ptr{Cptrdiff_t},
-        sigma::Ptr{Cdouble}, sigma_strides::Ptr{Cptrdiff_t},
-        sigma_kind::Cint,
-        p::Ptr{Cdouble}, logp::Ptr{Cdouble}, abserr::Ptr{Cdouble}, status::Ptr{Cint},
-        d_lower::Ptr{Cdouble}, d_upper::Ptr{Cdouble}, d_mean::Ptr{Cdouble},
-        d_sigma::Ptr{Cdouble},
-        err_lower::Ptr{Cdouble}, err_upper::Ptr{Cdouble}, err_sigma::Ptr{Cdouble})::Cint
-end
-
-function mvn_logprob_grad_batch(ctx, n, d, lower, lower_strides, upper, upper_strides,
-                                mean, mean_strides, sigma, sigma_strides, sigma_kind,
-                                p, logp, abserr, status, d_lower, d_upper, d_mean, d_sigma)
-    return @gcsafe_ccall libmvnorm().mvn_logprob_grad_batch(
-        ctx::Ptr{Cvoid}, n::Csize_t, d::Csize_t,
-        lower::Ptr{Cdouble}, lower_strides::Ptr{Cptrdiff_t},
-        upper::Ptr{Cdouble}, upper_strides::Ptr{Cptrdiff_t},
-        mean::Ptr{Cdouble}, mean_strides::Ptr{Cptrdiff_t},
-        sigma::Ptr{Cdouble}, sigma_strides::Ptr{Cptrdiff_t},
-        sigma_kind::Cint,
-        p::Ptr{Cdouble}, logp::Ptr{Cdouble}, abserr::Ptr{Cdouble}, status::Ptr{Cint},
-        d_lower::Ptr{Cdouble}, d_upper::Ptr{Cdouble}, d_mean::Ptr{Cdouble},
-        d_sigma::Ptr{Cdouble})::Cint
-end
+# -- 12. batch descriptor (0.2): the one computing entry point used ------------
+# Every array of a call, inputs and outputs, with its strides, in one
+# struct (_BatchDesc, in arrays.jl, mirrors mvn_batch_desc).
+mvn_batch_compute(ctx, computation, desc) =
+    @gcsafe_ccall libmvnorm().mvn_batch_compute(ctx::Ptr{Cvoid}, computation::Cint,
+                                                desc::Ref{_BatchDesc})::Cint

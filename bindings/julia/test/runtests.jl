@@ -105,6 +105,10 @@ const TIGHT = (abseps = 1e-10, releps = 0.0)
         mvnormcdf!(view(out, 2:2:2n), nothing, nothing, S, A, B)
         @test out[2:2:end] == p
         @test all(isnan, out[1:2:end])
+        # a reversed output vector (negative stride), written in place
+        back = zeros(n)
+        mvnormcdf!(view(back, n:-1:1), nothing, nothing, S, A, B)
+        @test back == reverse(p)
         # one Σ per problem (d × d × n) and one mean per problem (d × n)
         Ss = cat((S for _ in 1:n)...; dims = 3)
         M = zeros(d, n)
@@ -160,6 +164,7 @@ const TIGHT = (abseps = 1e-10, releps = 0.0)
         end
         lg = mvnormlogcdf_grad(μ, S, a, b; kw...)
         @test lg.logp ≈ log(g.p) rtol = 1e-12
+        @test lg.logerr ≈ mvnormlogcdf(μ, S, a, b; kw...)[2] rtol = 1e-6
         @test lg.a ≈ g.a / g.p rtol = 1e-8
         @test lg.Σ ≈ g.Σ / g.p rtol = 1e-8
         # batch gradients: one column per problem
@@ -177,6 +182,7 @@ const TIGHT = (abseps = 1e-10, releps = 0.0)
         @test_throws DimensionMismatch mvnormcdf(zeros(3), S, [0.0, 0.0], [1.0, 1.0])
         @test_throws PosDefException mvnormcdf([1.0 2.0; 2.0 1.0], [0.0, 0.0], [1.0, 1.0])
         @test_throws ArgumentError mvnormcdf(S, [0.0, 0.0], [1.0, 1.0]; method = :fast)
+        @test_throws ArgumentError mvnormcdf(S, [0.0, 0.0], [1.0, 1.0]; backend = :tpu)
         @test_throws ArgumentError mvnormcdf(S, [0.0, 0.0], [1.0, 1.0]; abseps = -1)
         # the message names the status and repeats the library's reason
         msg = try
