@@ -89,6 +89,10 @@ Strided `Float64` arrays go to the library as pointer and strides, without
 copies: `view(A, :, n:-1:1)` (a negative stride), `view(X, 2:3, :)`,
 `reshape`d arrays.  Other arrays are converted once.
 
+Output vectors may be views with any stride (`view(R, 1, :)`, reversed
+ranges) and are written in place; they must not overlap each other or the
+inputs.
+
 With `status` (an integer vector of length `n`) each problem's library
 status is written there and a failed problem does not throw: its outputs
 are NaN.  Without it the first failure throws.

@@ -52,6 +52,7 @@ function _out_vector(x, n::Int, name::AbstractString)
     return Vector{Float64}(undef, n)
 end
 _copy_back!(dest, buf) = (dest === nothing || dest === buf || copyto!(dest, buf); nothing)
+
 # The batch descriptor of lib/mvnorm.h section 12 (ABI 0.2): every array of
 # a call, inputs and outputs, as pointer + strides.  This struct mirrors
 # mvn_batch_desc field by field (tests/test_julia_ccall.sh checks it); it is

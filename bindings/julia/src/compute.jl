@@ -26,7 +26,7 @@ function _compute(kind::Symbol, μ, Σ, a, b, opts; p = nothing, logp = nothing,
     lpb = _out_vector(logp, n, "logp")
     eb = _out_vector(abserr, n, "abserr")
     leb = _out_vector(logerr, n, "logerr")
-    st = Vector{Cint}(undef, n)
+    st = fill(Cint(-1), n)   # -1: not written by the library
     grad = kind !== :prob
     g_lo = grad ? Matrix{Float64}(undef, d, n) : nothing
     g_up = grad ? Matrix{Float64}(undef, d, n) : nothing
@@ -43,7 +43,9 @@ function _compute(kind::Symbol, μ, Σ, a, b, opts; p = nothing, logp = nothing,
                                        g_lo, g_up, g_mu, g_sig, e_lo, e_up, e_sig))
                 mvn_batch_compute(ctx, MVN_COMPUTE[kind], desc)
             end
-            if status === nothing || rc == MVN_ETOL
+            # With a status vector, per-problem failures are reported there;
+            # a call that failed before writing them (-1 left) still throws.
+            if status === nothing || rc == MVN_ETOL || any(==(Cint(-1)), st)
                 _check_status(ctx, rc, what, opts.etol)
             end
             mvn_context_evaluations(ctx)
