@@ -6,7 +6,9 @@
 # symbol and a wrong return type must be reported; a header with one C
 # signature changed, or an export list without one called symbol, must
 # break the package check.  Julia structs marked "# C: name" must match the
-# C struct field by field (a fixture with a wrong field type is reported).
+# C struct field by field (a fixture with a wrong field type is reported),
+# and every @cfunction marked "# C: typedef" must match that function-pointer
+# type (a fixture with a wrong argument type is reported).
 # SPDX-License-Identifier: GPL-3.0-or-later
 srcdir=${MVN_TOP_SRCDIR:-$(dirname "$0")/..}
 builddir=${MVN_TOP_BUILDDIR:-.}
@@ -29,7 +31,7 @@ notok() { n=$((n + 1)); echo "not ok $n - $*"; }
 show() { sed 's/^/# /' "$1"; }
 run() { "$python" "$checker" --header "$header" "$@" > "$tmp/out" 2>&1; }
 
-echo "1..10"
+echo "1..11"
 # 1. The package itself (at least 8 calls: a vacuous scan must fail).
 if run --library "$lib" --min-calls 8 "$srcdir/bindings/julia"; then
     ok "every ccall in bindings/julia matches mvnorm.h and the exports of $(basename "$lib")"
@@ -95,5 +97,16 @@ elif grep -q "field problems_done::Cint does not match mvn_progress.problems_don
     ok "struct_wrong.jl is reported: $(grep -m 1 '^ERROR' "$tmp/out" | sed 's/^ERROR [^ ]* //')"
 else
     notok "struct_wrong.jl is reported for its field problems_done"
+    show "$tmp/out"
+fi
+
+# 11. A callback (@cfunction) whose types do not match its C typedef.
+if run --library "$lib" --min-calls 0 "$fix/cfunction_wrong.jl"; then
+    notok "cfunction_wrong.jl is reported (the checker passed it)"
+    show "$tmp/out"
+elif grep -q "argument 2 is Ptr{Cdouble}, the typedef declares const mvn_progress" "$tmp/out"; then
+    ok "cfunction_wrong.jl is reported: $(grep -m 1 '^ERROR' "$tmp/out" | sed 's/^ERROR [^ ]* //')"
+else
+    notok "cfunction_wrong.jl is reported for its argument 2"
     show "$tmp/out"
 fi

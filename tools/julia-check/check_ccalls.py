@@ -28,7 +28,10 @@ c_name` in order, with compatible types (`NTuple{k,T}` for `T x[k]`);
 `# C: c_name (prefix)` allows the C struct to be longer (structs that may grow
 at their end, read only).
 
-Exit status 0 when every call and mirror matches and at least --min-calls were found;
+Callbacks: every `@cfunction(f, R, (T...,))` must carry `# C: typedef_name`
+on its closing line, and its types must match that function-pointer typedef.
+
+Exit status 0 when every call, mirror and callback matches and at least --min-calls were found;
 1 otherwise.  One line per call ("ok" / "ERROR") and a summary line.
 SPDX-License-Identifier: GPL-3.0-or-later
 """
@@ -65,8 +68,15 @@ class Header:
             self.kinds[m.group(1)] = "struct"
         for m in re.finditer(r"typedef\s+enum\s*\w*\s*\{[^{}]*\}\s*(\w+)\s*;", text):
             self.kinds[m.group(1)] = "enum"
-        for m in re.finditer(r"typedef\s+[\w\s\*]+\(\s*\*\s*(\w+)\s*\)\s*\(", text):
-            self.kinds[m.group(1)] = "fnptr"
+        self.fnptrs = {}  # typedef name -> (return, [params], text)
+        fnptr_re = r"typedef\s+([\w\s\*]+?)\(\s*\*\s*(\w+)\s*\)\s*\(([^;]*?)\)\s*;"
+        for m in re.finditer(fnptr_re, text):
+            self.kinds[m.group(2)] = "fnptr"
+        for m in re.finditer(fnptr_re, text):
+            params = m.group(3).strip()
+            plist = [] if params in ("", "void") else [p.strip() for p in params.split(",")]
+            self.fnptrs[m.group(2)] = (self.ctype(m.group(1), is_return=True),
+                                       [self.ctype(p) for p in plist], " ".join(params.split()))
         self.struct_fields = {}  # typedef'd struct name -> [(field, (base, depth), count)]
         for m in re.finditer(r"typedef\s+struct\s*\w*\s*\{([^{}]*)\}\s*(\w+)\s*;", text):
             fields = []
@@ -406,6 +416,53 @@ def check_mirror(mirror, header, structs):
     return errors
 
 
+CFUNCTION_RE = re.compile(r"@cfunction\s*\(")
+
+
+def find_cfunctions(path):
+    """@cfunction(f, R, (T...,)) marked with a trailing `# C: typedef_name`."""
+    src = open(path, encoding="utf-8").read()
+    masked = mask_julia(src)
+    found = []
+    for m in CFUNCTION_RE.finditer(masked):
+        where = f"{path}:{src.count(chr(10), 0, m.start()) + 1}"
+        close = match_close(masked, m.end() - 1)
+        line_end = src.find("\n", close)
+        tag = re.search(r"#\s*C:\s*(\w+)", src[close:line_end if line_end >= 0 else None])
+        if close < 0 or not tag:
+            found.append({"where": where, "error": "@cfunction without a `# C: typedef` comment "
+                          "on its closing line (the checker cannot match it to a C type)"})
+            continue
+        parts = split_top(masked[m.end():close])
+        if len(parts) != 3 or not parts[2].startswith("("):
+            found.append({"where": where, "error": "@cfunction: expected (f, R, (T...,))"})
+            continue
+        found.append({"where": where, "typedef": tag.group(1), "ret": re.sub(r"\s+", "", parts[1]),
+                      "types": [re.sub(r"\s+", "", t) for t in split_top(parts[2].strip()[1:-1])]})
+    return found
+
+
+def check_cfunction(cf, header, structs):
+    if "error" in cf:
+        return [cf["error"]]
+    sig = header.fnptrs.get(cf["typedef"])
+    if sig is None:
+        return [f"@cfunction: the header has no function pointer typedef {cf['typedef']}"]
+    cret, cparams, ctext = sig
+    errors = []
+    if len(cf["types"]) != len(cparams):
+        errors.append(f"@cfunction for {cf['typedef']}: {len(cf['types'])} argument type(s), "
+                      f"the typedef has {len(cparams)} ({ctext})")
+    for k, (jt, ct) in enumerate(zip(cf["types"], cparams)):
+        if not compatible(julia_type(jt), fnptr_depth_fix(ct), structs):
+            errors.append(f"@cfunction for {cf['typedef']}: argument {k + 1} is {jt}, the typedef "
+                          f"declares {ctext.split(',')[k].strip()}")
+    if not compatible(julia_type(cf["ret"]), fnptr_depth_fix(cret), structs):
+        errors.append(f"@cfunction for {cf['typedef']}: returns {cf['ret']}, the typedef "
+                      f"declares {cret[0]}")
+    return errors
+
+
 def exported_symbols(library):
     out = subprocess.run(["nm", "-D", "--defined-only", library], check=True,
                          capture_output=True, text=True).stdout
@@ -507,7 +564,20 @@ def main():
         else:
             print(f"ok {mirror['where']}: struct {mirror['julia']} mirrors {mirror['c']} "
                   f"({len(mirror['fields'])} fields{', prefix' if mirror['prefix'] else ''})")
-    print(f"{n_calls} ccall(s) and {n_structs} struct mirror(s) in {len(files)} file(s), "
+    n_cfun = 0
+    for f in files:
+        for cf in find_cfunctions(f):
+            n_cfun += 1
+            errs = check_cfunction(cf, header, structs)
+            if errs:
+                n_bad += 1
+                for e in errs:
+                    print(f"ERROR {cf['where']}: {e}")
+            else:
+                print(f"ok {cf['where']}: @cfunction matches {cf['typedef']} "
+                      f"({len(cf['types'])} args)")
+    print(f"{n_calls} ccall(s), {n_structs} struct mirror(s) and {n_cfun} @cfunction(s) "
+          f"in {len(files)} file(s), "
           f"{n_bad} with errors; "
           f"{len(header.protos)} prototypes in the header, {len(exports)} exported symbols")
     if n_calls < opt.min_calls:

@@ -127,7 +127,7 @@ function _with_context(f, opts::_Options)
         _set_options!(ctx, opts)
         opts.progress === nothing && return f(ctx)
         state = _ProgressState(opts.progress, nothing)
-        callback = @cfunction(_progress_trampoline, Cint, (Ptr{Cvoid}, Ptr{_ProgressInfo}))
+        callback = @cfunction(_progress_trampoline, Cint, (Ptr{Cvoid}, Ptr{_ProgressInfo}))  # C: mvn_progress_fn
         result = GC.@preserve state begin
             st = mvn_context_set_progress(ctx, callback, pointer_from_objref(state))
             st == MVN_OK || _throw_status(st, _status_message(ctx, st, "mvn_context_set_progress"))
