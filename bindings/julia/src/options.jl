@@ -23,9 +23,10 @@ Keyword arguments every function of the package accepts:
   not oversubscribe the machine; 0 = as many as OpenMP offers).
 - `method`: `:auto` (default), `:qmc` or `:tilted`; `gradient`: `:closed`
   (default) or `:estimator` (the route of derivatives).
-- `backend`: `:auto` (default: the CPU unless the environment variable
-  MVN_BACKEND names another), `:cpu` or `:cuda` (the library's plugin;
-  MVN_EBACKEND, an `MvNormError`, when it cannot load).
+- `backend`: `nothing` (default: the library's choice, the CPU unless the
+  environment variable MVN_BACKEND names another), `:auto`, `:cpu` or
+  `:cuda` (the library's plugin; MVN_EBACKEND, an `MvNormError`, when it
+  cannot load).
 - `etol`: what a missed tolerance does: `:warn` (default), `:ignore` or
   `:error` (throws an [`MvNormError`](@ref)).
 - `progress`: `nothing`, or a function `(done, total, evaluations) -> Bool`
@@ -48,7 +49,7 @@ _text(x::Symbol) = String(x)
 
 function _options(; m = nothing, abseps = nothing, releps = nothing, rng = nothing,
                   seed = nothing, threads::Integer = 1, method::Symbol = :auto,
-                  gradient::Symbol = :closed, backend::Symbol = :auto,
+                  gradient::Symbol = :closed, backend::Union{Nothing,Symbol} = nothing,
                   etol::Symbol = :warn, progress = nothing)
     etol in (:warn, :ignore, :error) ||
         throw(ArgumentError("etol must be :warn, :ignore or :error, got :$etol"))
@@ -70,7 +71,8 @@ function _options(; m = nothing, abseps = nothing, releps = nothing, rng = nothi
     push!(settings, "threads" => _text(threads))
     push!(settings, "method" => _text(method))
     push!(settings, "gradient" => _text(gradient))
-    push!(settings, "backend" => _text(backend))
+    # Unset by default: the library's own choice (MVN_BACKEND) stands.
+    backend === nothing || push!(settings, "backend" => _text(backend))
     return _Options(settings, etol, progress)
 end
 
