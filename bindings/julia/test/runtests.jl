@@ -62,8 +62,8 @@ const TIGHT = (abseps = 1e-10, releps = 0.0)
         p1, e1 = mvnormcdf(Σ, a, b)
         @test (p0, e0) == (p1, e1)
         # rng seeds the library: the same seeded rng gives the same numbers
-        r1 = mvnormcdf(Σ, a, b; rng = MersenneTwister(7), m = 20_000)
-        r2 = mvnormcdf(Σ, a, b; rng = MersenneTwister(7), m = 20_000)
+        r1 = mvnormcdf(Σ, a, b; rng = MersenneTwister(7), m = 20_000, etol = :ignore)
+        r2 = mvnormcdf(Σ, a, b; rng = MersenneTwister(7), m = 20_000, etol = :ignore)
         @test r1 == r2
         @test mvnormcdf(Σ, a, b; seed = 3) == mvnormcdf(Σ, a, b; seed = 3)
         # threads never change the numbers
