@@ -545,8 +545,8 @@ MVN_API int mvn_option_parse(int option, const char *text, double *value);
 /*
  * A callback on the context, called on the calling thread (never on a
  * worker thread) between lattice sizes of the QMC integrator and between
- * problems of a batch, at most about every 50 ms of computation and at
- * least once per lattice size of a single problem:
+ * problems of a batch, when at least 20 ms have passed since its previous
+ * call (so cheap batches do not pay for it):
  *
  *   int progress(void *user, const mvn_progress *info);
  *
@@ -589,7 +589,10 @@ MVN_API int mvn_context_set_progress(mvn_context *ctx, mvn_progress_fn fn,
  * A module is accepted when its entry symbol exists, its ABI version and
  * struct size match (mvnorm_plugin.h), and its init succeeds (for CUDA:
  * a driver and a device are present).  The context keeps the module open
- * until mvn_context_free; there is no global registry.
+ * until mvn_context_free; there is no global registry.  The pointer-
+ * argument entry points (sections 6-9) go to the plugin too when it is
+ * asked for, except the Hessians and plans, which run on the CPU only
+ * (MVN_EUNSUPPORTED when MVN_BACKEND_CUDA is required).
  *
  * mvn_backend_name(b)  "auto", "cpu", "cuda"; NULL when unknown.
  * mvn_backend_probe(ctx, b, reason, size)  whether backend b can serve

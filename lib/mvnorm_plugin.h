@@ -32,6 +32,7 @@
 #define MVNORM_PLUGIN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mvnorm.h"
 
@@ -64,6 +65,37 @@ typedef struct {
     double evaluations;
 } mvn_plugin_call;
 
+/*
+ * Services the library lends a module at init, so that a backend uses the
+ * very same building blocks as the CPU (and so the same numbers up to
+ * rounding) without seeing the library's internals.  Valid until fini.
+ */
+typedef struct {
+    size_t struct_size;    /* sizeof(mvn_plugin_host) */
+    /* The validated canonical form of problem t of a host-memory batch:
+       a = lower - mean, b = upper - mean (d each) and the full symmetric
+       covariance (d*d, row-major).  Returns a status and writes a message
+       naming the offending entry on failure. */
+    int (*load_problem)(const mvn_batch_desc *desc, size_t t, double *a,
+                        double *b, double *sigma, char *msg, size_t msg_size);
+    /* P Sigma P^T = L L^T with Gibson-Glasbey-Elston ordering (reorder =
+       MVN_REORDER_*), limits permuted alike; L row-major d*d; perm[k] the
+       original index of variable k; work >= 2*d doubles.  A pivot below
+       1e-10 of the largest variance gives a zero column (singular Sigma).
+       MVN_OK or MVN_ENOTPD. */
+    int (*chol_reorder)(size_t d, const double *sigma, double *a, double *b,
+                        int reorder, double *L, size_t *perm, double *work);
+    /* The rank-1 lattice rules: how many sizes, the points of size k and
+       component j of its generating vector. */
+    int (*lattice_count)(void);
+    uint64_t (*lattice_points)(int k);
+    uint64_t (*lattice_generator)(int k, size_t j);
+    /* The random shifts: a uniform double in [0, 1) that is a pure
+       function of (seed, stream, index); the CPU uses stream = shift j,
+       index = coordinate. */
+    double (*uniform)(uint64_t seed, uint64_t stream, uint64_t index);
+} mvn_plugin_host;
+
 typedef struct {
     unsigned abi_version;   /* MVN_PLUGIN_ABI_VERSION: first, always */
     size_t struct_size;     /* sizeof(mvn_plugin) as the module saw it */
@@ -73,10 +105,12 @@ typedef struct {
     unsigned computations;
     /* Bit (1 << MVN_MEMORY_x) set for each memory space it accepts. */
     unsigned memories;
-    /* Prepares the module for one context.  Returns 0 and sets *state
-       (module-private, may be NULL), or nonzero with a reason (for
-       instance "no CUDA device: cudaGetDeviceCount returned 35"). */
-    int (*init)(void **state, char *reason, size_t reason_size);
+    /* Prepares the module for one context.  host: the library's services
+       (kept until fini).  Returns 0 and sets *state (module-private, may
+       be NULL), or nonzero with a reason (for instance "no CUDA device:
+       cudaGetDeviceCount returned 35"). */
+    int (*init)(const mvn_plugin_host *host, void **state, char *reason,
+                size_t reason_size);
     /* Releases what init acquired. */
     void (*fini)(void *state);
     /* Computes one batch; returns a status as mvn_batch_compute does. */

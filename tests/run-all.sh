@@ -1,7 +1,8 @@
 #!/bin/sh
 # run-all.sh -- every test suite of libmvnorm, from a configured build tree:
-# the C TAP tests (make check), the Python binding's pytest suite, and the
-# binding checks that need no runtime.  Prints per-suite counts and, last,
+# the C TAP tests (make check), the Python binding's pytest suite, the R
+# package's tinytest suite (tests/run-r.sh), and the binding checks that
+# need no runtime.  Prints per-suite counts and, last,
 # the line "N passed, N failed" summed over all suites.  Exit status 0 only
 # when nothing failed.
 #   usage: tests/run-all.sh [BUILDDIR]      (default: the current directory)
@@ -44,6 +45,24 @@ if [ -d "$srcdir/bindings/python/tests" ]; then
         passed=$((passed + pass)); failed=$((failed + fail)); skipped=$((skipped + skip))
     else
         echo "Python suite: SKIP (no interpreter with torch and pytest; install python3-torch python3-pytest)"
+    fi
+fi
+# R package (bindings/R) through tests/run-r.sh: installed from a copy in
+# the build tree against lib/.libs; counts from its "R suite:" line.
+if [ -d "$srcdir/bindings/R" ]; then
+    sh "$srcdir/tests/run-r.sh" "$builddir" > "$log" 2>&1
+    rc=$?
+    cat "$log"
+    if [ "$rc" -eq 77 ]; then
+        echo "R suite: SKIP (see the reason above)"
+        skipped=$((skipped + 1))
+    else
+        line=$(grep '^R suite: [0-9]* passed, [0-9]* failed$' "$log" | tail -n 1)
+        pass=$(echo "$line" | sed -n 's/^R suite: \([0-9]*\) passed.*/\1/p')
+        fail=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed$/\1/p')
+        pass=${pass:-0}; fail=${fail:-0}
+        if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; echo "R suite failed to run (exit $rc)"; fi
+        passed=$((passed + pass)); failed=$((failed + fail))
     fi
 fi
 rm -f "$log"

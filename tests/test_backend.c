@@ -70,6 +70,12 @@ int main(void)
            offsetof(mvn_plugin_call, option) == 24 &&
            offsetof(mvn_plugin_call, progress) == 24 + 8 * (MVN_OPTION_MAX + 1),
            "mvn_plugin_call layout pinned");
+    tap_ok(offsetof(mvn_plugin_host, struct_size) == 0 &&
+           offsetof(mvn_plugin_host, load_problem) == 8 &&
+           offsetof(mvn_plugin_host, chol_reorder) == 16 &&
+           offsetof(mvn_plugin_host, lattice_count) == 24 &&
+           offsetof(mvn_plugin_host, uniform) == 48 && sizeof(mvn_plugin_host) == 56,
+           "mvn_plugin_host layout pinned");
     tap_ok(offsetof(mvn_batch_desc, struct_size) == 0 && offsetof(mvn_batch_desc, n) == 8 &&
            offsetof(mvn_batch_desc, d) == 16 && offsetof(mvn_batch_desc, memory) == 24 &&
            offsetof(mvn_batch_desc, sigma_kind) == 28 && offsetof(mvn_batch_desc, stream) == 32 &&

@@ -12,7 +12,37 @@
 #include <unistd.h>
 
 #include "backend/plugin.h"
+#include "backend/validate.h"
 #include "common/format.h"
+#include "qmc/qmc.h"
+
+/* load_problem of mvn_plugin_host: one problem of a host descriptor in
+   canonical form, through the executor's own validation. */
+static int host_load_problem(const mvn_batch_desc *b, size_t t, double *a, double *bb,
+                             double *sigma, char *msg, size_t msg_size)
+{
+    const ptrdiff_t ti = (ptrdiff_t)t;
+    mvni_input in;
+    in.lower = b->lower ? b->lower + ti * b->lower_strides[0] : NULL;
+    in.lower_stride = b->lower_strides[1];
+    in.upper = b->upper ? b->upper + ti * b->upper_strides[0] : NULL;
+    in.upper_stride = b->upper_strides[1];
+    in.mean = b->mean ? b->mean + ti * b->mean_strides[0] : NULL;
+    in.mean_stride = b->mean_strides[1];
+    in.sigma = b->sigma ? b->sigma + ti * b->sigma_strides[0] : NULL;
+    in.sigma_row_stride = b->sigma_strides[1];
+    in.sigma_col_stride = b->sigma_strides[2];
+    in.sigma_kind = b->sigma_kind;
+    int st = mvni_check_dim(b->d, msg, msg_size);
+    if (st != MVN_OK)
+        return st;
+    return mvni_load_problem(b->d, &in, a, bb, sigma, msg, msg_size);
+}
+
+static const mvn_plugin_host host_services = {
+    sizeof(mvn_plugin_host), host_load_problem, mvni_chol_reorder,
+    mvni_lattice_count, mvni_lattice_points, mvni_lattice_generator, mvni_uniform,
+};
 
 /* Tries one file; returns MVN_OK when the module is accepted, else writes
    the reason and returns MVN_EBACKEND.  A file that does not exist gives
@@ -63,7 +93,7 @@ static int try_file(mvni_plugin_slot *slot, int backend, const char *path)
     }
     char init_reason[384] = "";
     void *state = NULL;
-    if (pl->init(&state, init_reason, sizeof init_reason) != 0) {
+    if (pl->init(&host_services, &state, init_reason, sizeof init_reason) != 0) {
         mvni_format(slot->reason, sizeof slot->reason, "%s: init failed: %s", path,
                     init_reason[0] ? init_reason : "no reason given");
         dlclose(h);

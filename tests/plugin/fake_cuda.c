@@ -18,8 +18,13 @@ static const char *mode(void)
     return m ? m : "ok";
 }
 
-static int fake_init(void **state, char *reason, size_t reason_size)
+static int fake_init(const mvn_plugin_host *host, void **state, char *reason,
+                     size_t reason_size)
 {
+    if (host == NULL || host->struct_size < sizeof *host || host->lattice_count() < 1) {
+        snprintf(reason, reason_size, "test plugin: no host services");
+        return 1;
+    }
     if (strcmp(mode(), "init") == 0) {
         snprintf(reason, reason_size, "test plugin: init refused (MVN_TEST_PLUGIN_MODE=init)");
         return 1;

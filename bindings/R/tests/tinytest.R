@@ -1,0 +1,2 @@
+if (requireNamespace("tinytest", quietly = TRUE))
+    tinytest::test_package("gaussprob")
