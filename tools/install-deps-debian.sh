@@ -2,6 +2,8 @@
 # install-deps-debian.sh -- the Debian 12 packages needed to build libmvnorm
 # and run every test suite.  Run as root (or through sudo).  devscripts
 # provides checkbashisms, which R CMD check --as-cran needs (tests/run-r.sh).
+# nodejs and npm run the Julia binding's parse check (npm ci --prefix
+# tools/julia-check, done by .ci/run; Debian 12 packages no Julia runtime).
 #   --bench   also what `make bench` compares against (R mvtnorm, matplotlib)
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -e
@@ -9,6 +11,11 @@ packages="build-essential autoconf automake libtool pkg-config
   libopenblas-dev liblapacke-dev libjansson-dev locales
   python3 python3-torch python3-scipy python3-numpy python3-pytest
   r-base-dev r-cran-tinytest r-cran-mvtnorm devscripts"
+# node and npm: Debian's packages only where no node/npm is on PATH already
+# (a NodeSource nodejs bundles npm and conflicts with Debian's npm).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    packages="$packages nodejs npm"
+fi
 if [ "${1:-}" = "--bench" ]; then
     packages="$packages python3-matplotlib"
 fi

@@ -1,0 +1,177 @@
+# The public functions.  Options: see `LibMvNorm.OPTIONS_DOC` (m, abseps,
+# releps, rng, seed, threads, method, etol).
+
+const _RealVec = AbstractVector{<:Real}
+const _RealMat = AbstractMatrix{<:Real}
+const _RealArr = AbstractArray{<:Real}
+const _MaybeMean = Union{Nothing,AbstractVecOrMat{<:Real}}
+const _MaybeLimits = Union{Nothing,AbstractVecOrMat{<:Real}}
+
+_eltype(::Nothing) = Union{}
+_eltype(x::AbstractArray) = eltype(x)
+_promoted(args...) = promote_type(map(_eltype, args)...)
+
+# Single problems go through _cdf(Val(log), T, ...) with T the promoted
+# element type of the arguments, so that the ForwardDiff extension can add
+# methods for T <: ForwardDiff.Dual (our function, their type: no piracy).
+_cdf(::Val{L}, ::Type{<:Real}, μ, Σ, a, b; kw...) where {L} = _cdf_float(L, μ, Σ, a, b; kw...)
+
+function _cdf_float(log::Bool, μ, Σ, a, b; kw...)
+    opts = _options(; kw...)
+    v = Vector{Float64}(undef, 1)
+    e = Vector{Float64}(undef, 1)
+    if log
+        _compute(:prob, μ, Σ, a, b, opts; logp = v, logerr = e, what = "mvnormlogcdf")
+    else
+        _compute(:prob, μ, Σ, a, b, opts; p = v, abserr = e, what = "mvnormcdf")
+    end
+    return (v[1], e[1])
+end
+
+"""
+    mvnormcdf(μ, Σ, a, b; m, rng, abseps, releps, kw...) -> (p, err)
+    mvnormcdf(Σ, a, b; kw...) -> (p, err)
+
+`p = P(a < X < b)` for `X ~ N(μ, Σ)` (zero mean in the second form) and an
+estimate `err` of its absolute error, as MvNormalCDF.jl's `mvnormcdf`.
+`a` may hold `-Inf` and `b` may hold `+Inf`; `Σ` must be symmetric positive
+(semi)definite.  Keyword arguments: see `LibMvNorm.OPTIONS_DOC`.
+
+With `d × n` matrices `A`, `B` (columns are problems; `μ` a vector or a
+`d × n` matrix; `Σ` a `d × d` matrix or a `d × d × n` array),
+`mvnormcdf(μ, Σ, A, B)` returns vectors `(p, err)` of length `n`.
+
+Errors: `ArgumentError` (NaN, `a > b`, asymmetric `Σ`, a bad option),
+`DimensionMismatch`, `LinearAlgebra.PosDefException` (the library's message
+is its cause).  A missed tolerance warns (`etol = :warn`).
+"""
+mvnormcdf(μ::_RealVec, Σ::_RealMat, a::_RealVec, b::_RealVec; kw...) =
+    _cdf(Val(false), _promoted(μ, Σ, a, b), μ, Σ, a, b; kw...)
+mvnormcdf(Σ::_RealMat, a::_RealVec, b::_RealVec; kw...) =
+    _cdf(Val(false), _promoted(Σ, a, b), nothing, Σ, a, b; kw...)
+
+"""
+    mvnormlogcdf(μ, Σ, a, b; kw...) -> (logp, logerr)
+    mvnormlogcdf(Σ, a, b; kw...) -> (logp, logerr)
+
+`log P(a < X < b)` and an estimate of its absolute error, accurate where
+`P` underflows a double (`P = 1e-400` has an ordinary logarithm).  For a small
+relative error of a tiny `P` use `abseps = 0, releps = 1e-3` (for example).
+Matrix limits give vectors, as for [`mvnormcdf`](@ref).
+"""
+mvnormlogcdf(μ::_RealVec, Σ::_RealMat, a::_RealVec, b::_RealVec; kw...) =
+    _cdf(Val(true), _promoted(μ, Σ, a, b), μ, Σ, a, b; kw...)
+mvnormlogcdf(Σ::_RealMat, a::_RealVec, b::_RealVec; kw...) =
+    _cdf(Val(true), _promoted(Σ, a, b), nothing, Σ, a, b; kw...)
+
+# Batches, allocating.
+function mvnormcdf(μ::_MaybeMean, Σ::_RealArr, A::_RealMat, B::_RealMat; kw...)
+    n = size(A, 2)
+    return mvnormcdf!(Vector{Float64}(undef, n), Vector{Float64}(undef, n), μ, Σ, A, B; kw...)
+end
+mvnormcdf(Σ::_RealArr, A::_RealMat, B::_RealMat; kw...) = mvnormcdf(nothing, Σ, A, B; kw...)
+function mvnormlogcdf(μ::_MaybeMean, Σ::_RealArr, A::_RealMat, B::_RealMat; kw...)
+    n = size(A, 2)
+    return mvnormlogcdf!(Vector{Float64}(undef, n), Vector{Float64}(undef, n), μ, Σ, A, B; kw...)
+end
+mvnormlogcdf(Σ::_RealArr, A::_RealMat, B::_RealMat; kw...) = mvnormlogcdf(nothing, Σ, A, B; kw...)
+
+"""
+    mvnormcdf!(p, err, μ, Σ, A, B; status = nothing, kw...) -> (p, err)
+
+Many problems at once, written into `p` and `err` (vectors of length `n`,
+either may be `nothing`).  Problem `t` has limits `A[:, t]`, `B[:, t]`, mean
+`μ[:, t]` (or the vector `μ` for all; `nothing` for zero) and covariance
+`Σ[:, :, t]` (or the matrix `Σ` for all, factored once).  `A` or `B` may be
+`nothing` for `-Inf` or `+Inf` everywhere.
+
+Strided `Float64` arrays go to the library as pointer and strides, without
+copies: `view(A, :, n:-1:1)` (a negative stride), `view(X, 2:3, :)`,
+`reshape`d arrays.  Other arrays are converted once.
+
+Output vectors may be views with any stride (`view(R, 1, :)`, reversed
+ranges) and are written in place; they must not overlap each other or the
+inputs.
+
+With `status` (an integer vector of length `n`) each problem's library
+status is written there and a failed problem does not throw: its outputs
+are NaN.  Without it the first failure throws.
+"""
+function mvnormcdf!(p, err, μ::_MaybeMean, Σ::_RealArr, A::_MaybeLimits, B::_MaybeLimits;
+                    status = nothing, kw...)
+    _compute(:prob, μ, Σ, A, B, _options(; kw...); p = p, abserr = err, status = status,
+             what = "mvnormcdf!")
+    return (p, err)
+end
+
+"""
+    mvnormlogcdf!(logp, logerr, μ, Σ, A, B; status = nothing, kw...) -> (logp, logerr)
+
+[`mvnormcdf!`](@ref) for log-probabilities and their error estimates.
+"""
+function mvnormlogcdf!(logp, logerr, μ::_MaybeMean, Σ::_RealArr, A::_MaybeLimits,
+                       B::_MaybeLimits; status = nothing, kw...)
+    _compute(:prob, μ, Σ, A, B, _options(; kw...); logp = logp, logerr = logerr,
+             status = status, what = "mvnormlogcdf!")
+    return (logp, logerr)
+end
+
+"""
+    mvnormcdf_grad(μ, Σ, a, b; kw...) -> NamedTuple
+    mvnormcdf_grad(Σ, a, b; kw...) -> NamedTuple
+
+`P` and its derivatives: `(p, err, a, b, μ, Σ, err_a, err_b, err_Σ)` with
+`a = ∂P/∂a`, `b = ∂P/∂b`, `μ = ∂P/∂μ = -(a + b)` and `Σ` the symmetric matrix
+`G` with `dP = sum(G .* dΣ)` for symmetric `dΣ` (so `G = H/2` off the diagonal,
+`H` the Hessian in the limits).  Derivatives with respect to infinite limits
+are 0.  `err_*` estimate the absolute errors of the derivatives.
+
+With `d × n` limits (a batch) every field is an array with one column (or
+one `d × d` slice) per problem.  `gradient = :estimator` selects the
+derivative of the QMC estimator instead of the closed form.
+"""
+mvnormcdf_grad(μ::Union{Nothing,_RealVec}, Σ::_RealMat, a::_RealVec, b::_RealVec; kw...) =
+    _single_grad(_compute(:grad, μ, Σ, a, b, _options(; kw...);
+                          p = zeros(1), abserr = zeros(1), what = "mvnormcdf_grad"))
+mvnormcdf_grad(Σ::_RealMat, a::_RealVec, b::_RealVec; kw...) = mvnormcdf_grad(nothing, Σ, a, b; kw...)
+function mvnormcdf_grad(μ::_MaybeMean, Σ::_RealArr, A::_RealMat, B::_RealMat; kw...)
+    n = size(A, 2)
+    r = _compute(:grad, μ, Σ, A, B, _options(; kw...); p = zeros(n), abserr = zeros(n),
+                 what = "mvnormcdf_grad")
+    return (p = r.p, err = r.abserr, a = r.d_lower, b = r.d_upper, μ = r.d_mean, Σ = r.d_sigma,
+            err_a = r.err_lower, err_b = r.err_upper, err_Σ = r.err_sigma)
+end
+
+function _single_grad(r)
+    return (p = r.p[1], err = r.abserr[1], a = vec(r.d_lower), b = vec(r.d_upper),
+            μ = vec(r.d_mean), Σ = dropdims(r.d_sigma; dims = 3),
+            err_a = vec(r.err_lower), err_b = vec(r.err_upper),
+            err_Σ = dropdims(r.err_sigma; dims = 3))
+end
+
+"""
+    mvnormlogcdf_grad(μ, Σ, a, b; kw...) -> NamedTuple
+    mvnormlogcdf_grad(Σ, a, b; kw...) -> NamedTuple
+
+`log P` and its derivatives `(logp, logerr, a, b, μ, Σ)`, computed in log
+space: finite and accurate where `P` underflows; `logerr` estimates the
+error of `logp` (as [`mvnormlogcdf`](@ref)).  Where `P = 0` exactly (an
+empty box) the derivatives are NaN.
+"""
+mvnormlogcdf_grad(μ::Union{Nothing,_RealVec}, Σ::_RealMat, a::_RealVec, b::_RealVec; kw...) =
+    _single_loggrad(_compute(:loggrad, μ, Σ, a, b, _options(; kw...); logp = zeros(1),
+                             logerr = zeros(1), what = "mvnormlogcdf_grad"))
+mvnormlogcdf_grad(Σ::_RealMat, a::_RealVec, b::_RealVec; kw...) =
+    mvnormlogcdf_grad(nothing, Σ, a, b; kw...)
+function mvnormlogcdf_grad(μ::_MaybeMean, Σ::_RealArr, A::_RealMat, B::_RealMat; kw...)
+    n = size(A, 2)
+    r = _compute(:loggrad, μ, Σ, A, B, _options(; kw...); logp = zeros(n), logerr = zeros(n),
+                 what = "mvnormlogcdf_grad")
+    return (logp = r.logp, logerr = r.logerr, a = r.d_lower, b = r.d_upper,
+            μ = r.d_mean, Σ = r.d_sigma)
+end
+
+function _single_loggrad(r)
+    return (logp = r.logp[1], logerr = r.logerr[1], a = vec(r.d_lower),
+            b = vec(r.d_upper), μ = vec(r.d_mean), Σ = dropdims(r.d_sigma; dims = 3))
+end
