@@ -80,7 +80,7 @@ int main(int argc, char **argv)
         }
         /* About 2e8 / d evaluations: a second or so per dimension. */
         mvni_qmc_options opt = {0.0, 0.0, 4e7 / (double)d + 2e4, 42, 8, 3.0,
-                                threads};
+                                threads, NULL};
         mvni_result r;
         double best = INFINITY, cbest = INFINITY, evals = 0.0;
         for (int rep = 0; rep < 3; ++rep) {

@@ -80,6 +80,7 @@ static mvni_qmc_options options(double releps, double maxpts, int threads)
     o.shifts = 8;
     o.error_factor = 3.5;
     o.threads = threads;
+    o.monitor = NULL;
     return o;
 }
 
