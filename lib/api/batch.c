@@ -24,6 +24,23 @@ static void write_nan(const ptrdiff_t *os, size_t t, double *p, double *logp,
         abserr[ti * os[2]] = NAN;
 }
 
+void mvni_fail_outputs(size_t n, size_t d, double *p, double *logp,
+                       double *abserr, int *status, const ptrdiff_t *ostride,
+                       int st, void (*on_error)(void *user, size_t t, size_t d),
+                       void *user)
+{
+    const ptrdiff_t *os = ostride ? ostride : contiguous;
+    for (size_t t = 0; t < n; ++t) {
+        write_nan(os, t, p, logp, abserr);
+        if (status)
+            status[(ptrdiff_t)t * os[3]] = st;
+        /* The caller's per-problem outputs have a trustworthy size only
+           when d itself is valid. */
+        if (on_error && d >= 1 && d <= MVN_MAX_DIM)
+            on_error(user, t, d);
+    }
+}
+
 int mvni_batch_args(mvn_context *ctx, size_t n, size_t d,
                     const double *lower, const ptrdiff_t *lower_strides,
                     const double *upper, const ptrdiff_t *upper_strides,
@@ -77,14 +94,20 @@ int mvni_batch_run(mvn_context *ctx, size_t n, size_t d,
        through api/compute.c.  With MVN_BACKEND_CUDA required, only the
        Hessian and plan entry points get here: say why they cannot
        honour it. */
-    if (ctx->option[MVN_OPT_BACKEND] == MVN_BACKEND_CUDA) {
+    int st = mvni_check_dim(d, ctx->message, sizeof ctx->message);
+    if (st == MVN_OK && ctx->option[MVN_OPT_BACKEND] == MVN_BACKEND_CUDA) {
         char reason[MVNI_MESSAGE_SIZE - 64];
         if (mvn_backend_probe(ctx, MVN_BACKEND_CUDA, reason, sizeof reason) != MVN_OK)
-            return mvni_fail(ctx, MVN_EBACKEND, "the CUDA backend is not available: %s",
-                             reason);
-        return mvni_fail(ctx, MVN_EUNSUPPORTED,
-                         "the Hessian and plan entry points run on the CPU only; set "
-                         "MVN_OPT_BACKEND to MVN_BACKEND_AUTO or MVN_BACKEND_CPU");
+            st = mvni_fail(ctx, MVN_EBACKEND, "the CUDA backend is not available: %s",
+                           reason);
+        else
+            st = mvni_fail(ctx, MVN_EUNSUPPORTED,
+                           "the Hessian and plan entry points run on the CPU only; set "
+                           "MVN_OPT_BACKEND to MVN_BACKEND_AUTO or MVN_BACKEND_CPU");
+    }
+    if (st != MVN_OK) {
+        mvni_fail_outputs(n, d, p, logp, abserr, status, ostride, st, on_error, user);
+        return st;
     }
     mvni_exec ex;
     mvni_solve_options_from_context(ctx, &ex.opt);
@@ -95,8 +118,8 @@ int mvni_batch_run(mvn_context *ctx, size_t n, size_t d,
     ex.evaluations = 0.0;
     for (int k = 0; k < 4; ++k)
         ex.ostride[k] = ostride ? ostride[k] : 1;
-    int st = mvni_cpu_run(&ex, n, d, lower, upper, mean, sigma, fn, on_error,
-                          user, p, logp, abserr, status);
+    st = mvni_cpu_run(&ex, n, d, lower, upper, mean, sigma, fn, on_error,
+                      user, p, logp, abserr, status);
     ctx->evaluations = ex.evaluations;
     ctx->backend_used = MVN_BACKEND_CPU;
     return st;
@@ -112,8 +135,11 @@ int mvni_batch_entry(mvn_context *ctx, size_t n, size_t d,
                        void *user, double *p, double *logp, double *abserr,
                        int *status, const ptrdiff_t *ostride)
 {
-    if (ctx == NULL)
+    if (ctx == NULL) {
+        mvni_fail_outputs(n, d, p, logp, abserr, status, ostride, MVN_EINVAL,
+                          on_error, user);
         return MVN_EINVAL;
+    }
     mvni_context_begin(ctx);
     mvni_vec_arg lo, hi, mu;
     mvni_sigma_arg sg;
@@ -121,16 +147,7 @@ int mvni_batch_entry(mvn_context *ctx, size_t n, size_t d,
                              upper_strides, mean, mean_strides, sigma,
                              sigma_strides, sigma_kind, &lo, &hi, &mu, &sg);
     if (st != MVN_OK) {
-        const ptrdiff_t *os = ostride ? ostride : contiguous;
-        for (size_t t = 0; t < n; ++t) {
-            write_nan(os, t, p, logp, abserr);
-            if (status)
-                status[(ptrdiff_t)t * os[3]] = st;
-            /* The caller's per-problem outputs have a trustworthy size
-               only when d itself is valid. */
-            if (on_error && d >= 1 && d <= MVN_MAX_DIM)
-                on_error(user, t, d);
-        }
+        mvni_fail_outputs(n, d, p, logp, abserr, status, ostride, st, on_error, user);
         return st;
     }
     return mvni_batch_run(ctx, n, d, lo, hi, mu, sg, fn, on_error, user, p,

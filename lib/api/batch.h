@@ -24,6 +24,15 @@ int mvni_batch_args(mvn_context *ctx, size_t n, size_t d,
                     int sigma_kind, mvni_vec_arg *lo, mvni_vec_arg *hi,
                     mvni_vec_arg *mu, mvni_sigma_arg *sg);
 
+/* Every output of a failed call: p, logp, abserr NaN and status[t] = st
+   (strides ostride, NULL: contiguous), and on_error(user, t, d) per
+   problem when d is a valid dimension (so that the caller's own
+   per-problem arrays have a trustworthy size). */
+void mvni_fail_outputs(size_t n, size_t d, double *p, double *logp,
+                       double *abserr, int *status, const ptrdiff_t *ostride,
+                       int st, void (*on_error)(void *user, size_t t, size_t d),
+                       void *user);
+
 /* mvni_cpu_run for a context: the options, the progress callback and the
    message buffer come from ctx, the evaluations and the backend that
    answered go back to it.  ostride: the strides of p, logp, abserr and

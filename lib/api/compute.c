@@ -190,8 +190,10 @@ MVN_API int mvn_batch_compute(mvn_context *ctx, int computation,
                          "desc->struct_size = %zu is smaller than sizeof(mvn_batch_desc) = "
                          "%zu: initialize the descriptor with mvn_batch_desc_init",
                          desc->struct_size, sizeof(mvn_batch_desc));
-    if (computation < MVN_COMPUTE_PROB || computation > MVN_COMPUTE_LOG_GRAD)
+    if (computation < MVN_COMPUTE_PROB || computation > MVN_COMPUTE_LOG_GRAD) {
+        fail_outputs(desc, MVN_COMPUTE_PROB, MVN_EINVAL);
         return mvni_fail(ctx, MVN_EINVAL, "unknown computation %d", computation);
+    }
     if (desc->memory != MVN_MEMORY_HOST && desc->memory != MVN_MEMORY_CUDA)
         return mvni_fail(ctx, MVN_EINVAL, "unknown memory space %d", desc->memory);
     return mvni_compute(ctx, computation, desc);

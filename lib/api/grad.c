@@ -184,8 +184,10 @@ static int grad_run(mvn_context *ctx, size_t n, size_t d,
         int st = mvni_desc_checked(ctx, &desc, n, d, lower, lower_strides, upper,
                                    upper_strides, mean, mean_strides, sigma,
                                    sigma_strides, sigma_kind, p, logp, abserr, status);
-        if (st != MVN_OK)
+        if (st != MVN_OK) {
+            mvni_fail_outputs(n, d, p, logp, abserr, status, NULL, st, grad_on_error, u);
             return st;
+        }
         desc.d_lower = u->d_lower.x;
         desc.d_upper = u->d_upper.x;
         desc.d_mean = u->d_mean.x;

@@ -77,8 +77,12 @@ static int prob_via_desc(mvn_context *ctx, size_t n, size_t d,
     int st = mvni_desc_checked(ctx, &desc, n, d, lower, lower_strides, upper,
                                upper_strides, mean, mean_strides, sigma,
                                sigma_strides, sigma_kind, p, logp, abserr, status);
-    if (st != MVN_OK)
+    if (st != MVN_OK) {
+        logerr_out o = {logerr, 1};
+        mvni_fail_outputs(n, d, p, logp, abserr, status, NULL, st,
+                          logerr ? logprob_on_error : NULL, &o);
         return st;
+    }
     desc.logerr = logerr;
     return mvni_compute(ctx, MVN_COMPUTE_PROB, &desc);
 }
@@ -216,19 +220,26 @@ MVN_API int mvn_plan_prob(mvn_context *ctx, const mvn_plan *plan, size_t n,
                           const double *mean, const ptrdiff_t *mean_strides,
                           double *p, double *logp, double *abserr, int *status)
 {
-    if (ctx == NULL)
-        return MVN_EINVAL;
-    mvni_context_begin(ctx);
-    if (plan == NULL)
-        return mvni_fail(ctx, MVN_EINVAL, "plan is NULL");
+    int st = MVN_EINVAL;
+    if (ctx != NULL) {
+        mvni_context_begin(ctx);
+        if (plan == NULL)
+            st = mvni_fail(ctx, MVN_EINVAL, "plan is NULL");
+    }
+    if (ctx == NULL || plan == NULL) {
+        mvni_fail_outputs(n, 0, p, logp, abserr, status, NULL, st, NULL, NULL);
+        return st;
+    }
     const ptrdiff_t dummy[3] = {0, 0, 0};
     mvni_vec_arg lo, hi, mu;
     mvni_sigma_arg sg;
-    int st = mvni_batch_args(ctx, n, plan->d, lower, lower_strides, upper,
-                             upper_strides, mean, mean_strides, plan->sigma,
-                             dummy, MVN_SIGMA_COV, &lo, &hi, &mu, &sg);
-    if (st != MVN_OK)
+    st = mvni_batch_args(ctx, n, plan->d, lower, lower_strides, upper,
+                         upper_strides, mean, mean_strides, plan->sigma,
+                         dummy, MVN_SIGMA_COV, &lo, &hi, &mu, &sg);
+    if (st != MVN_OK) {
+        mvni_fail_outputs(n, plan->d, p, logp, abserr, status, NULL, st, NULL, NULL);
         return st;
+    }
     sg.validated = plan->sigma;
     return mvni_batch_run(ctx, n, plan->d, lo, hi, mu, sg, prob_item, NULL,
                           NULL, p, logp, abserr, status, NULL);
