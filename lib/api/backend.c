@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api/backend.h"
+#include "api/batch.h"
 #include "common/format.h"
 
 #ifndef MVN_PLUGIN_DIR
@@ -75,6 +76,44 @@ MVN_API const char *mvn_build_info(void)
 #endif
            "plugin_dir=" MVN_PLUGIN_DIR "\n"
            "plugin_abi=" MVNI_STR(MVN_PLUGIN_ABI_VERSION) "\n";
+}
+
+/* The CPU executor as a backend entry: the computations of
+   mvn_batch_compute on host memory, with the context as state (it holds
+   the options, the callback and the message buffer the executor uses). */
+static int cpu_compute(void *state, mvn_plugin_call *call)
+{
+    mvn_context *ctx = (mvn_context *)state;
+    int st;
+    switch (call->computation) {
+    case MVN_COMPUTE_PROB:
+        st = mvni_prob_desc(ctx, call->desc);
+        break;
+    case MVN_COMPUTE_GRAD:
+        st = mvni_grad_desc(ctx, call->desc, 0);
+        break;
+    default:
+        st = mvni_grad_desc(ctx, call->desc, 1);
+        break;
+    }
+    call->evaluations = ctx->evaluations;
+    return st;
+}
+
+static const mvn_plugin cpu_backend = {
+    MVN_PLUGIN_ABI_VERSION, sizeof(mvn_plugin), "cpu", MVN_BACKEND_CPU,
+    (1u << MVN_COMPUTE_PROB) | (1u << MVN_COMPUTE_GRAD) | (1u << MVN_COMPUTE_LOG_GRAD),
+    1u << MVN_MEMORY_HOST, NULL, NULL, cpu_compute,
+};
+
+const mvn_plugin *mvni_backend_entry(mvn_context *ctx, int backend, void **state)
+{
+    if (backend == MVN_BACKEND_CPU) {
+        *state = ctx;
+        return &cpu_backend;
+    }
+    *state = ctx->cuda.state;
+    return ctx->cuda.plugin;
 }
 
 int mvni_backend_select(mvn_context *ctx, int computation, int memory,

@@ -20,6 +20,14 @@ extern "C" {
 int mvni_backend_select(mvn_context *ctx, int computation, int memory,
                         int *chosen);
 
+/*
+ * The backend table: the entry (an mvn_plugin, the one interface of every
+ * backend) and its state for backend b of ctx.  MVN_BACKEND_CPU is the
+ * built-in CPU executor (its state is the context itself); a plugin's
+ * entry exists once mvni_backend_select has loaded it (NULL before).
+ */
+const mvn_plugin *mvni_backend_entry(mvn_context *ctx, int backend, void **state);
+
 #ifdef __cplusplus
 }
 #endif

@@ -95,11 +95,13 @@ int mvni_desc_checked(mvn_context *ctx, mvn_batch_desc *desc, size_t n, size_t d
     return MVN_OK;
 }
 
-/* Hands the batch to the plugin module loaded in ctx. */
-static int plugin_compute(mvn_context *ctx, int computation,
-                          const mvn_batch_desc *desc)
+/* Hands the batch to backend `chosen` through its entry in the backend
+   table: one path for the built-in CPU executor and for plugins. */
+static int backend_compute(mvn_context *ctx, int chosen, int computation,
+                           const mvn_batch_desc *desc)
 {
-    const mvn_plugin *pl = ctx->cuda.plugin;
+    void *state;
+    const mvn_plugin *be = mvni_backend_entry(ctx, chosen, &state);
     mvn_plugin_call call;
     memset(&call, 0, sizeof call);
     call.struct_size = sizeof call;
@@ -113,9 +115,9 @@ static int plugin_compute(mvn_context *ctx, int computation,
     call.progress_user = ctx->progress_user;
     call.message = ctx->message;
     call.message_size = sizeof ctx->message;
-    int st = pl->compute(ctx->cuda.state, &call);
+    int st = be->compute(state, &call);
     ctx->evaluations = call.evaluations;
-    ctx->backend_used = MVN_BACKEND_CUDA;
+    ctx->backend_used = chosen;
     return st;
 }
 
@@ -165,16 +167,7 @@ int mvni_compute(mvn_context *ctx, int computation, const mvn_batch_desc *desc)
         fail_outputs(desc, computation, st);
         return st;
     }
-    if (chosen == MVN_BACKEND_CUDA)
-        return plugin_compute(ctx, computation, desc);
-    switch (computation) {
-    case MVN_COMPUTE_PROB:
-        return mvni_prob_desc(ctx, desc);
-    case MVN_COMPUTE_GRAD:
-        return mvni_grad_desc(ctx, desc, 0);
-    default:
-        return mvni_grad_desc(ctx, desc, 1);
-    }
+    return backend_compute(ctx, chosen, computation, desc);
 }
 
 MVN_API int mvn_batch_compute(mvn_context *ctx, int computation,
