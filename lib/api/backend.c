@@ -14,10 +14,6 @@
 #include "api/batch.h"
 #include "common/format.h"
 
-#ifndef MVN_PLUGIN_DIR
-#define MVN_PLUGIN_DIR "/usr/local/lib/libmvnorm"
-#endif
-
 MVN_API const char *mvn_backend_name(int backend)
 {
     return mvn_option_value_name(MVN_OPT_BACKEND, backend);
@@ -26,7 +22,7 @@ MVN_API const char *mvn_backend_name(int backend)
 /* Loads (once per context) the CUDA module. */
 static int load_cuda(mvn_context *ctx)
 {
-    return mvni_plugin_load(&ctx->cuda, MVN_BACKEND_CUDA, "cuda", MVN_PLUGIN_DIR);
+    return mvni_plugin_load(&ctx->cuda, MVN_BACKEND_CUDA, "cuda");
 }
 
 MVN_API int mvn_backend_probe(mvn_context *ctx, int backend, char *reason,
@@ -74,7 +70,7 @@ MVN_API const char *mvn_build_info(void)
 #else
            "cuda_plugin=not built\n"
 #endif
-           "plugin_dir=" MVN_PLUGIN_DIR "\n"
+           "plugin_dir=" MVNI_PLUGIN_DIR "\n"
            "plugin_abi=" MVNI_STR(MVN_PLUGIN_ABI_VERSION) "\n";
 }
 

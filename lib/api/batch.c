@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "api/batch.h"
+#include "backend/items.h"
 
 static const ptrdiff_t contiguous[4] = {1, 1, 1, 1};
 
@@ -96,10 +97,9 @@ int mvni_batch_run(mvn_context *ctx, size_t n, size_t d,
        honour it. */
     int st = mvni_check_dim(d, ctx->message, sizeof ctx->message);
     if (st == MVN_OK && ctx->option[MVN_OPT_BACKEND] == MVN_BACKEND_CUDA) {
-        char reason[MVNI_MESSAGE_SIZE - 64];
-        if (mvn_backend_probe(ctx, MVN_BACKEND_CUDA, reason, sizeof reason) != MVN_OK)
+        if (mvni_plugin_load(&ctx->cuda, MVN_BACKEND_CUDA, "cuda") != MVN_OK)
             st = mvni_fail(ctx, MVN_EBACKEND, "the CUDA backend is not available: %s",
-                           reason);
+                           ctx->cuda.reason);
         else
             st = mvni_fail(ctx, MVN_EUNSUPPORTED,
                            "the Hessian and plan entry points run on the CPU only; set "
@@ -152,4 +152,37 @@ int mvni_batch_entry(mvn_context *ctx, size_t n, size_t d,
     }
     return mvni_batch_run(ctx, n, d, lo, hi, mu, sg, fn, on_error, user, p,
                           logp, abserr, status, ostride);
+}
+
+int mvni_prob_desc(mvn_context *ctx, const mvn_batch_desc *b)
+{
+    mvni_logerr_out o = {b->logerr, b->logerr_stride};
+    const ptrdiff_t os[4] = {b->p_stride, b->logp_stride, b->abserr_stride,
+                             b->status_stride};
+    return mvni_batch_entry(ctx, b->n, b->d, b->lower, b->lower_strides, b->upper,
+                            b->upper_strides, b->mean, b->mean_strides, b->sigma,
+                            b->sigma_strides, b->sigma_kind, mvni_logprob_item,
+                            mvni_logprob_on_error, &o, b->p, b->logp, b->abserr,
+                            b->status, os);
+}
+
+int mvni_grad_desc(mvn_context *ctx, const mvn_batch_desc *b, int log_space)
+{
+    mvni_grad_user u = {-1,
+                   mvni_grad_strided(b->d_lower, b->d_lower_strides, 0),
+                   mvni_grad_strided(b->d_upper, b->d_upper_strides, 0),
+                   mvni_grad_strided(b->d_mean, b->d_mean_strides, 0),
+                   mvni_grad_strided(b->d_sigma, b->d_sigma_strides, 1),
+                   mvni_grad_none, log_space,
+                   mvni_grad_strided(b->err_lower, b->err_lower_strides, 0),
+                   mvni_grad_strided(b->err_upper, b->err_upper_strides, 0),
+                   mvni_grad_strided(b->err_sigma, b->err_sigma_strides, 1)};
+    const ptrdiff_t os[4] = {b->p_stride, b->logp_stride, b->abserr_stride,
+                             b->status_stride};
+    u.route = (int)ctx->option[MVN_OPT_GRADIENT];
+    return mvni_batch_entry(ctx, b->n, b->d, b->lower, b->lower_strides, b->upper,
+                            b->upper_strides, b->mean, b->mean_strides, b->sigma,
+                            b->sigma_strides, b->sigma_kind, mvni_grad_item,
+                            mvni_grad_on_error, &u, b->p, b->logp, b->abserr,
+                            b->status, os);
 }

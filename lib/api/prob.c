@@ -13,49 +13,12 @@
 
 #include "api/batch.h"
 #include "api/compute.h"
-#include "solve/solve.h"
+#include "backend/items.h"
 
 struct mvn_plan {
     size_t d;
     double *sigma; /* validated canonical covariance, d x d row-major */
 };
-
-static int prob_item(void *user, size_t t, size_t d, const double *a,
-                     const double *b, const double *sigma,
-                     const mvni_solve_options *opt, mvni_result *res)
-{
-    (void)user;
-    (void)t;
-    return mvni_solve(d, a, b, sigma, opt, res);
-}
-
-/* Where the error estimates of log P go: logerr[t * stride]. */
-typedef struct {
-    double *logerr;
-    ptrdiff_t stride;
-} logerr_out;
-
-/* mvn_logprob_batch: the per-problem solve also writes the relative
-   error estimate, which is the error estimate of log P. */
-static int logprob_item(void *user, size_t t, size_t d, const double *a,
-                        const double *b, const double *sigma,
-                        const mvni_solve_options *opt, mvni_result *res)
-{
-    const logerr_out *o = (const logerr_out *)user;
-    int st = mvni_solve(d, a, b, sigma, opt, res);
-    if (o->logerr)
-        o->logerr[(ptrdiff_t)t * o->stride] =
-            st == MVN_OK || st == MVN_ETOL ? res->relerr : NAN;
-    return st;
-}
-
-static void logprob_on_error(void *user, size_t t, size_t d)
-{
-    const logerr_out *o = (const logerr_out *)user;
-    (void)d;
-    if (o->logerr)
-        o->logerr[(ptrdiff_t)t * o->stride] = NAN;
-}
 
 static void set_nan(double *x)
 {
@@ -78,9 +41,9 @@ static int prob_via_desc(mvn_context *ctx, size_t n, size_t d,
                                upper_strides, mean, mean_strides, sigma,
                                sigma_strides, sigma_kind, p, logp, abserr, status);
     if (st != MVN_OK) {
-        logerr_out o = {logerr, 1};
+        mvni_logerr_out o = {logerr, 1};
         mvni_fail_outputs(n, d, p, logp, abserr, status, NULL, st,
-                          logerr ? logprob_on_error : NULL, &o);
+                          logerr ? mvni_logprob_on_error : NULL, &o);
         return st;
     }
     desc.logerr = logerr;
@@ -103,7 +66,7 @@ static int prob_one(mvn_context *ctx, size_t d, const double *lower,
         return prob_via_desc(ctx, 1, d, lower, vs, upper, vs, mean, vs, m, ss, kind,
                              p, logp, abserr, NULL, NULL);
     return mvni_batch_entry(ctx, 1, d, lower, vs, upper, vs, mean, vs, m, ss, kind,
-                       prob_item, NULL, NULL, p, logp, abserr, NULL, NULL);
+                       mvni_prob_item, NULL, NULL, p, logp, abserr, NULL, NULL);
 }
 
 MVN_API int mvn_prob(mvn_context *ctx, size_t d, const double *lower,
@@ -151,7 +114,7 @@ MVN_API int mvn_prob_batch(mvn_context *ctx, size_t n, size_t d,
                              p, logp, abserr, NULL, status);
     return mvni_batch_entry(ctx, n, d, lower, lower_strides, upper, upper_strides,
                        mean, mean_strides, sigma, sigma_strides, sigma_kind,
-                       prob_item, NULL, NULL, p, logp, abserr, status, NULL);
+                       mvni_prob_item, NULL, NULL, p, logp, abserr, status, NULL);
 }
 
 MVN_API mvn_plan *mvn_plan_alloc(mvn_context *ctx, size_t d,
@@ -241,7 +204,7 @@ MVN_API int mvn_plan_prob(mvn_context *ctx, const mvn_plan *plan, size_t n,
         return st;
     }
     sg.validated = plan->sigma;
-    return mvni_batch_run(ctx, n, plan->d, lo, hi, mu, sg, prob_item, NULL,
+    return mvni_batch_run(ctx, n, plan->d, lo, hi, mu, sg, mvni_prob_item, NULL,
                           NULL, p, logp, abserr, status, NULL);
 }
 
@@ -257,21 +220,9 @@ MVN_API int mvn_logprob_batch(mvn_context *ctx, size_t n, size_t d,
         return prob_via_desc(ctx, n, d, lower, lower_strides, upper, upper_strides,
                              mean, mean_strides, sigma, sigma_strides, sigma_kind,
                              p, logp, abserr, logerr, status);
-    logerr_out o = {logerr, 1};
+    mvni_logerr_out o = {logerr, 1};
     return mvni_batch_entry(ctx, n, d, lower, lower_strides, upper, upper_strides,
                        mean, mean_strides, sigma, sigma_strides, sigma_kind,
-                       logprob_item, logprob_on_error, &o, p, logp, abserr,
+                       mvni_logprob_item, mvni_logprob_on_error, &o, p, logp, abserr,
                        status, NULL);
-}
-
-int mvni_prob_desc(mvn_context *ctx, const mvn_batch_desc *b)
-{
-    logerr_out o = {b->logerr, b->logerr_stride};
-    const ptrdiff_t os[4] = {b->p_stride, b->logp_stride, b->abserr_stride,
-                             b->status_stride};
-    return mvni_batch_entry(ctx, b->n, b->d, b->lower, b->lower_strides, b->upper,
-                            b->upper_strides, b->mean, b->mean_strides, b->sigma,
-                            b->sigma_strides, b->sigma_kind, logprob_item,
-                            logprob_on_error, &o, b->p, b->logp, b->abserr,
-                            b->status, os);
 }

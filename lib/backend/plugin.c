@@ -105,9 +105,9 @@ static int try_file(mvni_plugin_slot *slot, int backend, const char *path)
     return MVN_OK;
 }
 
-int mvni_plugin_load(mvni_plugin_slot *slot, int backend, const char *name,
-                     const char *plugin_dir)
+int mvni_plugin_load(mvni_plugin_slot *slot, int backend, const char *name)
 {
+    const char *plugin_dir = MVNI_PLUGIN_DIR;
     if (slot->tried)
         return slot->status;
     slot->tried = 1;

@@ -27,14 +27,21 @@ typedef struct {
 /*
  * Loads the module for `backend` (file name mvnorm_<name>.so) into slot,
  * once: later calls return the recorded outcome.  The search order is
- * each directory of MVN_PLUGIN_PATH (colon-separated), then plugin_dir.
+ * each directory of MVN_PLUGIN_PATH (colon-separated), then
+ * MVNI_PLUGIN_DIR.
  * A module is rejected when it cannot be opened, lacks the entry symbol,
  * has another ABI version, a struct smaller than mvn_plugin, another
  * backend value, or an init that fails; the reason is kept in
  * slot->reason.  Returns MVN_OK or MVN_EBACKEND.
  */
-int mvni_plugin_load(mvni_plugin_slot *slot, int backend, const char *name,
-                     const char *plugin_dir);
+int mvni_plugin_load(mvni_plugin_slot *slot, int backend, const char *name);
+
+/* The installed plugin directory (configure's $(pkglibdir)). */
+#ifdef MVN_PLUGIN_DIR
+#define MVNI_PLUGIN_DIR MVN_PLUGIN_DIR
+#else
+#define MVNI_PLUGIN_DIR "/usr/local/lib/libmvnorm"
+#endif
 
 /* Calls the module's fini and closes it; the slot is then empty. */
 void mvni_plugin_unload(mvni_plugin_slot *slot);
