@@ -1,0 +1,633 @@
+/*
+ * cuda/sov.cu -- separation of variables + randomized rank-1 lattice QMC
+ * on the GPU: the same integrand, lattice, shifts, tent transform,
+ * antithetic pairs, error estimate and stopping rule as lib/qmc/sov.c
+ * (read that file's header for the method and its references), so that
+ * GPU and CPU agree within their error estimates (not bitwise: Phi and
+ * Phi^-1 are CUDA's normcdf/normcdfinv, and sums are grouped differently).
+ *
+ * Layout of the work.  For each lattice size, one kernel launch evaluates
+ * every unfinished problem: problem t gets `bpp` blocks (a function of the
+ * lattice size and d only, never of the batch, so a problem's numbers do
+ * not depend on its neighbours); thread g of those bpp * SOV_THREADS
+ * threads evaluates points g, g + G, ... of every shift; each block reduces
+ * its threads' sums in a fixed tree order and writes one partial sum per
+ * shift.  A second kernel (one thread per problem) adds the partial sums in
+ * block order, forms the shift means, the standard error and the stopping
+ * test, and writes the problem's result; finished problems are skipped by
+ * later sizes.  Small batches of one large problem thus spread the lattice
+ * points over the whole GPU, and large batches of small problems get one
+ * block per problem.  Every sum is formed in a fixed order: results are
+ * deterministic on a given GPU.
+ *
+ * Log space as on the CPU: a point's value is f * 2^k, renormalized below
+ * 2^-500; partial sums carry their own binary exponent.  Steps whose Phi
+ * values underflow go through log Phi (from erfcx) and a Newton inverse.
+ *
+ * Not yet executed on a GPU when this was written (no device was
+ * available): compiled with nvcc 13 only.  tools/gpu-check.sh runs the
+ * agreement tests on a machine that has one.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <cuda_runtime.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu.h"
+
+#define SOV_THREADS 128
+#define SOV_MAX_BPP 1024
+/* Problems with d <= SOV_LOCAL_D keep their z values in a per-thread
+   array; longer ones in a global scratch array interleaved by thread. */
+#define SOV_LOCAL_D 32
+/* Bytes of global scratch for the z values of one launch. */
+#define SOV_SCRATCH_BYTES ((size_t)256 << 20)
+#define SOV_TINY 1e-300
+#define SOV_LN2 0.69314718055994530942
+#define SOV_LOG_2PI 1.8378770664093454836
+
+/* Status values of mvnorm.h (not included: this file is C++ for nvcc
+   and needs only these). */
+enum { ST_OK = 0, ST_ETOL = 1, ST_ENOMEM = 8, ST_EBACKEND = 9, ST_ECANCELED = 11 };
+
+extern "C" int mvncu_device_count(int *count)
+{
+    int n = 0; /* left unwritten by the runtime when there is no driver */
+    cudaError_t e = cudaGetDeviceCount(&n);
+    *count = e == cudaSuccess ? n : 0;
+    return (int)e;
+}
+
+extern "C" const char *mvncu_error_string(int err)
+{
+    return cudaGetErrorString((cudaError_t)err);
+}
+
+extern "C" void mvncu_device_describe(char *buf, size_t size)
+{
+    int dev = 0;
+    cudaDeviceProp prop;
+    if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&prop, dev) != cudaSuccess) {
+        snprintf(buf, size, "unknown device");
+        return;
+    }
+    snprintf(buf, size, "%s (sm_%d%d, %d SMs)", prop.name, prop.major, prop.minor,
+             prop.multiProcessorCount);
+}
+
+static int copy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, void *stream)
+{
+    if (bytes == 0)
+        return 0;
+    cudaStream_t s = (cudaStream_t)stream;
+    cudaError_t e = cudaMemcpyAsync(dst, src, bytes, kind, s);
+    if (e == cudaSuccess)
+        e = cudaStreamSynchronize(s);
+    return (int)e;
+}
+
+extern "C" int mvncu_copy_to_host(void *dst, const void *src, size_t bytes, void *stream)
+{
+    return copy(dst, src, bytes, cudaMemcpyDeviceToHost, stream);
+}
+
+extern "C" int mvncu_copy_to_device(void *dst, const void *src, size_t bytes, void *stream)
+{
+    return copy(dst, src, bytes, cudaMemcpyHostToDevice, stream);
+}
+
+/* ------------------------------------------------------------------ */
+/* Device arithmetic                                                   */
+/* ------------------------------------------------------------------ */
+
+/* A nonnegative number m * 2^e (sov.c's `scaled`). */
+struct scaled {
+    double m;
+    long long e;
+};
+
+__device__ static void scaled_add(scaled *acc, double m, long long e)
+{
+    if (m == 0.0)
+        return;
+    if (acc->m == 0.0) {
+        acc->m = m;
+        acc->e = e;
+        return;
+    }
+    if (e > acc->e) {
+        long long de = acc->e - e;
+        acc->m = (de < -2000 ? 0.0 : ldexp(acc->m, (int)de)) + m;
+        acc->e = e;
+    } else {
+        long long de = e - acc->e;
+        acc->m += de < -2000 ? 0.0 : ldexp(m, (int)de);
+    }
+    int ex;
+    acc->m = frexp(acc->m, &ex);
+    acc->e += ex;
+}
+
+/* log Phi(x), finite far into the lower tail: Phi(x) = erfcx(-x/sqrt2)
+   exp(-x^2/2) / 2 for x < 0. */
+__device__ static double log_phi(double x)
+{
+    if (x > 0.0)
+        return log1p(-normcdf(-x));
+    if (x > -5.0)
+        return log(normcdf(x));
+    if (isinf(x))
+        return -INFINITY;
+    return log(0.5 * erfcx(-x * M_SQRT1_2)) - 0.5 * x * x;
+}
+
+/* Phi^-1(exp(lp)) for lp <= 0, where exp(lp) may underflow: the
+   asymptotic start y^2 = -2 lp - log(2 pi y^2) and Newton on log Phi. */
+__device__ static double log_pinv(double lp)
+{
+    if (lp > -600.0)
+        return normcdfinv(exp(lp));
+    if (isinf(lp))
+        return -INFINITY;
+    double y = -sqrt(-2.0 * lp);
+    y = -sqrt(-2.0 * lp - SOV_LOG_2PI - log(y * y));
+    for (int it = 0; it < 6; ++it) {
+        const double lphi = log_phi(y);
+        const double lpdf = -0.5 * y * y - 0.5 * SOV_LOG_2PI;
+        const double step = (lphi - lp) / exp(lpdf - lphi);
+        y -= step;
+        if (fabs(step) <= 1e-15 * fabs(y))
+            break;
+    }
+    return y;
+}
+
+/* Multiplies f * 2^k by exp(le). */
+__device__ static void mul_log(double *f, long long *k, double le)
+{
+    if (!(le > -INFINITY)) {
+        *f = 0.0;
+        return;
+    }
+    const double q = floor(le / SOV_LN2);
+    *f *= exp(le - q * SOV_LN2);
+    *k += (long long)q;
+}
+
+/* sov.c's step_log: the step for limits where Phi underflows. */
+__device__ static double step_log(double al, double be, double w, int need_y, double *f,
+                                  long long *k)
+{
+    double le, y = 0.0;
+    if (al > 0) {
+        const double lqa = log_phi(-al);
+        const double lqb = isinf(be) ? -INFINITY : log_phi(-be);
+        const double r = exp(lqb - lqa);
+        le = r < 1.0 ? lqa + log1p(-r) : -INFINITY;
+        if (need_y)
+            y = -log_pinv(lqa + log((1.0 - w) + w * r));
+    } else {
+        const double lpb = log_phi(be);
+        const double lpa = isinf(al) ? -INFINITY : log_phi(al);
+        const double r = exp(lpa - lpb);
+        le = r < 1.0 ? lpb + log1p(-r) : -INFINITY;
+        if (need_y)
+            y = log_pinv(lpb + log(r + w * (1.0 - r)));
+    }
+    mul_log(f, k, le);
+    if (need_y) {
+        y = y < al ? al : y;
+        y = y > be ? be : y;
+    }
+    return y;
+}
+
+/* The prepared problems and the lattice of the current size. */
+struct kparams {
+    size_t d, ncoef;
+    int shifts;
+    const double *lo, *hi, *tol, *coef;
+    const int *first, *kind;
+    const double *shift; /* shifts * d */
+    const uint64_t *z;   /* d generator components of this size */
+    uint64_t n;
+    int bpp;
+    const int *done;     /* per problem */
+    scaled *part;        /* (problem * shifts + j) * bpp + block */
+    double *yscratch;    /* global z values (d > SOV_LOCAL_D) */
+};
+
+/* f(w) * 2^k at lattice point i of shift j, pass 0 (w) or 1 (1 - w).
+   y: the row values, element m at y[m * ystride]. */
+__device__ static double eval_point(const kparams &P, size_t t, uint64_t i, int j, int pass,
+                                    double *y, size_t ystride, long long *kexp)
+{
+    const size_t d = P.d;
+    const double *lo = P.lo + t * d, *hi = P.hi + t * d, *tol = P.tol + t * d;
+    const int *first = P.first + t * d, *kind = P.kind + t * d;
+    const double *coef = P.coef + t * P.ncoef;
+    const double *shift = P.shift + (size_t)j * d;
+    const double invn = 1.0 / (double)P.n;
+    double f = 1.0;
+    long long k = 0;
+    for (size_t r = 0; r < d; ++r) {
+        const int kd = kind[r];
+        const double *c = coef + r * (r - 1) / 2;
+        double s = 0.0;
+        for (size_t m = (size_t)first[r]; m < r; ++m)
+            s += c[m] * y[m * ystride];
+        if (kd == -2) {
+            if (!(s >= lo[r] - tol[r] && s <= hi[r] + tol[r])) {
+                f = 0.0;
+                break;
+            }
+            y[r * ystride] = 0.0;
+            continue;
+        }
+        const int need_y = kd >= 0;
+        double w = 0.0;
+        if (need_y) {
+            /* lattice.c's mvni_lattice_block: shifted, tent-transformed,
+               clamped into [2^-60, 1 - 2^-53]; the antithetic partner is
+               1 - w. */
+            const uint64_t n = P.n;
+            const uint64_t rr = (i % n) * P.z[kd] % n;
+            double x = (double)rr * invn + shift[kd];
+            if (x >= 1.0)
+                x -= 1.0;
+            double tt = 1.0 - fabs(2.0 * x - 1.0);
+            tt = tt < 0x1p-60 ? 0x1p-60 : tt;
+            tt = tt > 1.0 - 0x1p-53 ? 1.0 - 0x1p-53 : tt;
+            w = pass ? 1.0 - tt : tt;
+        }
+        const double al = lo[r] - s, be = hi[r] - s;
+        double e, yv = 0.0;
+        if (al > 0) {
+            const double qa = normcdf(-al);
+            const double qb = normcdf(-be);
+            if (qa < SOV_TINY) {
+                yv = step_log(al, be, w, need_y, &f, &k);
+                goto next;
+            }
+            e = qa - qb;
+            if (need_y)
+                yv = -normcdfinv(qa - w * e);
+        } else {
+            const double pa = normcdf(al);
+            const double pb = normcdf(be);
+            if (pb < SOV_TINY) {
+                yv = step_log(al, be, w, need_y, &f, &k);
+                goto next;
+            }
+            e = pb - pa;
+            if (need_y)
+                yv = normcdfinv(pa + w * e);
+        }
+        f *= e > 0.0 ? e : 0.0;
+        if (need_y) {
+            yv = yv < al ? al : yv;
+            yv = yv > be ? be : yv;
+        }
+    next:
+        if (!(f > 0.0))
+            break;
+        if (need_y)
+            y[r * ystride] = yv;
+        if (f < 0x1p-500) {
+            f *= 0x1p500;
+            k -= 500;
+        }
+    }
+    *kexp = k;
+    return f > 0.0 ? f : 0.0;
+}
+
+/* Blocks (t0 + b / bpp, b % bpp) of the launch; see the header. */
+template <bool LOCAL_Y>
+__global__ void __launch_bounds__(SOV_THREADS) sov_eval(kparams P, size_t t0, size_t nt)
+{
+    __shared__ double sm[SOV_THREADS];
+    __shared__ long long se[SOV_THREADS];
+    const size_t bl = blockIdx.x / (unsigned)P.bpp;
+    const int b = (int)(blockIdx.x % (unsigned)P.bpp);
+    const size_t t = t0 + bl;
+    if (bl >= nt || P.done[t])
+        return; /* the whole block leaves together */
+    const uint64_t g = (uint64_t)b * SOV_THREADS + threadIdx.x;
+    const uint64_t G = (uint64_t)P.bpp * SOV_THREADS;
+    double ylocal[LOCAL_Y ? SOV_LOCAL_D : 1];
+    double *y;
+    size_t ystride;
+    if (LOCAL_Y) {
+        y = ylocal;
+        ystride = 1;
+    } else {
+        const size_t T = (size_t)gridDim.x * SOV_THREADS;
+        y = P.yscratch + (size_t)blockIdx.x * SOV_THREADS + threadIdx.x;
+        ystride = T;
+    }
+    for (int j = 0; j < P.shifts; ++j) {
+        scaled acc = {0.0, 0};
+        for (uint64_t i = g; i < P.n; i += G) {
+            for (int pass = 0; pass < 2; ++pass) {
+                long long k;
+                const double f = eval_point(P, t, i, j, pass, y, ystride, &k);
+                scaled_add(&acc, 0.5 * f, k);
+            }
+        }
+        /* Fixed-order tree reduction of the block's sums. */
+        sm[threadIdx.x] = acc.m;
+        se[threadIdx.x] = acc.e;
+        __syncthreads();
+        for (int h = SOV_THREADS / 2; h > 0; h >>= 1) {
+            if ((int)threadIdx.x < h) {
+                scaled a = {sm[threadIdx.x], se[threadIdx.x]};
+                scaled_add(&a, sm[threadIdx.x + h], se[threadIdx.x + h]);
+                sm[threadIdx.x] = a.m;
+                se[threadIdx.x] = a.e;
+            }
+            __syncthreads();
+        }
+        if (threadIdx.x == 0) {
+            scaled r = {sm[0], se[0]};
+            P.part[((size_t)bl * P.shifts + j) * P.bpp + b] = r;
+        }
+        __syncthreads();
+    }
+}
+
+/* Per-problem outputs on the device. */
+struct kout {
+    double *p, *logp, *abserr, *relerr, *evals;
+    int *status, *done;
+    unsigned *notdone;
+};
+
+/* One thread per problem t0 + tid: sov.c's estimate and stopping rule. */
+__global__ void sov_finish(kparams P, kout O, size_t t0, size_t nt, double error_factor,
+                           double abseps, double releps, double tpm_n)
+{
+    const size_t bl = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (bl >= nt)
+        return;
+    const size_t t = t0 + bl;
+    if (O.done[t])
+        return;
+    const int M = P.shifts;
+    scaled est[64];
+    long long emax = LLONG_MIN;
+    for (int j = 0; j < M; ++j) {
+        scaled acc = {0.0, 0};
+        for (int b = 0; b < P.bpp; ++b) {
+            const scaled q = P.part[((size_t)bl * M + j) * P.bpp + b];
+            scaled_add(&acc, q.m, q.e);
+        }
+        est[j] = acc;
+        if (acc.m > 0.0 && acc.e > emax)
+            emax = acc.e;
+    }
+    double mean = 0.0, se = 0.0;
+    long long E = 0;
+    if (emax != LLONG_MIN) {
+        double v[64], sum = 0.0;
+        for (int j = 0; j < M; ++j) {
+            const long long de = est[j].e - emax;
+            v[j] = est[j].m == 0.0 || de < -2000 ? 0.0 : ldexp(est[j].m, (int)de) / (double)P.n;
+            sum += v[j];
+        }
+        mean = sum / M;
+        double ssq = 0.0;
+        for (int j = 0; j < M; ++j)
+            ssq += (v[j] - mean) * (v[j] - mean);
+        se = sqrt(ssq / ((double)M * (M - 1)));
+        E = emax;
+    }
+    const double err_m = error_factor * se;
+    const double abs_m = abseps == 0.0 ? 0.0
+                         : E < -3000 ? INFINITY : E > 3000 ? 0.0 : ldexp(abseps, (int)-E);
+    const double rel_m = releps * mean;
+    const int ok = err_m <= (abs_m > rel_m ? abs_m : rel_m);
+    O.evals[t] += tpm_n;
+    if (mean > 0.0) {
+        const int Ei = E < -100000 ? -100000 : E > 100000 ? 100000 : (int)E;
+        O.p[t] = ldexp(mean, Ei);
+        O.logp[t] = log(mean) + (double)E * SOV_LN2;
+        O.abserr[t] = ldexp(error_factor * se, Ei);
+        O.relerr[t] = error_factor * se / mean;
+    } else {
+        O.p[t] = 0.0;
+        O.logp[t] = -INFINITY;
+        O.abserr[t] = 0.0;
+        O.relerr[t] = 0.0;
+    }
+    O.status[t] = ok ? ST_OK : ST_ETOL;
+    if (ok)
+        O.done[t] = 1;
+    else
+        atomicAdd(O.notdone, 1u);
+}
+
+/* ------------------------------------------------------------------ */
+/* Host side of a run                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Blocks per problem: about 4 points per thread and shift, at most
+   SOV_MAX_BPP, and for scratch-backed problems at most what fits
+   SOV_SCRATCH_BYTES for one problem.  Depends on n and d only. */
+static int blocks_per_problem(uint64_t n, size_t d)
+{
+    uint64_t bpp = (n + 4 * SOV_THREADS - 1) / (4 * SOV_THREADS);
+    if (bpp > SOV_MAX_BPP)
+        bpp = SOV_MAX_BPP;
+    if (d > SOV_LOCAL_D) {
+        const uint64_t cap = SOV_SCRATCH_BYTES / ((uint64_t)SOV_THREADS * d * sizeof(double));
+        if (bpp > cap)
+            bpp = cap;
+    }
+    return bpp < 1 ? 1 : (int)bpp;
+}
+
+#define CK(call)                                                                     \
+    do {                                                                             \
+        cudaError_t e_ = (call);                                                     \
+        if (e_ != cudaSuccess) {                                                     \
+            snprintf(msg, msg_size, "CUDA error in %s: %s (error %d)", #call,        \
+                     cudaGetErrorString(e_), (int)e_);                               \
+            status = ST_EBACKEND;                                                    \
+            goto done;                                                               \
+        }                                                                            \
+    } while (0)
+
+template <typename T>
+static cudaError_t upload(T **dev, const T *host, size_t count, cudaStream_t s)
+{
+    cudaError_t e = cudaMalloc((void **)dev, (count ? count : 1) * sizeof(T));
+    if (e == cudaSuccess && host && count)
+        e = cudaMemcpyAsync(*dev, host, count * sizeof(T), cudaMemcpyHostToDevice, s);
+    return e;
+}
+
+extern "C" int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_size)
+{
+    const size_t N = job->nprob, d = job->d;
+    const size_t ncoef = d * (d - 1) / 2;
+    const int M = job->shifts < 2 ? 2 : job->shifts > 64 ? 64 : job->shifts;
+    cudaStream_t s = (cudaStream_t)job->stream;
+    int status = ST_OK;
+    double *d_lo = NULL, *d_hi = NULL, *d_tol = NULL, *d_coef = NULL, *d_shift = NULL;
+    int *d_first = NULL, *d_kind = NULL, *d_done = NULL, *d_status = NULL;
+    uint64_t *d_z = NULL;
+    double *d_out = NULL, *d_y = NULL;
+    scaled *d_part = NULL;
+    unsigned *d_notdone = NULL;
+    kparams P;
+    kout O;
+    const int local = d <= SOV_LOCAL_D;
+    /* Problems per launch: all of them for local z values (the partial
+       sums are bounded separately below); for scratch-backed ones as many
+       as SOV_SCRATCH_BYTES holds at the largest bpp. */
+    size_t per_launch = N;
+    double evals = 0.0, spent = 0.0;
+    size_t part_problems, active = N;
+
+    if (N == 0)
+        return ST_OK;
+    if (!local) {
+        const size_t one = (size_t)blocks_per_problem(UINT64_MAX / 2, d) * SOV_THREADS * d *
+                           sizeof(double);
+        per_launch = SOV_SCRATCH_BYTES / one;
+        if (per_launch < 1)
+            per_launch = 1;
+    }
+    /* Partial sums: at most 64 MiB at a time. */
+    part_problems = ((size_t)64 << 20) / ((size_t)M * SOV_MAX_BPP * sizeof(scaled));
+    if (part_problems < 1)
+        part_problems = 1;
+    if (per_launch > part_problems)
+        per_launch = part_problems;
+    if (per_launch > N)
+        per_launch = N;
+
+    CK(upload(&d_lo, job->lo, N * d, s));
+    CK(upload(&d_hi, job->hi, N * d, s));
+    CK(upload(&d_tol, job->tol, N * d, s));
+    CK(upload(&d_coef, job->coef, N * ncoef, s));
+    CK(upload(&d_first, job->first, N * d, s));
+    CK(upload(&d_kind, job->kind, N * d, s));
+    CK(upload(&d_shift, job->shift, (size_t)M * d, s));
+    CK(upload(&d_z, (const uint64_t *)NULL, d, s));
+    CK(upload(&d_out, (const double *)NULL, 5 * N, s));
+    CK(upload(&d_done, (const int *)NULL, N, s));
+    CK(upload(&d_status, (const int *)NULL, N, s));
+    CK(upload(&d_notdone, (const unsigned *)NULL, 1, s));
+    CK(upload(&d_part, (const scaled *)NULL, per_launch * (size_t)M * SOV_MAX_BPP, s));
+    if (!local)
+        CK(upload(&d_y, (const double *)NULL, SOV_SCRATCH_BYTES / sizeof(double), s));
+    CK(cudaMemsetAsync(d_done, 0, N * sizeof(int), s));
+    CK(cudaMemsetAsync(d_out, 0, 5 * N * sizeof(double), s));
+    CK(cudaMemsetAsync(d_status, 0, N * sizeof(int), s));
+
+    P.d = d;
+    P.ncoef = ncoef;
+    P.shifts = M;
+    P.lo = d_lo;
+    P.hi = d_hi;
+    P.tol = d_tol;
+    P.coef = d_coef;
+    P.first = d_first;
+    P.kind = d_kind;
+    P.shift = d_shift;
+    P.z = d_z;
+    P.done = d_done;
+    P.part = d_part;
+    P.yscratch = d_y;
+    O.p = d_out;
+    O.logp = d_out + N;
+    O.abserr = d_out + 2 * N;
+    O.relerr = d_out + 3 * N;
+    O.evals = d_out + 4 * N;
+    O.status = d_status;
+    O.done = d_done;
+    O.notdone = d_notdone;
+
+    for (int k = 0; k < job->nsizes; ++k) {
+        const uint64_t n = job->npoints[k];
+        P.n = n;
+        P.bpp = blocks_per_problem(n, d);
+        CK(cudaMemcpyAsync(d_z, job->gen + (size_t)k * d, d * sizeof(uint64_t),
+                           cudaMemcpyHostToDevice, s));
+        CK(cudaMemsetAsync(d_notdone, 0, sizeof(unsigned), s));
+        const double tpm_n = 2.0 * M * (double)n;
+        for (size_t t0 = 0; t0 < N; t0 += per_launch) {
+            const size_t nt = N - t0 < per_launch ? N - t0 : per_launch;
+            const size_t blocks = nt * (size_t)P.bpp;
+            if (local)
+                sov_eval<true><<<(unsigned)blocks, SOV_THREADS, 0, s>>>(P, t0, nt);
+            else
+                sov_eval<false><<<(unsigned)blocks, SOV_THREADS, 0, s>>>(P, t0, nt);
+            CK(cudaGetLastError());
+            sov_finish<<<(unsigned)((nt + 127) / 128), 128, 0, s>>>(
+                P, O, t0, nt, job->error_factor, job->abseps, job->releps, tpm_n);
+            CK(cudaGetLastError());
+        }
+        unsigned notdone = 0;
+        CK(cudaMemcpyAsync(&notdone, d_notdone, sizeof notdone, cudaMemcpyDeviceToHost, s));
+        CK(cudaStreamSynchronize(s));
+        evals += tpm_n * (double)active; /* a progress figure */
+        spent += tpm_n;
+        active = notdone;
+        if (notdone == 0 || k + 1 >= job->nsizes)
+            break;
+        /* sov.c: stop before a size that would exceed maxpts. */
+        if (spent + 2.0 * M * (double)job->npoints[k + 1] > job->maxpts)
+            break;
+        if (job->between && job->between(job->user, N - notdone, evals)) {
+            status = ST_ECANCELED;
+            break;
+        }
+    }
+
+    CK(cudaMemcpyAsync(job->p, O.p, N * sizeof(double), cudaMemcpyDeviceToHost, s));
+    CK(cudaMemcpyAsync(job->logp, O.logp, N * sizeof(double), cudaMemcpyDeviceToHost, s));
+    CK(cudaMemcpyAsync(job->abserr, O.abserr, N * sizeof(double), cudaMemcpyDeviceToHost, s));
+    CK(cudaMemcpyAsync(job->relerr, O.relerr, N * sizeof(double), cudaMemcpyDeviceToHost, s));
+    CK(cudaMemcpyAsync(job->evals, O.evals, N * sizeof(double), cudaMemcpyDeviceToHost, s));
+    CK(cudaMemcpyAsync(job->status, d_status, N * sizeof(int), cudaMemcpyDeviceToHost, s));
+    if (status == ST_ECANCELED) {
+        /* Unfinished problems: canceled, their outputs NaN. */
+        int *done_h = (int *)malloc(N * sizeof(int));
+        if (done_h == NULL) {
+            status = ST_ENOMEM;
+            goto done;
+        }
+        CK(cudaMemcpyAsync(done_h, d_done, N * sizeof(int), cudaMemcpyDeviceToHost, s));
+        CK(cudaStreamSynchronize(s));
+        for (size_t t = 0; t < N; ++t)
+            if (!done_h[t]) {
+                job->status[t] = ST_ECANCELED;
+                job->p[t] = job->logp[t] = job->abserr[t] = job->relerr[t] = NAN;
+            }
+        free(done_h);
+    }
+    CK(cudaStreamSynchronize(s));
+
+done:
+    cudaFree(d_lo);
+    cudaFree(d_hi);
+    cudaFree(d_tol);
+    cudaFree(d_coef);
+    cudaFree(d_first);
+    cudaFree(d_kind);
+    cudaFree(d_shift);
+    cudaFree(d_z);
+    cudaFree(d_out);
+    cudaFree(d_done);
+    cudaFree(d_status);
+    cudaFree(d_notdone);
+    cudaFree(d_part);
+    cudaFree(d_y);
+    return status;
+}
