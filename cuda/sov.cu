@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "gpu.h"
+#include "sov_point.h"
 
 #define SOV_THREADS 128
 #define SOV_MAX_BPP 1024
@@ -45,13 +46,6 @@
 #define SOV_LOCAL_D 32
 /* Bytes of global scratch for the z values of one launch. */
 #define SOV_SCRATCH_BYTES ((size_t)256 << 20)
-#define SOV_TINY 1e-300
-#define SOV_LN2 0.69314718055994530942
-#define SOV_LOG_2PI 1.8378770664093454836
-
-/* Status values of mvnorm.h (not included: this file is C++ for nvcc
-   and needs only these). */
-enum { ST_OK = 0, ST_ETOL = 1, ST_ENOMEM = 8, ST_EBACKEND = 9, ST_ECANCELED = 11 };
 
 extern "C" int mvncu_device_count(int *count)
 {
@@ -100,214 +94,12 @@ extern "C" int mvncu_copy_to_device(void *dst, const void *src, size_t bytes, vo
 }
 
 /* ------------------------------------------------------------------ */
-/* Device arithmetic                                                   */
+/* Kernels (the arithmetic is in sov_point.h)                          */
 /* ------------------------------------------------------------------ */
-
-/* A nonnegative number m * 2^e (sov.c's `scaled`). */
-struct scaled {
-    double m;
-    long long e;
-};
-
-__device__ static void scaled_add(scaled *acc, double m, long long e)
-{
-    if (m == 0.0)
-        return;
-    if (acc->m == 0.0) {
-        acc->m = m;
-        acc->e = e;
-        return;
-    }
-    if (e > acc->e) {
-        long long de = acc->e - e;
-        acc->m = (de < -2000 ? 0.0 : ldexp(acc->m, (int)de)) + m;
-        acc->e = e;
-    } else {
-        long long de = e - acc->e;
-        acc->m += de < -2000 ? 0.0 : ldexp(m, (int)de);
-    }
-    int ex;
-    acc->m = frexp(acc->m, &ex);
-    acc->e += ex;
-}
-
-/* log Phi(x), finite far into the lower tail: Phi(x) = erfcx(-x/sqrt2)
-   exp(-x^2/2) / 2 for x < 0. */
-__device__ static double log_phi(double x)
-{
-    if (x > 0.0)
-        return log1p(-normcdf(-x));
-    if (x > -5.0)
-        return log(normcdf(x));
-    if (isinf(x))
-        return -INFINITY;
-    return log(0.5 * erfcx(-x * M_SQRT1_2)) - 0.5 * x * x;
-}
-
-/* Phi^-1(exp(lp)) for lp <= 0, where exp(lp) may underflow: the
-   asymptotic start y^2 = -2 lp - log(2 pi y^2) and Newton on log Phi. */
-__device__ static double log_pinv(double lp)
-{
-    if (lp > -600.0)
-        return normcdfinv(exp(lp));
-    if (isinf(lp))
-        return -INFINITY;
-    double y = -sqrt(-2.0 * lp);
-    y = -sqrt(-2.0 * lp - SOV_LOG_2PI - log(y * y));
-    for (int it = 0; it < 6; ++it) {
-        const double lphi = log_phi(y);
-        const double lpdf = -0.5 * y * y - 0.5 * SOV_LOG_2PI;
-        const double step = (lphi - lp) / exp(lpdf - lphi);
-        y -= step;
-        if (fabs(step) <= 1e-15 * fabs(y))
-            break;
-    }
-    return y;
-}
-
-/* Multiplies f * 2^k by exp(le). */
-__device__ static void mul_log(double *f, long long *k, double le)
-{
-    if (!(le > -INFINITY)) {
-        *f = 0.0;
-        return;
-    }
-    const double q = floor(le / SOV_LN2);
-    *f *= exp(le - q * SOV_LN2);
-    *k += (long long)q;
-}
-
-/* sov.c's step_log: the step for limits where Phi underflows. */
-__device__ static double step_log(double al, double be, double w, int need_y, double *f,
-                                  long long *k)
-{
-    double le, y = 0.0;
-    if (al > 0) {
-        const double lqa = log_phi(-al);
-        const double lqb = isinf(be) ? -INFINITY : log_phi(-be);
-        const double r = exp(lqb - lqa);
-        le = r < 1.0 ? lqa + log1p(-r) : -INFINITY;
-        if (need_y)
-            y = -log_pinv(lqa + log((1.0 - w) + w * r));
-    } else {
-        const double lpb = log_phi(be);
-        const double lpa = isinf(al) ? -INFINITY : log_phi(al);
-        const double r = exp(lpa - lpb);
-        le = r < 1.0 ? lpb + log1p(-r) : -INFINITY;
-        if (need_y)
-            y = log_pinv(lpb + log(r + w * (1.0 - r)));
-    }
-    mul_log(f, k, le);
-    if (need_y) {
-        y = y < al ? al : y;
-        y = y > be ? be : y;
-    }
-    return y;
-}
-
-/* The prepared problems and the lattice of the current size. */
-struct kparams {
-    size_t d, ncoef;
-    int shifts;
-    const double *lo, *hi, *tol, *coef;
-    const int *first, *kind;
-    const double *shift; /* shifts * d */
-    const uint64_t *z;   /* d generator components of this size */
-    uint64_t n;
-    int bpp;
-    const int *done;     /* per problem */
-    scaled *part;        /* (problem * shifts + j) * bpp + block */
-    double *yscratch;    /* global z values (d > SOV_LOCAL_D) */
-};
-
-/* f(w) * 2^k at lattice point i of shift j, pass 0 (w) or 1 (1 - w).
-   y: the row values, element m at y[m * ystride]. */
-__device__ static double eval_point(const kparams &P, size_t t, uint64_t i, int j, int pass,
-                                    double *y, size_t ystride, long long *kexp)
-{
-    const size_t d = P.d;
-    const double *lo = P.lo + t * d, *hi = P.hi + t * d, *tol = P.tol + t * d;
-    const int *first = P.first + t * d, *kind = P.kind + t * d;
-    const double *coef = P.coef + t * P.ncoef;
-    const double *shift = P.shift + (size_t)j * d;
-    const double invn = 1.0 / (double)P.n;
-    double f = 1.0;
-    long long k = 0;
-    for (size_t r = 0; r < d; ++r) {
-        const int kd = kind[r];
-        const double *c = coef + r * (r - 1) / 2;
-        double s = 0.0;
-        for (size_t m = (size_t)first[r]; m < r; ++m)
-            s += c[m] * y[m * ystride];
-        if (kd == -2) {
-            if (!(s >= lo[r] - tol[r] && s <= hi[r] + tol[r])) {
-                f = 0.0;
-                break;
-            }
-            y[r * ystride] = 0.0;
-            continue;
-        }
-        const int need_y = kd >= 0;
-        double w = 0.0;
-        if (need_y) {
-            /* lattice.c's mvni_lattice_block: shifted, tent-transformed,
-               clamped into [2^-60, 1 - 2^-53]; the antithetic partner is
-               1 - w. */
-            const uint64_t n = P.n;
-            const uint64_t rr = (i % n) * P.z[kd] % n;
-            double x = (double)rr * invn + shift[kd];
-            if (x >= 1.0)
-                x -= 1.0;
-            double tt = 1.0 - fabs(2.0 * x - 1.0);
-            tt = tt < 0x1p-60 ? 0x1p-60 : tt;
-            tt = tt > 1.0 - 0x1p-53 ? 1.0 - 0x1p-53 : tt;
-            w = pass ? 1.0 - tt : tt;
-        }
-        const double al = lo[r] - s, be = hi[r] - s;
-        double e, yv = 0.0;
-        if (al > 0) {
-            const double qa = normcdf(-al);
-            const double qb = normcdf(-be);
-            if (qa < SOV_TINY) {
-                yv = step_log(al, be, w, need_y, &f, &k);
-                goto next;
-            }
-            e = qa - qb;
-            if (need_y)
-                yv = -normcdfinv(qa - w * e);
-        } else {
-            const double pa = normcdf(al);
-            const double pb = normcdf(be);
-            if (pb < SOV_TINY) {
-                yv = step_log(al, be, w, need_y, &f, &k);
-                goto next;
-            }
-            e = pb - pa;
-            if (need_y)
-                yv = normcdfinv(pa + w * e);
-        }
-        f *= e > 0.0 ? e : 0.0;
-        if (need_y) {
-            yv = yv < al ? al : yv;
-            yv = yv > be ? be : yv;
-        }
-    next:
-        if (!(f > 0.0))
-            break;
-        if (need_y)
-            y[r * ystride] = yv;
-        if (f < 0x1p-500) {
-            f *= 0x1p500;
-            k -= 500;
-        }
-    }
-    *kexp = k;
-    return f > 0.0 ? f : 0.0;
-}
 
 /* Blocks (t0 + b / bpp, b % bpp) of the launch; see the header. */
 template <bool LOCAL_Y>
-__global__ void __launch_bounds__(SOV_THREADS) sov_eval(kparams P, size_t t0, size_t nt)
+__global__ void __launch_bounds__(SOV_THREADS) sov_eval(mvncu_kparams P, size_t t0, size_t nt)
 {
     __shared__ double sm[SOV_THREADS];
     __shared__ long long se[SOV_THREADS];
@@ -330,11 +122,11 @@ __global__ void __launch_bounds__(SOV_THREADS) sov_eval(kparams P, size_t t0, si
         ystride = T;
     }
     for (int j = 0; j < P.shifts; ++j) {
-        scaled acc = {0.0, 0};
+        mvncu_scaled acc = {0.0, 0};
         for (uint64_t i = g; i < P.n; i += G) {
             for (int pass = 0; pass < 2; ++pass) {
                 long long k;
-                const double f = eval_point(P, t, i, j, pass, y, ystride, &k);
+                const double f = eval_point(&P, t, i, j, pass, y, ystride, &k);
                 scaled_add(&acc, 0.5 * f, k);
             }
         }
@@ -344,7 +136,7 @@ __global__ void __launch_bounds__(SOV_THREADS) sov_eval(kparams P, size_t t0, si
         __syncthreads();
         for (int h = SOV_THREADS / 2; h > 0; h >>= 1) {
             if ((int)threadIdx.x < h) {
-                scaled a = {sm[threadIdx.x], se[threadIdx.x]};
+                mvncu_scaled a = {sm[threadIdx.x], se[threadIdx.x]};
                 scaled_add(&a, sm[threadIdx.x + h], se[threadIdx.x + h]);
                 sm[threadIdx.x] = a.m;
                 se[threadIdx.x] = a.e;
@@ -352,23 +144,17 @@ __global__ void __launch_bounds__(SOV_THREADS) sov_eval(kparams P, size_t t0, si
             __syncthreads();
         }
         if (threadIdx.x == 0) {
-            scaled r = {sm[0], se[0]};
+            mvncu_scaled r = {sm[0], se[0]};
             P.part[((size_t)bl * P.shifts + j) * P.bpp + b] = r;
         }
         __syncthreads();
     }
 }
 
-/* Per-problem outputs on the device. */
-struct kout {
-    double *p, *logp, *abserr, *relerr, *evals;
-    int *status, *done;
-    unsigned *notdone;
-};
-
-/* One thread per problem t0 + tid: sov.c's estimate and stopping rule. */
-__global__ void sov_finish(kparams P, kout O, size_t t0, size_t nt, double error_factor,
-                           double abseps, double releps, double tpm_n)
+/* One thread per problem t0 + tid: the block sums added in block order,
+   then sov.c's estimate and stopping rule (finish_one). */
+__global__ void sov_finish(mvncu_kparams P, mvncu_kout O, size_t t0, size_t nt,
+                           double error_factor, double abseps, double releps, double tpm_n)
 {
     const size_t bl = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (bl >= nt)
@@ -377,54 +163,16 @@ __global__ void sov_finish(kparams P, kout O, size_t t0, size_t nt, double error
     if (O.done[t])
         return;
     const int M = P.shifts;
-    scaled est[64];
-    long long emax = LLONG_MIN;
+    mvncu_scaled est[64];
     for (int j = 0; j < M; ++j) {
-        scaled acc = {0.0, 0};
+        mvncu_scaled acc = {0.0, 0};
         for (int b = 0; b < P.bpp; ++b) {
-            const scaled q = P.part[((size_t)bl * M + j) * P.bpp + b];
+            const mvncu_scaled q = P.part[((size_t)bl * M + j) * P.bpp + b];
             scaled_add(&acc, q.m, q.e);
         }
         est[j] = acc;
-        if (acc.m > 0.0 && acc.e > emax)
-            emax = acc.e;
     }
-    double mean = 0.0, se = 0.0;
-    long long E = 0;
-    if (emax != LLONG_MIN) {
-        double v[64], sum = 0.0;
-        for (int j = 0; j < M; ++j) {
-            const long long de = est[j].e - emax;
-            v[j] = est[j].m == 0.0 || de < -2000 ? 0.0 : ldexp(est[j].m, (int)de) / (double)P.n;
-            sum += v[j];
-        }
-        mean = sum / M;
-        double ssq = 0.0;
-        for (int j = 0; j < M; ++j)
-            ssq += (v[j] - mean) * (v[j] - mean);
-        se = sqrt(ssq / ((double)M * (M - 1)));
-        E = emax;
-    }
-    const double err_m = error_factor * se;
-    const double abs_m = abseps == 0.0 ? 0.0
-                         : E < -3000 ? INFINITY : E > 3000 ? 0.0 : ldexp(abseps, (int)-E);
-    const double rel_m = releps * mean;
-    const int ok = err_m <= (abs_m > rel_m ? abs_m : rel_m);
-    O.evals[t] += tpm_n;
-    if (mean > 0.0) {
-        const int Ei = E < -100000 ? -100000 : E > 100000 ? 100000 : (int)E;
-        O.p[t] = ldexp(mean, Ei);
-        O.logp[t] = log(mean) + (double)E * SOV_LN2;
-        O.abserr[t] = ldexp(error_factor * se, Ei);
-        O.relerr[t] = error_factor * se / mean;
-    } else {
-        O.p[t] = 0.0;
-        O.logp[t] = -INFINITY;
-        O.abserr[t] = 0.0;
-        O.relerr[t] = 0.0;
-    }
-    O.status[t] = ok ? ST_OK : ST_ETOL;
-    if (ok)
+    if (finish_one(est, M, P.n, error_factor, abseps, releps, tpm_n, &O, t))
         O.done[t] = 1;
     else
         atomicAdd(O.notdone, 1u);
@@ -456,7 +204,7 @@ static int blocks_per_problem(uint64_t n, size_t d)
         if (e_ != cudaSuccess) {                                                     \
             snprintf(msg, msg_size, "CUDA error in %s: %s (error %d)", #call,        \
                      cudaGetErrorString(e_), (int)e_);                               \
-            status = ST_EBACKEND;                                                    \
+            status = MVNCU_EBACKEND;                                                    \
             goto done;                                                               \
         }                                                                            \
     } while (0)
@@ -476,15 +224,15 @@ extern "C" int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_siz
     const size_t ncoef = d * (d - 1) / 2;
     const int M = job->shifts < 2 ? 2 : job->shifts > 64 ? 64 : job->shifts;
     cudaStream_t s = (cudaStream_t)job->stream;
-    int status = ST_OK;
+    int status = MVNCU_OK;
     double *d_lo = NULL, *d_hi = NULL, *d_tol = NULL, *d_coef = NULL, *d_shift = NULL;
     int *d_first = NULL, *d_kind = NULL, *d_done = NULL, *d_status = NULL;
     uint64_t *d_z = NULL;
     double *d_out = NULL, *d_y = NULL;
-    scaled *d_part = NULL;
+    mvncu_scaled *d_part = NULL;
     unsigned *d_notdone = NULL;
-    kparams P;
-    kout O;
+    mvncu_kparams P;
+    mvncu_kout O;
     const int local = d <= SOV_LOCAL_D;
     /* Problems per launch: all of them for local z values (the partial
        sums are bounded separately below); for scratch-backed ones as many
@@ -494,7 +242,7 @@ extern "C" int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_siz
     size_t part_problems, active = N;
 
     if (N == 0)
-        return ST_OK;
+        return MVNCU_OK;
     if (!local) {
         const size_t one = (size_t)blocks_per_problem(UINT64_MAX / 2, d) * SOV_THREADS * d *
                            sizeof(double);
@@ -503,7 +251,7 @@ extern "C" int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_siz
             per_launch = 1;
     }
     /* Partial sums: at most 64 MiB at a time. */
-    part_problems = ((size_t)64 << 20) / ((size_t)M * SOV_MAX_BPP * sizeof(scaled));
+    part_problems = ((size_t)64 << 20) / ((size_t)M * SOV_MAX_BPP * sizeof(mvncu_scaled));
     if (part_problems < 1)
         part_problems = 1;
     if (per_launch > part_problems)
@@ -523,7 +271,7 @@ extern "C" int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_siz
     CK(upload(&d_done, (const int *)NULL, N, s));
     CK(upload(&d_status, (const int *)NULL, N, s));
     CK(upload(&d_notdone, (const unsigned *)NULL, 1, s));
-    CK(upload(&d_part, (const scaled *)NULL, per_launch * (size_t)M * SOV_MAX_BPP, s));
+    CK(upload(&d_part, (const mvncu_scaled *)NULL, per_launch * (size_t)M * SOV_MAX_BPP, s));
     if (!local)
         CK(upload(&d_y, (const double *)NULL, SOV_SCRATCH_BYTES / sizeof(double), s));
     CK(cudaMemsetAsync(d_done, 0, N * sizeof(int), s));
@@ -585,7 +333,7 @@ extern "C" int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_siz
         if (spent + 2.0 * M * (double)job->npoints[k + 1] > job->maxpts)
             break;
         if (job->between && job->between(job->user, N - notdone, evals)) {
-            status = ST_ECANCELED;
+            status = MVNCU_ECANCELED;
             break;
         }
     }
@@ -596,18 +344,18 @@ extern "C" int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_siz
     CK(cudaMemcpyAsync(job->relerr, O.relerr, N * sizeof(double), cudaMemcpyDeviceToHost, s));
     CK(cudaMemcpyAsync(job->evals, O.evals, N * sizeof(double), cudaMemcpyDeviceToHost, s));
     CK(cudaMemcpyAsync(job->status, d_status, N * sizeof(int), cudaMemcpyDeviceToHost, s));
-    if (status == ST_ECANCELED) {
+    if (status == MVNCU_ECANCELED) {
         /* Unfinished problems: canceled, their outputs NaN. */
         int *done_h = (int *)malloc(N * sizeof(int));
         if (done_h == NULL) {
-            status = ST_ENOMEM;
+            status = MVNCU_ENOMEM;
             goto done;
         }
         CK(cudaMemcpyAsync(done_h, d_done, N * sizeof(int), cudaMemcpyDeviceToHost, s));
         CK(cudaStreamSynchronize(s));
         for (size_t t = 0; t < N; ++t)
             if (!done_h[t]) {
-                job->status[t] = ST_ECANCELED;
+                job->status[t] = MVNCU_ECANCELED;
                 job->p[t] = job->logp[t] = job->abserr[t] = job->relerr[t] = NAN;
             }
         free(done_h);

@@ -4,12 +4,44 @@
    Problems: d = 2, 3 (exact kernels on the CPU inside the module: bitwise),
    d = 3 forced QMC, d = 5, 20, 100, 1000 (SOV/QMC on the GPU) against the
    CPU within the sum of both error estimates; a broadcast batch of 2000
-   problems; tiny probabilities, down to log-space ones (p underflows);
+   problems (200 emulated); tiny probabilities, down to log-space ones (p underflows);
    device-memory arrays with strided outputs (bitwise the host-memory
    answer); bad inputs (per-problem statuses); cancellation; gradients
-   through the module. */
+   through the module.
+   Compiled with -DMVN_TEST_EMULATED it becomes test_cuda_emul: the same
+   checks against the module built from cuda/plugin.c with the host
+   emulation of tests/plugin/gpu_emul.c ("device" memory is host memory,
+   and d = 1000 is left out: the emulation is serial), so the module's host
+   logic and the kernels' arithmetic (cuda/sov_point.h) are tested on every
+   machine. */
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#ifdef MVN_TEST_EMULATED
+#include <stdlib.h>
+#include <string.h>
+typedef int cudaError_t;
+#define cudaSuccess 0
+#define cudaMemcpyHostToDevice 1
+#define cudaMemcpyDeviceToHost 2
+static cudaError_t cudaMalloc(void **p, size_t bytes) { *p = malloc(bytes); return *p ? 0 : 2; }
+static cudaError_t cudaMemcpy(void *d, const void *s, size_t bytes, int kind)
+{
+    (void)kind;
+    memcpy(d, s, bytes);
+    return 0;
+}
+static cudaError_t cudaMemset(void *d, int v, size_t bytes) { memset(d, v, bytes); return 0; }
+static cudaError_t cudaFree(void *p) { free(p); return 0; }
+#define MODULE_DIR "tests/plugin/emul/.libs"
+#define NDIMS 3
+#define BATCH_N 200
+#define BATCH_EPS 1e-4
+#else
 #include <cuda_runtime_api.h>
+#define MODULE_DIR "cuda/.libs"
+#define NDIMS 4
+#define BATCH_N 2000
+#define BATCH_EPS 1e-5
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +117,7 @@ int main(void)
     const char *top = getenv("MVN_TOP_BUILDDIR");
     if (getenv("MVN_PLUGIN_PATH") == NULL) {
         char dir[1024];
-        snprintf(dir, sizeof dir, "%s/cuda/.libs", top ? top : ".");
+        snprintf(dir, sizeof dir, "%s/" MODULE_DIR, top ? top : ".");
         setenv("MVN_PLUGIN_PATH", dir, 1);
     }
     unsetenv("MVN_BACKEND");
@@ -102,6 +134,23 @@ int main(void)
             snprintf(line, sizeof line, "no CUDA device: %s", reason);
         tap_skip_all(line);
     }
+#ifdef MVN_TEST_EMULATED
+    {
+        setenv("MVN_TEST_EMUL_MODE", "nodevice", 1);
+        mvn_context *c = mvn_context_alloc();
+        int s0 = mvn_backend_probe(c, MVN_BACKEND_CUDA, reason, sizeof reason);
+        mvn_context_free(c);
+        tap_ok(s0 == MVN_EBACKEND && strstr(reason, "no CUDA device: the runtime found 0 devices"),
+               "no device found: %s", reason);
+        setenv("MVN_TEST_EMUL_MODE", "nodriver", 1);
+        c = mvn_context_alloc();
+        s0 = mvn_backend_probe(c, MVN_BACKEND_CUDA, reason, sizeof reason);
+        mvn_context_free(c);
+        tap_ok(s0 == MVN_EBACKEND && strstr(reason, "no CUDA device: ") && strstr(reason, "(error 35)"),
+               "no driver (error 35): %s", reason);
+        unsetenv("MVN_TEST_EMUL_MODE");
+    }
+#endif
 
     /* d = 2, 3 under AUTO: the exact kernels (CPU inside the module). */
     {
@@ -117,7 +166,7 @@ int main(void)
     {
         const size_t dims[4] = {5, 20, 100, 1000};
         const double eps[4] = {1e-6, 1e-5, 1e-5, 1e-4};
-        for (int q = 0; q < 4; ++q) {
+        for (int q = 0; q < NDIMS; ++q) {
             const size_t d = dims[q];
             double *s = make_sigma(d, q == 0 ? 0.5 : 0.7, q == 0);
             double *lo = malloc(d * sizeof *lo), *up = malloc(d * sizeof *up);
@@ -159,7 +208,7 @@ int main(void)
     }
     /* A broadcast batch: one Sigma (stride 0), 2000 limit vectors. */
     {
-        enum { N = 2000, D = 6 };
+        enum { N = BATCH_N, D = 6 };
         double *s = make_sigma(D, 0.6, 0);
         double *up = malloc(N * D * sizeof *up);
         for (int t = 0; t < N; ++t)
@@ -168,8 +217,8 @@ int main(void)
         const ptrdiff_t vs[2] = {D, 1}, ss[3] = {0, D, 1};
         static double pc[N], ec[N], pg[N], eg[N];
         static int stc[N], stg[N];
-        mvn_context *cc = ctx_for(MVN_BACKEND_CPU, 1e-5, 0, MVN_METHOD_AUTO);
-        mvn_context *gc = ctx_for(MVN_BACKEND_CUDA, 1e-5, 0, MVN_METHOD_AUTO);
+        mvn_context *cc = ctx_for(MVN_BACKEND_CPU, BATCH_EPS, 0, MVN_METHOD_AUTO);
+        mvn_context *gc = ctx_for(MVN_BACKEND_CUDA, BATCH_EPS, 0, MVN_METHOD_AUTO);
         double t0 = now();
         int sc = mvn_prob_batch(cc, N, D, NULL, NULL, up, vs, NULL, NULL, s, ss, MVN_SIGMA_COV,
                                 pc, NULL, ec, stc);
