@@ -644,6 +644,10 @@ static int cuda_compute(void *state, mvn_plugin_call *call)
     stage_set set;
     set.count = 0;
     call->evaluations = 0.0;
+    if (desc->n == 0) {
+        msgf(call, "%s", "");
+        return MVN_OK;
+    }
     if (desc->memory == MVN_MEMORY_CUDA) {
         int err = stage_desc(&set, desc, &hd, call->computation);
         if (err != 0) {

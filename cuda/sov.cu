@@ -46,6 +46,8 @@
 #define SOV_LOCAL_D 32
 /* Bytes of global scratch for the z values of one launch. */
 #define SOV_SCRATCH_BYTES ((size_t)256 << 20)
+/* Bytes of per-block partial sums of one launch. */
+#define SOV_PART_BYTES ((size_t)64 << 20)
 
 extern "C" int mvncu_device_count(int *count)
 {
@@ -234,30 +236,24 @@ extern "C" int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_siz
     mvncu_kparams P;
     mvncu_kout O;
     const int local = d <= SOV_LOCAL_D;
-    /* Problems per launch: all of them for local z values (the partial
-       sums are bounded separately below); for scratch-backed ones as many
-       as SOV_SCRATCH_BYTES holds at the largest bpp. */
-    size_t per_launch = N;
+    /* Problems per launch, chosen per lattice size: as many as the
+       partial sums (SOV_PART_BYTES) and, for scratch-backed z values,
+       SOV_SCRATCH_BYTES hold at that size's blocks per problem. */
     double evals = 0.0, spent = 0.0;
-    size_t part_problems, active = N;
+    size_t active = N, part_elems, scratch_elems = 0;
+    int bpp_max;
 
     if (N == 0)
         return MVNCU_OK;
+    bpp_max = blocks_per_problem(job->npoints[job->nsizes - 1], d);
+    part_elems = (size_t)SOV_PART_BYTES / sizeof(mvncu_scaled);
+    if (part_elems > N * (size_t)M * bpp_max)
+        part_elems = N * (size_t)M * bpp_max;
     if (!local) {
-        const size_t one = (size_t)blocks_per_problem(UINT64_MAX / 2, d) * SOV_THREADS * d *
-                           sizeof(double);
-        per_launch = SOV_SCRATCH_BYTES / one;
-        if (per_launch < 1)
-            per_launch = 1;
+        scratch_elems = (size_t)SOV_SCRATCH_BYTES / sizeof(double);
+        if (scratch_elems > N * (size_t)bpp_max * SOV_THREADS * d)
+            scratch_elems = N * (size_t)bpp_max * SOV_THREADS * d;
     }
-    /* Partial sums: at most 64 MiB at a time. */
-    part_problems = ((size_t)64 << 20) / ((size_t)M * SOV_MAX_BPP * sizeof(mvncu_scaled));
-    if (part_problems < 1)
-        part_problems = 1;
-    if (per_launch > part_problems)
-        per_launch = part_problems;
-    if (per_launch > N)
-        per_launch = N;
 
     CK(upload(&d_lo, job->lo, N * d, s));
     CK(upload(&d_hi, job->hi, N * d, s));
@@ -271,9 +267,9 @@ extern "C" int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_siz
     CK(upload(&d_done, (const int *)NULL, N, s));
     CK(upload(&d_status, (const int *)NULL, N, s));
     CK(upload(&d_notdone, (const unsigned *)NULL, 1, s));
-    CK(upload(&d_part, (const mvncu_scaled *)NULL, per_launch * (size_t)M * SOV_MAX_BPP, s));
+    CK(upload(&d_part, (const mvncu_scaled *)NULL, part_elems, s));
     if (!local)
-        CK(upload(&d_y, (const double *)NULL, SOV_SCRATCH_BYTES / sizeof(double), s));
+        CK(upload(&d_y, (const double *)NULL, scratch_elems, s));
     CK(cudaMemsetAsync(d_done, 0, N * sizeof(int), s));
     CK(cudaMemsetAsync(d_out, 0, 5 * N * sizeof(double), s));
     CK(cudaMemsetAsync(d_status, 0, N * sizeof(int), s));
@@ -309,6 +305,11 @@ extern "C" int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_siz
                            cudaMemcpyHostToDevice, s));
         CK(cudaMemsetAsync(d_notdone, 0, sizeof(unsigned), s));
         const double tpm_n = 2.0 * M * (double)n;
+        size_t per_launch = part_elems / ((size_t)M * P.bpp);
+        if (!local && per_launch > scratch_elems / ((size_t)P.bpp * SOV_THREADS * d))
+            per_launch = scratch_elems / ((size_t)P.bpp * SOV_THREADS * d);
+        if (per_launch < 1)
+            per_launch = 1; /* both buffers hold one problem at any size */
         for (size_t t0 = 0; t0 < N; t0 += per_launch) {
             const size_t nt = N - t0 < per_launch ? N - t0 : per_launch;
             const size_t blocks = nt * (size_t)P.bpp;
