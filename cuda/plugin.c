@@ -31,6 +31,10 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "mvnorm.h"
 #include "mvnorm_plugin.h"
 #include "gpu.h"
@@ -453,10 +457,15 @@ static int prob_batch(cuda_state *st, mvn_plugin_call *call, const mvn_batch_des
     size_t first_bad_t = 0;
     char bad_msg[512] = "";
 
-    scratch s;
-    s.d = d;
-    double *mem = malloc((3 * d * d + 7 * d) * sizeof(double));
-    size_t *imem = malloc(3 * d * sizeof(size_t));
+    int nth = (int)call->option[MVN_OPT_THREADS];
+    nth = nth < 1 ? 1 : nth > 256 ? 256 : nth;
+#ifndef _OPENMP
+    nth = 1;
+#endif
+    scratch *scr = calloc((size_t)nth, sizeof *scr);
+    double *mem = malloc((size_t)nth * (3 * d * d + 7 * d) * sizeof(double));
+    size_t *imem = malloc((size_t)nth * 3 * d * sizeof(size_t));
+    int *rt = malloc(R * sizeof(int)), *pstat = malloc(R * sizeof(int));
     /* Per run: prepared rows and outputs. */
     double *lo = malloc(R * d * sizeof(double)), *hi = malloc(R * d * sizeof(double));
     double *tol = malloc(R * d * sizeof(double));
@@ -468,7 +477,7 @@ static int prob_batch(cuda_state *st, mvn_plugin_call *call, const mvn_batch_des
     double *shift = malloc((size_t)M * d * sizeof(double));
     uint64_t *npoints = malloc((size_t)nsizes * sizeof(uint64_t));
     uint64_t *gen = malloc((size_t)nsizes * d * sizeof(uint64_t));
-    if (!mem || !imem || !lo || !hi || !tol || !coef || !first || !kind || !which || !out ||
+    if (!scr || !rt || !pstat || !mem || !imem || !lo || !hi || !tol || !coef || !first || !kind || !which || !out ||
         !ostatus || !shift || !npoints || !gen) {
         msgf(call, "out of memory preparing %zu problems of dimension %zu", R, d);
         for (size_t t = 0; t < n; ++t)
@@ -476,17 +485,23 @@ static int prob_batch(cuda_state *st, mvn_plugin_call *call, const mvn_batch_des
         ret = MVN_ENOMEM;
         goto done;
     }
-    s.a = mem;
-    s.b = s.a + d;
-    s.aa = s.b + d;
-    s.bb = s.aa + d;
-    s.work = s.bb + d; /* 3 d */
-    s.sigma = s.work + 3 * d;
-    s.corr = s.sigma + d * d;
-    s.L = s.corr + d * d;
-    s.active = imem;
-    s.parent = imem + d;
-    s.perm = imem + 2 * d;
+    for (int k = 0; k < nth; ++k) {
+        scratch *sc = &scr[k];
+        double *mk = mem + (size_t)k * (3 * d * d + 7 * d);
+        size_t *ik = imem + (size_t)k * 3 * d;
+        sc->d = d;
+        sc->a = mk;
+        sc->b = sc->a + d;
+        sc->aa = sc->b + d;
+        sc->bb = sc->aa + d;
+        sc->work = sc->bb + d; /* 3 d */
+        sc->sigma = sc->work + 3 * d;
+        sc->corr = sc->sigma + d * d;
+        sc->L = sc->corr + d * d;
+        sc->active = ik;
+        sc->parent = ik + d;
+        sc->perm = ik + 2 * d;
+    }
 
     /* The CPU's lattice and shifts (sov.c: shift j of coordinate c is
        uniform(seed, j, c)). */
@@ -508,42 +523,80 @@ static int prob_batch(cuda_state *st, mvn_plugin_call *call, const mvn_batch_des
     clock_gettime(CLOCK_MONOTONIC, &ps.last);
 
     for (size_t t0 = 0; t0 < n && ret != MVN_ECANCELED;) {
-        /* Gather up to R problems for the GPU; the others are answered
-           on the way. */
-        size_t ng = 0, t = t0;
-        for (; t < n && ng < R; ++t) {
-            char msg[512] = "";
-            int pst = host->load_problem(b, t, s.a, s.b, s.sigma, msg, sizeof msg);
+        /* Phase 1, in parallel over the window's problems (MVN_OPT_THREADS
+           threads): validation, routing and, for the GPU's problems, the
+           GGE factor and the prepared rows, each in its own slot.  Only
+           pure host services run here; the private CPU context is not
+           touched. */
+        const size_t W = n - t0 < R ? n - t0 : R;
+        size_t ng = 0, t = t0 + W;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 64) num_threads(nth) if (nth > 1 && W > 64)
+#endif
+        for (long q = 0; q < (long)W; ++q) {
+            int tid = 0;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+#endif
+            scratch *sc = &scr[tid];
+            const size_t tq = t0 + (size_t)q;
+            char msg[8];
+            int pst = host->load_problem(b, tq, sc->a, sc->b, sc->sigma, msg, sizeof msg);
             size_t m = 0;
             int route = ROUTE_DONE;
             if (pst == MVN_OK)
-                route = classify(host, b, t, method, reorder, &s, &m, &pst);
-            if (pst == MVN_ENOTPD && !msg[0])
-                snprintf(msg, sizeof msg, "Sigma is not positive semidefinite");
+                route = classify(host, b, tq, method, reorder, sc, &m, &pst);
             if (pst != MVN_OK) {
-                put(b, t, NAN, NAN, NAN, NAN, pst);
+                put(b, tq, NAN, NAN, NAN, NAN, pst);
+                route = ROUTE_DONE;
+            }
+            if (route == ROUTE_GPU)
+                prepare(d, m, sc->L, sc->aa, sc->bb, lo + q * d, hi + q * d, tol + q * d,
+                        first + q * d, kind + q * d, coef + q * ncoef);
+            rt[q] = route;
+            pstat[q] = pst;
+        }
+        /* Phase 2, in order: the first failure's message (redone to get
+           its full text), the CPU's problems, the GPU's slots compacted. */
+        for (size_t q = 0; q < W; ++q) {
+            const size_t tq = t0 + q;
+            if (pstat[q] != MVN_OK) {
                 if (first_bad == MVN_OK) {
-                    first_bad = pst;
-                    first_bad_t = t;
+                    char msg[512] = "";
+                    size_t m = 0;
+                    int pst = host->load_problem(b, tq, scr[0].a, scr[0].b, scr[0].sigma, msg,
+                                                 sizeof msg);
+                    if (pst == MVN_OK)
+                        (void)classify(host, b, tq, method, reorder, &scr[0], &m, &pst);
+                    if (pst == MVN_ENOTPD && !msg[0])
+                        snprintf(msg, sizeof msg, "Sigma is not positive semidefinite");
+                    first_bad = pstat[q];
+                    first_bad_t = tq;
                     snprintf(bad_msg, sizeof bad_msg, "%s", msg);
                 }
                 continue;
             }
-            if (route == ROUTE_CPU) {
-                int cst = cpu_one(st, b, t, &evals);
+            if (rt[q] == ROUTE_CPU) {
+                int cst = cpu_one(st, b, tq, &evals);
                 if (cst == MVN_ETOL)
                     any_etol = 1;
                 else if (cst != MVN_OK && first_bad == MVN_OK) {
                     first_bad = cst;
-                    first_bad_t = t;
+                    first_bad_t = tq;
                     snprintf(bad_msg, sizeof bad_msg, "%s", mvn_context_message(st->cpu));
                 }
                 continue;
             }
-            if (route == ROUTE_GPU) {
-                prepare(d, m, s.L, s.aa, s.bb, lo + ng * d, hi + ng * d, tol + ng * d,
-                        first + ng * d, kind + ng * d, coef + ng * ncoef);
-                which[ng++] = t;
+            if (rt[q] == ROUTE_GPU) {
+                if (q != ng) {
+                    memcpy(lo + ng * d, lo + q * d, d * sizeof *lo);
+                    memcpy(hi + ng * d, hi + q * d, d * sizeof *hi);
+                    memcpy(tol + ng * d, tol + q * d, d * sizeof *tol);
+                    memcpy(first + ng * d, first + q * d, d * sizeof *first);
+                    memcpy(kind + ng * d, kind + q * d, d * sizeof *kind);
+                    memcpy(coef + ng * ncoef, coef + q * ncoef, ncoef * sizeof *coef);
+                }
+                which[ng++] = tq;
             }
         }
         if (ng > 0) {
@@ -619,6 +672,9 @@ static int prob_batch(cuda_state *st, mvn_plugin_call *call, const mvn_batch_des
     }
 done:
     call->evaluations = evals;
+    free(scr);
+    free(rt);
+    free(pstat);
     free(mem);
     free(imem);
     free(lo);

@@ -237,6 +237,16 @@ int main(void)
                "broadcast batch of %d (d=%d): all within 2x the error sum (worst %.2f; cpu %.3fs, "
                "gpu %.3fs)", N, D, worst, t1 - t0, t2 - t1);
 
+        /* Host-side preparation on 4 threads: the same numbers. */
+        {
+            static double p4[N];
+            mvn_context_set(gc, MVN_OPT_THREADS, 4);
+            int s4 = mvn_prob_batch(gc, N, D, NULL, NULL, up, vs, NULL, NULL, s, ss,
+                                    MVN_SIGMA_COV, p4, NULL, NULL, NULL);
+            mvn_context_set(gc, MVN_OPT_THREADS, 1);
+            tap_ok(s4 == MVN_OK && memcmp(p4, pg, sizeof p4) == 0,
+                   "MVN_OPT_THREADS = 4 (host preparation in parallel): bitwise the same");
+        }
         /* The same batch in device memory, outputs strided. */
         double *dup, *ds, *dp;
         int *dst;
