@@ -305,12 +305,15 @@ int main(void)
     }
     /* Cancellation and gradients. */
     {
-        const size_t d = 20;
+        /* Enough work (d = 100, abseps 1e-12 never met, maxpts 1e10) that
+           the 20 ms throttle lets the callback run even on a fast GPU. */
+        const size_t d = 100;
         double *s = make_sigma(d, 0.7, 0);
-        double up[20];
+        double up[100];
         for (size_t i = 0; i < d; ++i)
             up[i] = 0.5;
         mvn_context *gc = ctx_for(MVN_BACKEND_CUDA, 1e-12, 0, MVN_METHOD_AUTO);
+        mvn_context_set(gc, MVN_OPT_MAXPTS, 1e10);
         int calls = 0;
         mvn_context_set_progress(gc, cancel_cb, &calls);
         double p, lp, e;
