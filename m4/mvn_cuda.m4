@@ -33,6 +33,11 @@ AC_DEFUN([MVN_ARG_CUDA], [
     [no], [],
     [yes|auto], [AC_PATH_PROG([NVCC], [nvcc], [], [$PATH])],
     [AS_IF([test -x "$with_cuda/bin/nvcc"], [NVCC="$with_cuda/bin/nvcc"])])
+  dnl The module is a shared object: a static-only build has none.
+  AS_IF([test "x$enable_shared" = xno && test "x$with_cuda" != xno], [
+    AS_IF([test "x$with_cuda" = xauto],
+      [AC_MSG_NOTICE([static-only build (--disable-shared): the CUDA backend module will not be built]); with_cuda=no; NVCC=],
+      [AC_MSG_ERROR([the CUDA backend module is a shared object: --with-cuda needs --enable-shared])])])
   AS_IF([test "x$with_cuda" != xno && test -z "$NVCC"], [
     AS_IF([test "x$with_cuda" = xauto],
       [AC_MSG_NOTICE([nvcc not found: the CUDA backend module will not be built])],
