@@ -1,0 +1,94 @@
+/*
+ * test_extremes.c -- extreme and degenerate inputs (issue 14): huge finite
+ * limits and means, variances from 1e-300 to 1e300 (the same problem at
+ * every scale must give the same P and correctly scaled derivatives), the
+ * exponents of the log-space SOV multiplier, and one status for one cause
+ * whatever entry point sees it.  No output may be NaN with status OK.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "mvnorm.h"
+#include "tap.h"
+
+/* P, log P, abserr obey the contract of a successful call. */
+static int contract_ok(int st, double p, double lp, double e)
+{
+    return (st == MVN_OK || st == MVN_ETOL) && p >= 0.0 && p <= 1.0 &&
+           !(lp > 0.0) && !isnan(lp) && e >= 0.0;
+}
+
+/* Equicorrelated (rho = 0.5) d-dimensional box with every lower limit L,
+   upper limit U and mean M, under the given method: P, and the derivatives
+   must all be numbers (finding 2). */
+static void huge_box(mvn_context *ctx, int d, double L, double U, double M,
+                     int method, double p_want)
+{
+    double lo[4], up[4], mu[4], S[16];
+    for (int i = 0; i < d; ++i) {
+        lo[i] = L, up[i] = U, mu[i] = M;
+        for (int j = 0; j < d; ++j)
+            S[i * d + j] = i == j ? 1.0 : 0.5;
+    }
+    mvn_context_set(ctx, MVN_OPT_METHOD, method);
+    double p = NAN, lp = NAN, e = NAN;
+    int st = mvn_prob(ctx, (size_t)d, lo, up, mu, S, &p, &lp, &e);
+    tap_ok(contract_ok(st, p, lp, e) && p == p_want,
+           "d = %d, limits (%g, %g), mean %g, method %d: P = %g (status %d, log P %g, abserr %g), want %g",
+           d, L, U, M, method, p, st, lp, e, p_want);
+    double dl[4], du[4], dm[4], ds[16];
+    st = mvn_prob_grad(ctx, (size_t)d, lo, up, mu, S, &p, &lp, &e, dl, du, dm, ds);
+    int finite = 1;
+    for (int i = 0; i < d; ++i)
+        finite &= isfinite(dl[i]) && isfinite(du[i]) && isfinite(dm[i]);
+    for (int i = 0; i < d * d; ++i)
+        finite &= isfinite(ds[i]);
+    tap_ok(contract_ok(st, p, lp, e) && finite,
+           "  its derivatives are numbers (status %d, d_sigma[0][1] = %g)", st, ds[1]);
+    mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_AUTO);
+}
+
+/* Finding 2: huge finite arguments never give NaN. */
+static void test_huge_limits(mvn_context *ctx)
+{
+    tap_ok(mvn_norm_pdf(5e19) == 0.0 && mvn_norm_pdf(-1.5e154) == 0.0 &&
+               mvn_norm_pdf(DBL_MAX) == 0.0 && mvn_norm_pdf(41.0) == 0.0,
+           "pdf beyond 40 is 0 (pdf(5e19) = %g, pdf(1.5e154) = %g)",
+           mvn_norm_pdf(5e19), mvn_norm_pdf(-1.5e154));
+    /* log Phi(-1.5e154) = -z^2/2 - log z - log sqrt(2 pi) = -1.125e308 to
+       rounding: finite, although z^2 overflows. */
+    tap_rel(mvn_norm_logP(-1.5e154), -1.125e308, 4 * DBL_EPSILON, "logP(-1.5e154)");
+    tap_ok(mvn_norm_logP(-2e154) == -INFINITY, "logP(-2e154) = -inf (below -DBL_MAX)");
+
+    const double one = 1.0, zero = 0.0;
+    double up = -1.5e154, lo = 1e300, mu = 1e300, p, lp, e;
+    int st = mvn_prob(ctx, 1, NULL, &up, NULL, &one, &p, &lp, &e);
+    tap_ok(st == MVN_OK && p == 0.0 && e == 0.0 && fabs(lp / -1.125e308 - 1.0) < 1e-15,
+           "d = 1, upper = -1.5e154: P = %g, log P = %g, abserr = %g", p, lp, e);
+    st = mvn_prob(ctx, 1, &lo, NULL, NULL, &one, &p, &lp, &e);
+    tap_ok(st == MVN_OK && p == 0.0 && e == 0.0 && lp == -INFINITY,
+           "d = 1, lower = 1e300: P = %g, log P = %g, abserr = %g", p, lp, e);
+    st = mvn_prob(ctx, 1, NULL, &zero, &mu, &one, &p, &lp, &e);
+    tap_ok(st == MVN_OK && p == 0.0 && e == 0.0 && lp == -INFINITY,
+           "d = 1, mean = 1e300: P = %g, log P = %g, abserr = %g", p, lp, e);
+
+    for (int method = MVN_METHOD_AUTO; method <= MVN_METHOD_QMC; ++method)
+        for (int d = 2; d <= 4; ++d) {
+            huge_box(ctx, d, 1e300, INFINITY, 0.0, method, 0.0);
+            huge_box(ctx, d, -INFINITY, 0.0, 1e300, method, 0.0);
+            huge_box(ctx, d, -INFINITY, 0.0, -1e300, method, 1.0);
+            huge_box(ctx, d, -1e300, 1e300, 0.0, method, 1.0);
+            huge_box(ctx, d, -1.5e154, INFINITY, 0.0, method, 1.0);
+        }
+}
+
+int main(void)
+{
+    (void)tap_skip_all;
+    mvn_context *ctx = mvn_context_alloc();
+    test_huge_limits(ctx);
+    mvn_context_free(ctx);
+    return tap_exit();
+}
