@@ -84,11 +84,39 @@ static void test_huge_limits(mvn_context *ctx)
         }
 }
 
+/* Finding 3: the log-space multiplier of the SOV integrand kept its
+   binary exponent in a long, converted from floor(log e / ln 2): for
+   log e below -6.4e18 that conversion is undefined (UBSan), and Genz's
+   4-D example with lower[0] = 1e10 returned P = +inf, log P = +6.4e18. */
+static void test_sov_exponents(mvn_context *ctx)
+{
+    static const double S[16] = {4, 3, 2, 1, 3, 5, -1, 1, 2, -1, 4, 2, 1, 1, 2, 5};
+    double lo[4] = {1e10, -INFINITY, -INFINITY, -INFINITY};
+    const double up[4] = {INFINITY, 2, 3, 4};
+    double p, lp, e, lp9;
+    int st = mvn_prob(ctx, 4, lo, up, NULL, S, &p, &lp, &e);
+    /* log P <= log P(X_1 > 1e10) = -1e20 / 8 - ... */
+    tap_ok(st == MVN_OK && p == 0.0 && e == 0.0 && isfinite(lp) && lp < -1.25e19,
+           "Genz 4-D, lower[0] = 1e10: P = %g, log P = %g, abserr = %g (status %d)",
+           p, lp, e, st);
+    /* log P is quadratic in the limit far out: log P(1e10) / log P(1e9)
+       = 100 to the relative size of the linear and log terms (1e-9). */
+    lo[0] = 1e9;
+    st = mvn_prob(ctx, 4, lo, up, NULL, S, &p, &lp9, &e);
+    tap_rel(lp / lp9, 100.0, 1e-6, "log P(lower[0] = 1e10) / log P(1e9) = %.10g", lp / lp9);
+    /* The same with limits so far out that log P is -1.1e308: no
+       exponent overflow, P = 0. */
+    for (int method = MVN_METHOD_AUTO; method <= MVN_METHOD_QMC; ++method)
+        for (int d = 2; d <= 4; ++d)
+            huge_box(ctx, d, -INFINITY, -1.5e154, 0.0, method, 0.0);
+}
+
 int main(void)
 {
     (void)tap_skip_all;
     mvn_context *ctx = mvn_context_alloc();
     test_huge_limits(ctx);
+    test_sov_exponents(ctx);
     mvn_context_free(ctx);
     return tap_exit();
 }
