@@ -8,6 +8,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mvnorm.h"
@@ -111,12 +112,58 @@ static void test_sov_exponents(mvn_context *ctx)
             huge_box(ctx, d, -INFINITY, -1.5e154, 0.0, method, 0.0);
 }
 
+/* A 5-D test problem: Sigma_ij = 0.5^|i-j| + 0.2 (i != j) scaled by c,
+   limits (-1 - 0.3 i, 0.5 + 0.2 i) scaled by sqrt(c).  The first d rows
+   and columns. */
+static void scaled_problem(int d, double c, double *lo, double *up, double *S)
+{
+    const double sc = sqrt(c);
+    for (int i = 0; i < d; ++i) {
+        lo[i] = (-1.0 - 0.3 * i) * sc;
+        up[i] = (0.5 + 0.2 * i) * sc;
+        for (int j = 0; j < d; ++j)
+            S[i * d + j] = (i == j ? 1.0 : pow(0.5, abs(i - j)) + 0.2) * c;
+    }
+}
+
+/* Finding 4: P is invariant under Sigma -> c Sigma, limits -> sqrt(c)
+   limits.  The symmetry and correlation checks formed
+   sqrt(Sigma_ii Sigma_jj), which underflows for variances below 1e-162,
+   and rejected such a Sigma as not positive semidefinite. */
+static void test_scale_invariance(mvn_context *ctx)
+{
+    for (int d = 1; d <= 5; ++d) {
+        double lo[5], up[5], S[25], p1, lp, e;
+        scaled_problem(d, 1.0, lo, up, S);
+        mvn_prob(ctx, (size_t)d, lo, up, NULL, S, &p1, &lp, &e);
+        int ok4 = 1, okd = 1;
+        double worst = 0.0;
+        for (int k = -498; k <= 498; k += 83) { /* c = 4^k, exact */
+            double p;
+            scaled_problem(d, ldexp(1.0, 2 * k), lo, up, S);
+            int st = mvn_prob(ctx, (size_t)d, lo, up, NULL, S, &p, &lp, &e);
+            ok4 &= st == MVN_OK && p == p1;
+        }
+        for (int k = -300; k <= 300; k += 25) { /* c = 10^k */
+            double p;
+            scaled_problem(d, pow(10.0, k), lo, up, S);
+            int st = mvn_prob(ctx, (size_t)d, lo, up, NULL, S, &p, &lp, &e);
+            okd &= st == MVN_OK && fabs(p - p1) <= 1e-12 * p1;
+            if (st != MVN_OK || !(fabs(p - p1) <= worst))
+                worst = st != MVN_OK ? INFINITY : fabs(p - p1);
+        }
+        tap_ok(ok4, "d = %d: Sigma scaled by 4^k, k = -498..498: P bitwise the same (%.15g)", d, p1);
+        tap_ok(okd, "d = %d: Sigma scaled by 1e-300..1e300: P the same to 1e-12 (worst %g)", d, worst);
+    }
+}
+
 int main(void)
 {
     (void)tap_skip_all;
     mvn_context *ctx = mvn_context_alloc();
     test_huge_limits(ctx);
     test_sov_exponents(ctx);
+    test_scale_invariance(ctx);
     mvn_context_free(ctx);
     return tap_exit();
 }

@@ -101,7 +101,10 @@ static int load_covariance(size_t d, const mvni_input *in, double *sigma,
     for (size_t i = 0; i < d; ++i)
         for (size_t j = 0; j < i; ++j) {
             double sij = sigma[i * d + j], sji = sigma[j * d + i];
-            double scale = sqrt(sigma[i * d + i] * sigma[j * d + j]);
+            /* The product of the square roots: sqrt of the product
+               underflows to 0 for variances below 1e-162 (and overflows
+               above 1e154), which broke scale invariance. */
+            double scale = sqrt(sigma[i * d + i]) * sqrt(sigma[j * d + j]);
             double tol = 1e-10 * fmax(scale, fmax(fabs(sij), fabs(sji))) +
                          64.0 * DBL_EPSILON * dmax;
             if (fabs(sij - sji) > tol) {
