@@ -204,6 +204,81 @@ static void test_scaled_derivatives(mvn_context *ctx)
     mvn_context_set(ctx, MVN_OPT_GRADIENT, MVN_GRADIENT_CLOSED_FORM);
 }
 
+/* Sigma = H diag(lam) H with the Householder reflection H = I - 2 v v^T /
+   v^T v: eigenvalues lam exactly (up to rounding), symmetric. */
+static void with_eigenvalues(int d, const double *lam, double *S)
+{
+    static const double v[5] = {1, 2, -1, 0.5, 1.5};
+    double vv = 0.0, H[25];
+    for (int i = 0; i < d; ++i)
+        vv += v[i] * v[i];
+    for (int i = 0; i < d; ++i)
+        for (int j = 0; j < d; ++j)
+            H[i * d + j] = (i == j) - 2.0 * v[i] * v[j] / vv;
+    for (int i = 0; i < d; ++i)
+        for (int j = 0; j <= i; ++j) {
+            double s = 0.0;
+            for (int k = 0; k < d; ++k)
+                s += H[i * d + k] * lam[k] * H[j * d + k];
+            S[i * d + j] = S[j * d + i] = s;
+        }
+}
+
+static int accepted(int st)
+{
+    return st == MVN_OK || st == MVN_ETOL;
+}
+
+/* Finding 7: one status for one cause whatever entry point sees it, and
+   one positive-semidefinite tolerance for values and derivatives. */
+static void test_one_status(mvn_context *ctx)
+{
+    /* A NaN limit and a Sigma with a negative variance: the single call
+       and batches with a shared or with per-problem Sigma agree. */
+    const double S[4] = {1, 0, 0, -1}, up[4] = {NAN, 0, NAN, 0};
+    double p[2], lp[2], e[2];
+    int stb[2];
+    int s1 = mvn_prob(ctx, 2, NULL, up, NULL, S, p, lp, e);
+    const ptrdiff_t ls[2] = {2, 1}, ss_shared[3] = {0, 2, 1};
+    const double S2[8] = {1, 0, 0, -1, 1, 0, 0, -1};
+    const ptrdiff_t ss_each[3] = {4, 2, 1};
+    int sb1 = mvn_prob_batch(ctx, 2, 2, NULL, NULL, up, ls, NULL, NULL, S, ss_shared,
+                             MVN_SIGMA_COV, p, lp, e, stb);
+    int sb2 = mvn_prob_batch(ctx, 2, 2, NULL, NULL, up, ls, NULL, NULL, S2, ss_each,
+                             MVN_SIGMA_COV, p, lp, e, stb);
+    double dl[2], du[2], dm[2], ds[4];
+    int sg = mvn_prob_grad(ctx, 2, NULL, up, NULL, S, p, lp, e, dl, du, dm, ds);
+    tap_ok(s1 == sb1 && s1 == sb2 && s1 == sg && stb[0] == s1 && stb[1] == s1,
+           "NaN limit + negative variance: mvn_prob %s, shared-Sigma batch %s, per-problem batch %s, grad %s",
+           mvn_status_name(s1), mvn_status_name(sb1), mvn_status_name(sb2), mvn_status_name(sg));
+
+    /* An eigenvalue of -1e-11 (inside the tolerance 1e-10) is accepted by
+       values and derivatives in every dimension and route; -1e-8 is
+       rejected by all of them. */
+    for (int neg = 0; neg < 2; ++neg)
+        for (int d = 2; d <= 5; ++d) {
+            const double lam[5] = {neg ? -1e-8 : -1e-11, 0.5, 1.0, 1.5, 1.0};
+            double Sg[25], u5[5] = {0.5, 0.3, 0.1, 0.2, 0.4}, g[5], h[5], m[5], G[25], H[25];
+            double pp, lpp, ee;
+            with_eigenvalues(d, lam, Sg);
+            int sp = mvn_prob(ctx, (size_t)d, NULL, u5, NULL, Sg, &pp, &lpp, &ee);
+            int ok = accepted(sp) == !neg;
+            int sgr[2], sh;
+            for (int route = MVN_GRADIENT_CLOSED_FORM; route <= MVN_GRADIENT_ESTIMATOR; ++route) {
+                mvn_context_set(ctx, MVN_OPT_GRADIENT, route);
+                sgr[route] = mvn_prob_grad(ctx, (size_t)d, NULL, u5, NULL, Sg, &pp, &lpp,
+                                           &ee, g, h, m, G);
+                ok &= accepted(sgr[route]) == !neg;
+            }
+            mvn_context_set(ctx, MVN_OPT_GRADIENT, MVN_GRADIENT_CLOSED_FORM);
+            sh = mvn_prob_hessian(ctx, (size_t)d, NULL, u5, NULL, Sg, &pp, H);
+            ok &= accepted(sh) == !neg;
+            tap_ok(ok, "d = %d, eigenvalue %g: prob %s, grad %s / %s, hessian %s",
+                   d, lam[0], mvn_status_name(sp), mvn_status_name(sgr[0]),
+                   mvn_status_name(sgr[1]), mvn_status_name(sh));
+        }
+}
+
 int main(void)
 {
     (void)tap_skip_all;
@@ -212,6 +287,7 @@ int main(void)
     test_sov_exponents(ctx);
     test_scale_invariance(ctx);
     test_scaled_derivatives(ctx);
+    test_one_status(ctx);
     mvn_context_free(ctx);
     return tap_exit();
 }

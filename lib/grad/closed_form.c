@@ -133,7 +133,7 @@ static int solve_cond1(size_t d, const double *a, const double *b,
         }
         ++kk;
     }
-    return mvni_solve(m, w->a, w->b, w->s, opt, r);
+    return mvni_solve_conditional(m, w->a, w->b, w->s, opt, r);
 }
 
 /* Given Y_i = ci and Y_j = cj (rank-2 update). */
@@ -167,7 +167,7 @@ static int solve_cond2(size_t d, const double *a, const double *b,
         }
         ++kk;
     }
-    return mvni_solve(m, w->a, w->b, w->s, opt, r);
+    return mvni_solve_conditional(m, w->a, w->b, w->s, opt, r);
 }
 
 /* One unit of work: a first derivative (pair < 0) or one corner of a
