@@ -121,7 +121,9 @@ typedef enum {
                             allowed (mean, Sigma, lower = +inf, upper = -inf) */
     MVN_EBOUNDS = 5,     /* lower[i] > upper[i] for some i */
     MVN_ENOTPD = 6,      /* Sigma is not positive semidefinite (a negative
-                            pivot, or a negative variance) */
+                            variance, or a pivot below -1e-10 of Sigma
+                            standardized to unit variances; the same
+                            tolerance for values and derivatives) */
     MVN_EASYM = 7,       /* Sigma is not symmetric (beyond 1e-10 of the
                             entry's scale plus 64 ulps of max variance) */
     MVN_ENOMEM = 8,      /* memory allocation failed */

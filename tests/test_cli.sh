@@ -128,6 +128,18 @@ check "all limits omitted: P = 1" 'near(r[3]["p"], 1.0, 1e-16)'
 check "P = 0 gives logp null (JSON has no -inf)" \
     'r[4]["p"] == 0 and r[4]["logp"] is None'
 
+# Huge finite limits and means (issue 14, finding 2): numbers, never
+# "status": "ok" with "p": null (NaN).
+cat >"$T/in" <<EOF
+{"upper": [-1.5e154], "cov": [[1]]}
+{"lower": [1e300, 0], "cov": $R05}
+{"upper": [0, 0], "mean": [-1e300, 1e300], "cov": $R05}
+{"lower": [-1e300, -1e300], "upper": [1e300, 1e300], "cov": $R05}
+EOF
+run
+check "huge finite limits and means: P is 0 or 1 with status ok, never null" \
+    '[x["p"] for x in r] == [0, 0, 0, 1] and all(x["status"] == "ok" and x["abserr"] is not None for x in r) and r[0]["logp"] < -1e308'
+
 # id: any JSON value is copied; no id key without one.
 cat >"$T/in" <<EOF
 {"id": "a", "upper": [0], "cov": [[1]]}

@@ -101,7 +101,10 @@ static int load_covariance(size_t d, const mvni_input *in, double *sigma,
     for (size_t i = 0; i < d; ++i)
         for (size_t j = 0; j < i; ++j) {
             double sij = sigma[i * d + j], sji = sigma[j * d + i];
-            double scale = sqrt(sigma[i * d + i] * sigma[j * d + j]);
+            /* The product of the square roots: sqrt of the product
+               underflows to 0 for variances below 1e-162 (and overflows
+               above 1e154), which broke scale invariance. */
+            double scale = sqrt(sigma[i * d + i]) * sqrt(sigma[j * d + j]);
             double tol = 1e-10 * fmax(scale, fmax(fabs(sij), fabs(sji))) +
                          64.0 * DBL_EPSILON * dmax;
             if (fabs(sij - sji) > tol) {
@@ -111,8 +114,10 @@ static int load_covariance(size_t d, const mvni_input *in, double *sigma,
                 return MVN_EASYM;
             }
             /* A correlation beyond 1 can never be positive semidefinite;
-               catching it here gives a message that names the entry. */
-            if (fabs(sij) > scale * (1.0 + 1e-12)) {
+               catching it here gives a message that names the entry.  The
+               pair's second pivot 1 - r^2 is judged by the tolerance that
+               the factorization applies to every pivot. */
+            if (fabs(sij) > scale * sqrt(1.0 + MVNI_PSD_TOL)) {
                 mvni_format(msg, msg_size,
                          "Sigma is not positive semidefinite: |Sigma[%zu][%zu]| = %g exceeds sqrt(Sigma[%zu][%zu] * Sigma[%zu][%zu]) = %g",
                          i, j, fabs(sij), i, i, j, j, scale);
@@ -163,21 +168,28 @@ static int load_cholesky(size_t d, const mvni_input *in, double *sigma,
     return MVN_OK;
 }
 
+/* Sigma is checked before the limits: a batch whose problems share one
+   Sigma (and every plan) must check it before it sees any limits, and a
+   problem with a bad Sigma and bad limits gets the same status from every
+   entry point. */
 int mvni_load_problem(size_t d, const mvni_input *in, double *a, double *b,
                       double *sigma, char *msg, size_t msg_size)
 {
-    int status = mvni_load_limits(d, in, a, b, msg, msg_size);
-    if (status != MVN_OK)
-        return status;
+    int status;
     if (in->sigma == NULL) {
         mvni_format(msg, msg_size, "Sigma is NULL");
         return MVN_EINVAL;
     }
-    if (in->sigma_kind == MVN_SIGMA_COV)
-        return load_covariance(d, in, sigma, msg, msg_size);
-    if (in->sigma_kind == MVN_SIGMA_CHOL)
-        return load_cholesky(d, in, sigma, msg, msg_size);
-    mvni_format(msg, msg_size, "sigma_kind = %d is neither MVN_SIGMA_COV nor MVN_SIGMA_CHOL",
-             in->sigma_kind);
-    return MVN_EINVAL;
+    if (in->sigma_kind == MVN_SIGMA_COV) {
+        status = load_covariance(d, in, sigma, msg, msg_size);
+    } else if (in->sigma_kind == MVN_SIGMA_CHOL) {
+        status = load_cholesky(d, in, sigma, msg, msg_size);
+    } else {
+        mvni_format(msg, msg_size, "sigma_kind = %d is neither MVN_SIGMA_COV nor MVN_SIGMA_CHOL",
+                 in->sigma_kind);
+        return MVN_EINVAL;
+    }
+    if (status != MVN_OK)
+        return status;
+    return mvni_load_limits(d, in, a, b, msg, msg_size);
 }

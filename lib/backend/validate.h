@@ -34,12 +34,14 @@ int mvni_check_dim(size_t d, char *msg, size_t msg_size);
 
 /*
  * Validate one problem and write its canonical form into a, b (d each)
- * and sigma (d*d).  Checks: NaN anywhere; lower = +inf or upper = -inf;
- * infinite mean or Sigma; lower > upper (MVN_EBOUNDS); Sigma symmetric to
- * 1e-12 relative (MVN_EASYM); negative variance or negative Cholesky
- * diagonal (MVN_ENOTPD).  Positive definiteness itself is decided by the
- * factorization.  On failure writes a message naming the offending index
- * and value into msg.
+ * and sigma (d*d).  Sigma first, then the limits (so one bad input gets
+ * one status whichever entry point sees it).  Checks: NaN anywhere;
+ * lower = +inf or upper = -inf; infinite mean or Sigma; lower > upper
+ * (MVN_EBOUNDS); Sigma symmetric to 1e-10 relative (MVN_EASYM); negative
+ * variance, negative Cholesky diagonal or a correlation beyond
+ * sqrt(1 + MVNI_PSD_TOL) (MVN_ENOTPD).  Positive semidefiniteness itself
+ * is decided by the factorization, with the same MVNI_PSD_TOL.  On failure
+ * writes a message naming the offending index and value into msg.
  */
 /* Only the limits and the mean part of mvni_load_problem (a, b). */
 int mvni_load_limits(size_t d, const mvni_input *in, double *a, double *b,

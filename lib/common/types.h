@@ -60,6 +60,14 @@ typedef struct {
 /* Size of a message buffer (the context's, and the per-problem ones). */
 #define MVNI_MESSAGE_SIZE 512
 
+/* The one tolerance for "positive semidefinite", shared by values and
+   derivatives: Sigma is accepted when, standardized to unit variances, no
+   pivot of its (pivoted) Cholesky factorization is below -MVNI_PSD_TOL,
+   and a pivot within +-MVNI_PSD_TOL is a zero (a singular direction).
+   For a pair this is |corr| <= sqrt(1 + MVNI_PSD_TOL); for a 3 x 3 block
+   the last pivot det R / (1 - r^2) of the most favourable order. */
+#define MVNI_PSD_TOL 1e-10
+
 /* log(sqrt(2 pi)), to the digits a double holds. */
 #define MVNI_LN_SQRT_2PI 0.91893853320467274178
 

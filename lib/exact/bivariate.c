@@ -106,6 +106,15 @@ double mvni_bvn_cdf(double h, double k, double r)
 {
     if (isnan(h) || isnan(k) || isnan(r))
         return NAN;
+    /* Beyond 40 standard deviations a limit is infinite to double
+       precision (Q(40) = 3.7e-350, below the smallest subnormal), and the
+       formulas below would square it (h^2 overflows from 1.3e154 on). */
+    if (h > 40.0)
+        h = INFINITY;
+    if (k > 40.0)
+        k = INFINITY;
+    if (h < -40.0 || k < -40.0)
+        return 0.0;
     if (h == -INFINITY || k == -INFINITY)
         return 0.0;
     if (h == INFINITY)
@@ -220,5 +229,7 @@ double mvni_bvn_rect(const double lo[2], const double hi[2], double r,
     for (int i = 0; i < 4; ++i)
         if (isfinite(lim[i]))
             big = fmax(big, fabs(lim[i]));
+    if (*p == 0.0) /* also where big^2 overflows: no inf * 0 */
+        return 0.0;
     return (rel + 1e-14 + 8.0 * DBL_EPSILON * (1.0 + big * big)) * *p;
 }

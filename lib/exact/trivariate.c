@@ -128,7 +128,12 @@ double mvni_tvn_cdf(const double b[3], const double r[3])
     double r12 = r[0], r13 = r[1], r23 = r[2];
     if (isnan(h1) || isnan(h2) || isnan(h3) || isnan(r12) || isnan(r13) || isnan(r23))
         return NAN;
-    if (h1 == -INFINITY || h2 == -INFINITY || h3 == -INFINITY)
+    /* As in mvni_bvn_cdf: a limit beyond 40 standard deviations is
+       infinite to double precision, and the formulas would square it. */
+    h1 = h1 > 40.0 ? INFINITY : h1;
+    h2 = h2 > 40.0 ? INFINITY : h2;
+    h3 = h3 > 40.0 ? INFINITY : h3;
+    if (h1 < -40.0 || h2 < -40.0 || h3 < -40.0)
         return 0.0;
     /* An infinite upper limit removes its variable. */
     if (h1 == INFINITY)
@@ -303,5 +308,7 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
     /* As in bivariate.c: quadrature estimate plus the conditioning of the
        problem in its limits (eps limit^2), plus the inner rectangles'
        own relative error (1e-13). */
+    if (*p == 0.0) /* also where big^2 overflows: no inf * 0 */
+        return 0.0;
     return (rel + 1e-13 + 16.0 * DBL_EPSILON * (1.0 + big * big)) * *p;
 }

@@ -70,7 +70,10 @@ MVN_API double mvn_norm_pdf(double x)
 {
     if (isnan(x))
         return x;
-    if (isinf(x))
+    /* phi(38.6) is below the smallest subnormal.  Beyond it the split
+       below would multiply exp(-x^2/2) = 0 by exp(-xx_lo/2), which
+       overflows once |x| exceeds about 1e19 (and 0 * inf is NaN). */
+    if (!(fabs(x) <= 40.0))
         return 0.0;
     /* exp(-x^2/2) with x^2 split into its rounded value and the exact
        rounding error, so the relative error does not grow like x^2 eps. */
@@ -104,11 +107,15 @@ static double mills_series(double z)
 static double log_lower_asymptotic(double x)
 {
     double z = -x;
-    if (z > 1.3e154) /* z^2 / 2 overflows: the true value is below -DBL_MAX */
+    /* z^2 / 2 as (z / 2) z, split into its rounded value and rounding
+       error: the same numbers as halving z^2 and its error, but without
+       the overflow of z^2 for 1.34e154 < z < 1.9e154, where log Phi is
+       still a finite double (-1.1e308 at z = 1.5e154). */
+    double hz = 0.5 * z, hzz = hz * z, hzz_lo = fma(hz, z, -hzz);
+    if (isinf(hzz)) /* the true value is below -DBL_MAX */
         return -INFINITY;
-    double zz = z * z, zz_lo = fma(z, z, -zz);
-    return (-0.5 * zz + (-log(z) - MVNI_LN_SQRT_2PI + log(mills_series(z)))) -
-           0.5 * zz_lo;
+    return (-hzz + (-log(z) - MVNI_LN_SQRT_2PI + log(mills_series(z)))) -
+           hzz_lo;
 }
 
 MVN_API double mvn_norm_logP(double x)
@@ -324,12 +331,19 @@ double mvni_log_norm_diff(double a, double b)
     /* Wide intervals: the subtracted tail is at most 0.32 of the larger
        one (Q(a + w)/Q(a) <= Q(1)/Q(0) when w >= 1, <= e^-1 when a w >= 1),
        so the log1p form loses at most half a digit of relative accuracy. */
+    /* When even the larger tail is below -DBL_MAX in logs (a limit beyond
+       1.9e154 standard deviations), so is the difference; the form below
+       would give -inf - (-inf) = NaN. */
     if (a >= 0.0) {
         double la = mvn_norm_logQ(a), lb = mvn_norm_logQ(b);
+        if (la == -INFINITY)
+            return la;
         return la + log1p(-exp(lb - la));
     }
     if (b <= 0.0) {
         double la = mvn_norm_logP(a), lb = mvn_norm_logP(b);
+        if (lb == -INFINITY)
+            return lb;
         return lb + log1p(-exp(la - lb));
     }
     /* a < 0 < b and b - a > 1: the probability exceeds 0.34. */

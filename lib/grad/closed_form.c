@@ -133,7 +133,7 @@ static int solve_cond1(size_t d, const double *a, const double *b,
         }
         ++kk;
     }
-    return mvni_solve(m, w->a, w->b, w->s, opt, r);
+    return mvni_solve_conditional(m, w->a, w->b, w->s, opt, r);
 }
 
 /* Given Y_i = ci and Y_j = cj (rank-2 update). */
@@ -167,7 +167,7 @@ static int solve_cond2(size_t d, const double *a, const double *b,
         }
         ++kk;
     }
-    return mvni_solve(m, w->a, w->b, w->s, opt, r);
+    return mvni_solve_conditional(m, w->a, w->b, w->s, opt, r);
 }
 
 /* One unit of work: a first derivative (pair < 0) or one corner of a
@@ -261,7 +261,13 @@ static void task_run(const task_ctx *c, size_t i, size_t j, int ci_upper,
        Hessian term is a point mass and is reported as 0. */
     if (!(det > 4.0 * DBL_EPSILON * sii * sjj))
         return;
-    const double q = (sjj * ci * ci - 2.0 * sij * ci * cj + sii * cj * cj) / det;
+    /* The quadratic form c^T B^-1 c as a sum of squares in the
+       standardized corner (z_j^2 + (z_i - rho z_j)^2 / (1 - rho^2)): it
+       saturates at +inf for huge finite limits where the expanded form
+       gave inf - inf = NaN, and it does not cancel. */
+    const double sdi = sqrt(sii), sdj = sqrt(sjj), rho = sij / (sdi * sdj);
+    const double zi = ci / sdi, zj = cj / sdj, u = zi - rho * zj;
+    const double q = zj * zj + u * u / ((1.0 - rho) * (1.0 + rho));
     /* log of the bivariate density factor phi_2(c_i, c_j; S_ij,ij). */
     const double lw = -0.5 * q - log(TWO_PI) - 0.5 * log(det);
     if (!c->log_space && exp(lw) == 0.0)

@@ -12,6 +12,8 @@
 #include <config.h>
 #endif
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "grad/grad.h"
@@ -48,11 +50,78 @@ static int estimator_route(size_t d, const double *a, const double *b,
     return status;
 }
 
-int mvni_grad_solve(int route, size_t d, const double *a, const double *b,
-                    const double *sigma, const mvni_solve_options *opt,
-                    mvni_result *res, const mvni_grad_out *out)
+static int route_solve(int route, size_t d, const double *a, const double *b,
+                       const double *sigma, const mvni_solve_options *opt,
+                       mvni_result *res, const mvni_grad_out *out)
 {
     if (route == MVN_GRADIENT_ESTIMATOR)
         return estimator_route(d, a, b, sigma, opt, res, out);
     return mvni_grad_closed(d, a, b, sigma, opt, res, out);
+}
+
+/*
+ * Scaling.  Both routes form products of two variances (the 2x2
+ * determinants of the pair terms, S_ii S_jj - S_ij^2) and squares of
+ * limits over variances; they overflow from variances of about 1e154 on
+ * and underflow below 1e-154, where a pair term used to be dropped
+ * silently.  P is invariant under Sigma -> s^2 Sigma, limits -> s limits,
+ * and the derivatives scale as dP/dlimit = s dP'/dlimit',
+ * dP/dSigma = s^2 dP'/dSigma' (and the Hessian in the limits likewise),
+ * so the problem is solved at s = 2^-k, which brings the largest variance
+ * near 1 exactly (a power of two scales without rounding), and the
+ * derivatives are scaled back.  k is 0, and nothing is copied, while the
+ * largest variance is within 2^+-64: there no product comes near
+ * overflow or underflow, and the numbers are those of the unscaled code.
+ */
+static int scale_exponent(size_t d, const double *sigma)
+{
+    double vmax = 0.0;
+    for (size_t i = 0; i < d; ++i)
+        vmax = fmax(vmax, sigma[i * d + i]);
+    if (!(vmax > 0.0))
+        return 0;
+    const int e = ilogb(vmax);
+    return e >= -64 && e <= 64 ? 0 : e / 2;
+}
+
+static void scale_vec(double *v, size_t n, int k)
+{
+    if (v != NULL)
+        for (size_t i = 0; i < n; ++i)
+            v[i] = ldexp(v[i], k);
+}
+
+int mvni_grad_solve(int route, size_t d, const double *a, const double *b,
+                    const double *sigma, const mvni_solve_options *opt,
+                    mvni_result *res, const mvni_grad_out *out)
+{
+    const int k = scale_exponent(d, sigma);
+    if (k == 0)
+        return route_solve(route, d, a, b, sigma, opt, res, out);
+    double *as = (double *)malloc((2 * d + d * d) * sizeof(double));
+    if (as == NULL) {
+        res->p = res->logp = res->abserr = res->relerr = NAN;
+        res->evals = 0.0;
+        res->status = MVN_ENOMEM;
+        mvni_grad_out_nan(d, out);
+        return MVN_ENOMEM;
+    }
+    double *bs = as + d, *ss = bs + d;
+    for (size_t i = 0; i < d; ++i) {
+        as[i] = ldexp(a[i], -k); /* infinities stay infinite */
+        bs[i] = ldexp(b[i], -k);
+    }
+    for (size_t i = 0; i < d * d; ++i)
+        ss[i] = ldexp(sigma[i], -2 * k);
+    int status = route_solve(route, d, as, bs, ss, opt, res, out);
+    free(as);
+    /* P, log P and abserr are invariant; NaN outputs stay NaN. */
+    scale_vec(out->d_lower, d, -k);
+    scale_vec(out->d_upper, d, -k);
+    scale_vec(out->err_lower, d, -k);
+    scale_vec(out->err_upper, d, -k);
+    scale_vec(out->g_sigma, d * d, -2 * k);
+    scale_vec(out->h_upper, d * d, -2 * k);
+    scale_vec(out->err_sigma, d * d, -2 * k);
+    return status;
 }

@@ -32,12 +32,21 @@ extern "C" {
  *   perm   d output: perm[k] = original index of the k-th variable.
  *   work   scratch of at least 2*d doubles.
  * Singular (positive semidefinite) sigma: a pivot below
- * tol = 1e-10 * max diagonal gives a zero column (L[k][k] = 0), as in
+ * tol = MVNI_PSD_TOL * max diagonal gives a zero column (L[k][k] = 0), as in
  * Genz's codes.  A pivot below -tol returns MVN_ENOTPD.
  * Returns MVN_OK or MVN_ENOTPD.
  */
 int mvni_chol_reorder(size_t d, const double *sigma, double *a, double *b,
                       int reorder, double *L, size_t *perm, double *work);
+
+/* mvni_chol_reorder with check_psd = 0 for a matrix already accepted as
+   positive semidefinite (a conditional covariance, the Schur complement
+   of an accepted Sigma): a negative pivot is then rounding or within the
+   tolerance the whole matrix passed, and counts as a zero pivot instead
+   of MVN_ENOTPD.  check_psd = 1 is mvni_chol_reorder. */
+int mvni_chol_reorder_psd(size_t d, const double *sigma, double *a, double *b,
+                          int reorder, double *L, size_t *perm, double *work,
+                          int check_psd);
 
 /* ------------------------------------------------------------------ */
 /* lattice.c -- rank-1 lattice rules                                  */

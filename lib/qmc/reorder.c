@@ -18,7 +18,7 @@
  * (cblas_dgemv on the row-major L), and v, mu are updated in O(d).  Total
  * cost d^3/3 flops, streamed through BLAS level 2.
  *
- * Singular Sigma: a conditional variance below tol = 1e-10 * max_i Sigma_ii
+ * Singular Sigma: a conditional variance below tol = MVNI_PSD_TOL * max_i Sigma_ii
  * means the variable is (numerically) a linear function of the ones before
  * it: its column of L is zero, as in Genz's codes, and the SOV integrand
  * treats the row as an indicator.  With GGE such variables are only chosen
@@ -83,6 +83,13 @@ static void swap_d(double *x, size_t i, size_t j)
 int mvni_chol_reorder(size_t d, const double *sigma, double *a, double *b,
                       int reorder, double *L, size_t *perm, double *work)
 {
+    return mvni_chol_reorder_psd(d, sigma, a, b, reorder, L, perm, work, 1);
+}
+
+int mvni_chol_reorder_psd(size_t d, const double *sigma, double *a, double *b,
+                          int reorder, double *L, size_t *perm, double *work,
+                          int check_psd)
+{
     double *v = work;      /* conditional variances of the remaining variables */
     double *mu = work + d; /* their conditional means */
     double dmax = 0.0;
@@ -95,7 +102,7 @@ int mvni_chol_reorder(size_t d, const double *sigma, double *a, double *b,
             dmax = v[i];
     }
     memset(L, 0, d * d * sizeof *L);
-    const double tol = 1e-10 * dmax;
+    const double tol = MVNI_PSD_TOL * dmax;
     const int gge = reorder == MVN_REORDER_GGE;
 
     for (size_t k = 0; k < d; ++k) {
@@ -106,7 +113,7 @@ int mvni_chol_reorder(size_t d, const double *sigma, double *a, double *b,
                the first remaining one (it gets a zero column anyway). */
             double best = INFINITY;
             for (size_t i = k; i < d; ++i) {
-                if (v[i] < -tol)
+                if (v[i] < -tol && check_psd)
                     return MVN_ENOTPD;
                 if (v[i] <= tol)
                     continue;
@@ -137,7 +144,7 @@ int mvni_chol_reorder(size_t d, const double *sigma, double *a, double *b,
             perm[piv] = t;
         }
         double vk = v[k];
-        if (vk < -tol)
+        if (vk < -tol && check_psd)
             return MVN_ENOTPD;
         if (vk <= tol) {
             /* Zero column: variable k is determined by the earlier ones.
@@ -146,7 +153,7 @@ int mvni_chol_reorder(size_t d, const double *sigma, double *a, double *b,
                (|c_ik| <= sqrt(v_i v_k)); if one does not, Sigma is
                indefinite even though this pivot is not negative. */
             const double *srow = sigma + perm[k] * d;
-            for (size_t i = k + 1; i < d; ++i) {
+            for (size_t i = k + 1; i < d && check_psd; ++i) {
                 double c = srow[perm[i]];
                 for (size_t m = 0; m < k; ++m)
                     c -= L[i * d + m] * L[k * d + m];

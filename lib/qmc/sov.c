@@ -24,7 +24,10 @@
  *
  * Log space: a point's value is kept as f * 2^k with f renormalized
  * whenever it drops below 2^-500, and partial sums likewise carry their
- * own binary exponent, so log P is accurate where P underflows.  An
+ * own binary exponent, so log P is accurate where P underflows.  The
+ * exponents are doubles holding integers: exact up to 2^53, and beyond
+ * (log P below -6e15, a limit some 1e8 standard deviations out) rounded
+ * to a relative 1e-16, never the undefined overflow of an integer type.  An
  * interval is evaluated on the side of zero where its probability has
  * relative accuracy (Q = 1 - Phi when alpha > 0); when even that underflows
  * (|limit| > 37.5 or so) the step is done with log Phi and mvn_norm_logPinv.
@@ -102,13 +105,14 @@ _Static_assert(SOV_LANES == MVNI_SOV_LANES, "simd/kernels.h block size");
 #define SOV_RENORM_EXP 500
 #define SOV_LN2 0.69314718055994530942
 
-/* A nonnegative number m * 2^e. */
+/* A nonnegative number m * 2^e; e is an integer held in a double (see
+   "Log space"). */
 typedef struct {
     double m;
-    long e;
+    double e;
 } scaled;
 
-static void scaled_add(scaled *acc, double m, long e)
+static void scaled_add(scaled *acc, double m, double e)
 {
     if (m == 0.0)
         return;
@@ -118,11 +122,11 @@ static void scaled_add(scaled *acc, double m, long e)
         return;
     }
     if (e > acc->e) {
-        long de = acc->e - e;
+        double de = acc->e - e;
         acc->m = (de < -2000 ? 0.0 : ldexp(acc->m, (int)de)) + m;
         acc->e = e;
     } else {
-        long de = e - acc->e;
+        double de = e - acc->e;
         acc->m += de < -2000 ? 0.0 : ldexp(m, (int)de);
     }
     /* Keep the mantissa near 1 so that sums never overflow. */
@@ -156,16 +160,18 @@ typedef struct {
     const mvni_simd_kernels *k;
 } sov_problem;
 
-/* Multiplies f * 2^k by exp(le). */
-static void mul_log(double *f, long *k, double le)
+/* Multiplies f * 2^k by exp(le).  le = q ln 2 + r with 0 <= r <= ln 2;
+   where |le| exceeds 2^53 the computed r carries the rounding of le
+   (thousands for le = -1e19), and the clamp keeps exp(r) a number. */
+static void mul_log(double *f, double *k, double le)
 {
     if (!(le > -INFINITY)) {
         *f = 0.0;
         return;
     }
     double q = floor(le / SOV_LN2);
-    *f *= exp(le - q * SOV_LN2);
-    *k += (long)q;
+    *f *= exp(fmin(fmax(le - q * SOV_LN2, 0.0), SOV_LN2));
+    *k += q;
 }
 
 /*
@@ -174,7 +180,7 @@ static void mul_log(double *f, long *k, double le)
  * need_y).  The interval is handled on the side of zero where it lies.
  */
 static double step_log(double al, double be, double w, int need_y, double *f,
-                       long *k)
+                       double *k)
 {
     double le, y = 0.0;
     if (al > 0) {
@@ -213,7 +219,7 @@ static double step_log(double al, double be, double w, int need_y, double *f,
  */
 static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
                        const double *shift, uint64_t i0, size_t cnt,
-                       double *ws, long *kexp, scaled *acc)
+                       double *ws, double *kexp, scaled *acc)
 {
     const size_t d = pb->d;
     double *y = ws;
@@ -311,9 +317,10 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
                 if (f[p] > 0.0) {
                     const double t = h - mu * yi[p];
                     const double q = nearbyint(t * (1.0 / SOV_LN2));
+                    const double r = fmin(fmax(t - q * SOV_LN2, -SOV_LN2), SOV_LN2);
                     int ex;
-                    f[p] = frexp(f[p] * exp(t - q * SOV_LN2), &ex);
-                    kexp[p] += (long)q + ex;
+                    f[p] = frexp(f[p] * exp(r), &ex);
+                    kexp[p] += q + ex;
                 }
                 yi[p] += mu;
             }
@@ -327,21 +334,21 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
     }
 
     /* Sum of the valid pairs, (f(w) + f(1-w)) / 2 each, in lane order. */
-    long kmax = LONG_MIN;
+    double kmax = -INFINITY;
     for (size_t p = 0; p < cnt; ++p) {
         if (f[p] > 0.0 && kexp[p] > kmax)
             kmax = kexp[p];
         if (f[p + SOV_BLOCK] > 0.0 && kexp[p + SOV_BLOCK] > kmax)
             kmax = kexp[p + SOV_BLOCK];
     }
-    if (kmax == LONG_MIN)
+    if (kmax == -INFINITY)
         return;
     double sum = 0.0;
     for (size_t p = 0; p < cnt; ++p) {
         for (size_t h = 0; h < 2; ++h) {
             const size_t q = p + h * SOV_BLOCK;
             if (f[q] > 0.0) {
-                const long de = kexp[q] - kmax;
+                const double de = kexp[q] - kmax;
                 sum += de == 0 ? f[q] : de < -2000 ? 0.0 : ldexp(f[q], (int)de);
             }
         }
@@ -414,7 +421,7 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
     sov_row *rows = malloc(d * sizeof *rows);
     double *coef = malloc(ncoef * sizeof *coef);
     double *ws = aligned_alloc(64, (size_t)nthreads * wsz * sizeof *ws);
-    long *kws = aligned_alloc(64, (size_t)nthreads * SOV_LANES * sizeof *kws);
+    double *kws = aligned_alloc(64, (size_t)nthreads * SOV_LANES * sizeof *kws);
     uint64_t *z = malloc((d + 1) * sizeof *z);
     double *shift = malloc((size_t)M * (d + 1) * sizeof *shift);
     scaled *part = malloc((size_t)M * SOV_MAX_CHUNKS * sizeof *part);
@@ -443,7 +450,7 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
     const int nsizes = mvni_lattice_count();
     double evals = 0.0;
     double mean = 0.0, se = 0.0;
-    long E = 0;
+    double E = 0.0;
     int done_ok = 0;
 
     for (int k = 0; k < nsizes; ++k) {
@@ -497,7 +504,7 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
 
         /* Shift means, each m_j * 2^e_j, added in a fixed order. */
         scaled est[64];
-        long emax = LONG_MIN;
+        double emax = -INFINITY;
         for (int j = 0; j < M; ++j) {
             scaled acc = {0.0, 0};
             for (long c = 0; c < nchunks; ++c)
@@ -507,13 +514,13 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
             if (acc.m > 0.0 && acc.e > emax)
                 emax = acc.e;
         }
-        if (emax == LONG_MIN) {
+        if (emax == -INFINITY) {
             mean = se = 0.0;
             E = 0;
         } else {
             double v[64], sum = 0.0;
             for (int j = 0; j < M; ++j) {
-                const long de = est[j].e - emax;
+                const double de = est[j].e - emax;
                 v[j] = est[j].m == 0.0 || de < -2000 ? 0.0
                        : ldexp(est[j].m, (int)de) / (double)n;
                 sum += v[j];

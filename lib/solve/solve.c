@@ -56,7 +56,7 @@ static int solve_block(size_t d, const double *a, const double *b,
                        const double *sigma, const size_t *idx, size_t m,
                        int use_qmc, const mvni_solve_options *opt,
                        const mvni_qmc_options *qmc, block_scratch *s,
-                       mvni_result *r)
+                       int check_psd, mvni_result *r)
 {
     for (size_t i = 0; i < m; ++i) {
         double sd = sqrt(sigma[idx[i] * d + idx[i]]);
@@ -86,17 +86,21 @@ static int solve_block(size_t d, const double *a, const double *b,
         const double rho[3] = {s->corr[1], s->corr[2], s->corr[5]};
         /* Pairwise |r| <= 1 was checked on input; a 3 x 3 correlation
            matrix is positive semidefinite iff its determinant is >= 0 as
-           well.  The kernel would integrate an indefinite one silently. */
+           well.  The kernel would integrate an indefinite one silently.
+           The tolerance is the factorization's (MVNI_PSD_TOL) applied to
+           the last pivot, det / (1 - r^2), of the most favourable order. */
         double det = 1.0 + 2.0 * rho[0] * rho[1] * rho[2] - rho[0] * rho[0] -
                      rho[1] * rho[1] - rho[2] * rho[2];
-        if (det < -1e-12)
+        double minor = fmax(fmax(1.0 - rho[0] * rho[0], 1.0 - rho[1] * rho[1]),
+                            1.0 - rho[2] * rho[2]);
+        if (check_psd && det < -MVNI_PSD_TOL * minor)
             return MVN_ENOTPD;
         double p, logp, err = mvni_tvn_rect(s->a, s->b, rho, &p, &logp);
         result_set(r, p, logp, err);
         return MVN_OK;
     }
-    int status = mvni_chol_reorder(m, s->corr, s->a, s->b, opt->reorder,
-                                   s->chol, s->perm, s->work);
+    int status = mvni_chol_reorder_psd(m, s->corr, s->a, s->b, opt->reorder,
+                                       s->chol, s->perm, s->work, check_psd);
     if (status != MVN_OK)
         return status;
     /* Minimax tilting (tilting.c) when forced, and under AUTO when the GGE
@@ -121,9 +125,27 @@ static void free_unless(void *p, const void *s)
         free(p);
 }
 
+static int solve_impl(size_t d, const double *a, const double *b,
+                      const double *sigma, const mvni_solve_options *opt,
+                      int check_psd, mvni_result *res);
+
 int mvni_solve(size_t d, const double *a, const double *b,
                const double *sigma, const mvni_solve_options *opt,
                mvni_result *res)
+{
+    return solve_impl(d, a, b, sigma, opt, 1, res);
+}
+
+int mvni_solve_conditional(size_t d, const double *a, const double *b,
+                           const double *sigma, const mvni_solve_options *opt,
+                           mvni_result *res)
+{
+    return solve_impl(d, a, b, sigma, opt, 0, res);
+}
+
+static int solve_impl(size_t d, const double *a, const double *b,
+                      const double *sigma, const mvni_solve_options *opt,
+                      int check_psd, mvni_result *res)
 {
     result_set(res, NAN, NAN, NAN);
     int use_qmc = opt->method == MVN_METHOD_QMC || opt->method == MVN_METHOD_TILTED;
@@ -258,7 +280,7 @@ int mvni_solve(size_t d, const double *a, const double *b,
         size_t start = block_start[k], m = parent[k] - block_start[k];
         mvni_result r;
         int st = solve_block(d, a, b, sigma, order + start, m, use_qmc, opt,
-                             &qmc, &s, &r);
+                             &qmc, &s, check_psd, &r);
         if (st != MVN_OK && st != MVN_ETOL) {
             status = st;
             break;

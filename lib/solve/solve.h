@@ -28,6 +28,18 @@ int mvni_solve(size_t d, const double *a, const double *b,
                const double *sigma, const mvni_solve_options *opt,
                mvni_result *res);
 
+/*
+ * mvni_solve for a conditional covariance: the Schur complement of a Sigma
+ * that mvni_solve has accepted (the conditionals of the closed-form
+ * derivatives).  Positive semidefiniteness was decided once, on Sigma,
+ * with MVNI_PSD_TOL; a conditional's pivots are Sigma's pivots in another
+ * order, rescaled, so judging them again would reject what the value
+ * accepted.  Negative pivots count as zero; never MVN_ENOTPD.
+ */
+int mvni_solve_conditional(size_t d, const double *a, const double *b,
+                           const double *sigma, const mvni_solve_options *opt,
+                           mvni_result *res);
+
 #ifdef __cplusplus
 }
 #endif

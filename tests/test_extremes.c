@@ -1,0 +1,297 @@
+/*
+ * test_extremes.c -- extreme and degenerate inputs (issue 14): huge finite
+ * limits and means, variances from 1e-300 to 1e300 (the same problem at
+ * every scale must give the same P and correctly scaled derivatives), the
+ * exponents of the log-space SOV multiplier, and one status for one cause
+ * whatever entry point sees it.  No output may be NaN with status OK.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mvnorm.h"
+#include "tap.h"
+
+/* P, log P, abserr obey the contract of a successful call. */
+static int contract_ok(int st, double p, double lp, double e)
+{
+    return (st == MVN_OK || st == MVN_ETOL) && p >= 0.0 && p <= 1.0 &&
+           !(lp > 0.0) && !isnan(lp) && e >= 0.0;
+}
+
+/* Equicorrelated (rho = 0.5) d-dimensional box with every lower limit L,
+   upper limit U and mean M, under the given method: P, and the derivatives
+   must all be numbers (finding 2). */
+static void huge_box(mvn_context *ctx, int d, double L, double U, double M,
+                     int method, double p_want)
+{
+    double lo[4], up[4], mu[4], S[16];
+    for (int i = 0; i < d; ++i) {
+        lo[i] = L, up[i] = U, mu[i] = M;
+        for (int j = 0; j < d; ++j)
+            S[i * d + j] = i == j ? 1.0 : 0.5;
+    }
+    mvn_context_set(ctx, MVN_OPT_METHOD, method);
+    double p = NAN, lp = NAN, e = NAN;
+    int st = mvn_prob(ctx, (size_t)d, lo, up, mu, S, &p, &lp, &e);
+    tap_ok(contract_ok(st, p, lp, e) && p == p_want,
+           "d = %d, limits (%g, %g), mean %g, method %d: P = %g (status %d, log P %g, abserr %g), want %g",
+           d, L, U, M, method, p, st, lp, e, p_want);
+    double dl[4], du[4], dm[4], ds[16];
+    st = mvn_prob_grad(ctx, (size_t)d, lo, up, mu, S, &p, &lp, &e, dl, du, dm, ds);
+    int finite = 1;
+    for (int i = 0; i < d; ++i)
+        finite &= isfinite(dl[i]) && isfinite(du[i]) && isfinite(dm[i]);
+    for (int i = 0; i < d * d; ++i)
+        finite &= isfinite(ds[i]);
+    tap_ok(contract_ok(st, p, lp, e) && finite,
+           "  its derivatives are numbers (status %d, d_sigma[0][1] = %g)", st, ds[1]);
+    mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_AUTO);
+}
+
+/* Finding 2: huge finite arguments never give NaN. */
+static void test_huge_limits(mvn_context *ctx)
+{
+    tap_ok(mvn_norm_pdf(5e19) == 0.0 && mvn_norm_pdf(-1.5e154) == 0.0 &&
+               mvn_norm_pdf(DBL_MAX) == 0.0 && mvn_norm_pdf(41.0) == 0.0,
+           "pdf beyond 40 is 0 (pdf(5e19) = %g, pdf(1.5e154) = %g)",
+           mvn_norm_pdf(5e19), mvn_norm_pdf(-1.5e154));
+    /* log Phi(-1.5e154) = -z^2/2 - log z - log sqrt(2 pi) = -1.125e308 to
+       rounding: finite, although z^2 overflows. */
+    tap_rel(mvn_norm_logP(-1.5e154), -1.125e308, 4 * DBL_EPSILON, "logP(-1.5e154)");
+    tap_ok(mvn_norm_logP(-2e154) == -INFINITY, "logP(-2e154) = -inf (below -DBL_MAX)");
+
+    const double one = 1.0, zero = 0.0;
+    double up = -1.5e154, lo = 1e300, mu = 1e300, p, lp, e;
+    int st = mvn_prob(ctx, 1, NULL, &up, NULL, &one, &p, &lp, &e);
+    tap_ok(st == MVN_OK && p == 0.0 && e == 0.0 && fabs(lp / -1.125e308 - 1.0) < 1e-15,
+           "d = 1, upper = -1.5e154: P = %g, log P = %g, abserr = %g", p, lp, e);
+    st = mvn_prob(ctx, 1, &lo, NULL, NULL, &one, &p, &lp, &e);
+    tap_ok(st == MVN_OK && p == 0.0 && e == 0.0 && lp == -INFINITY,
+           "d = 1, lower = 1e300: P = %g, log P = %g, abserr = %g", p, lp, e);
+    st = mvn_prob(ctx, 1, NULL, &zero, &mu, &one, &p, &lp, &e);
+    tap_ok(st == MVN_OK && p == 0.0 && e == 0.0 && lp == -INFINITY,
+           "d = 1, mean = 1e300: P = %g, log P = %g, abserr = %g", p, lp, e);
+
+    for (int method = MVN_METHOD_AUTO; method <= MVN_METHOD_QMC; ++method)
+        for (int d = 2; d <= 4; ++d) {
+            huge_box(ctx, d, 1e300, INFINITY, 0.0, method, 0.0);
+            huge_box(ctx, d, -INFINITY, 0.0, 1e300, method, 0.0);
+            huge_box(ctx, d, -INFINITY, 0.0, -1e300, method, 1.0);
+            huge_box(ctx, d, -1e300, 1e300, 0.0, method, 1.0);
+            huge_box(ctx, d, -1.5e154, INFINITY, 0.0, method, 1.0);
+        }
+}
+
+/* Finding 3: the log-space multiplier of the SOV integrand kept its
+   binary exponent in a long, converted from floor(log e / ln 2): for
+   log e below -6.4e18 that conversion is undefined (UBSan), and Genz's
+   4-D example with lower[0] = 1e10 returned P = +inf, log P = +6.4e18. */
+static void test_sov_exponents(mvn_context *ctx)
+{
+    static const double S[16] = {4, 3, 2, 1, 3, 5, -1, 1, 2, -1, 4, 2, 1, 1, 2, 5};
+    double lo[4] = {1e10, -INFINITY, -INFINITY, -INFINITY};
+    const double up[4] = {INFINITY, 2, 3, 4};
+    double p, lp, e, lp9;
+    int st = mvn_prob(ctx, 4, lo, up, NULL, S, &p, &lp, &e);
+    /* log P <= log P(X_1 > 1e10) = -1e20 / 8 - ... */
+    tap_ok(st == MVN_OK && p == 0.0 && e == 0.0 && isfinite(lp) && lp < -1.25e19,
+           "Genz 4-D, lower[0] = 1e10: P = %g, log P = %g, abserr = %g (status %d)",
+           p, lp, e, st);
+    /* log P is quadratic in the limit far out: log P(1e10) / log P(1e9)
+       = 100 to the relative size of the linear and log terms (1e-9). */
+    lo[0] = 1e9;
+    st = mvn_prob(ctx, 4, lo, up, NULL, S, &p, &lp9, &e);
+    tap_rel(lp / lp9, 100.0, 1e-6, "log P(lower[0] = 1e10) / log P(1e9) = %.10g", lp / lp9);
+    /* The same with limits so far out that log P is -1.1e308: no
+       exponent overflow, P = 0. */
+    for (int method = MVN_METHOD_AUTO; method <= MVN_METHOD_QMC; ++method)
+        for (int d = 2; d <= 4; ++d)
+            huge_box(ctx, d, -INFINITY, -1.5e154, 0.0, method, 0.0);
+}
+
+/* A 5-D test problem: Sigma_ij = 0.5^|i-j| + 0.2 (i != j) scaled by c,
+   limits (-1 - 0.3 i, 0.5 + 0.2 i) scaled by sqrt(c).  The first d rows
+   and columns. */
+static void scaled_problem(int d, double c, double *lo, double *up, double *S)
+{
+    const double sc = sqrt(c);
+    for (int i = 0; i < d; ++i) {
+        lo[i] = (-1.0 - 0.3 * i) * sc;
+        up[i] = (0.5 + 0.2 * i) * sc;
+        for (int j = 0; j < d; ++j)
+            S[i * d + j] = (i == j ? 1.0 : pow(0.5, abs(i - j)) + 0.2) * c;
+    }
+}
+
+/* Finding 4: P is invariant under Sigma -> c Sigma, limits -> sqrt(c)
+   limits.  The symmetry and correlation checks formed
+   sqrt(Sigma_ii Sigma_jj), which underflows for variances below 1e-162,
+   and rejected such a Sigma as not positive semidefinite. */
+static void test_scale_invariance(mvn_context *ctx)
+{
+    for (int d = 1; d <= 5; ++d) {
+        double lo[5], up[5], S[25], p1, lp, e;
+        scaled_problem(d, 1.0, lo, up, S);
+        mvn_prob(ctx, (size_t)d, lo, up, NULL, S, &p1, &lp, &e);
+        int ok4 = 1, okd = 1;
+        double worst = 0.0;
+        for (int k = -498; k <= 498; k += 83) { /* c = 4^k, exact */
+            double p;
+            scaled_problem(d, ldexp(1.0, 2 * k), lo, up, S);
+            int st = mvn_prob(ctx, (size_t)d, lo, up, NULL, S, &p, &lp, &e);
+            ok4 &= st == MVN_OK && p == p1;
+        }
+        for (int k = -300; k <= 300; k += 25) { /* c = 10^k */
+            double p;
+            scaled_problem(d, pow(10.0, k), lo, up, S);
+            int st = mvn_prob(ctx, (size_t)d, lo, up, NULL, S, &p, &lp, &e);
+            okd &= st == MVN_OK && fabs(p - p1) <= 1e-12 * p1;
+            if (st != MVN_OK || !(fabs(p - p1) <= worst))
+                worst = st != MVN_OK ? INFINITY : fabs(p - p1);
+        }
+        tap_ok(ok4, "d = %d: Sigma scaled by 4^k, k = -498..498: P bitwise the same (%.15g)", d, p1);
+        tap_ok(okd, "d = %d: Sigma scaled by 1e-300..1e300: P the same to 1e-12 (worst %g)", d, worst);
+    }
+}
+
+/* Finding 5: derivatives scale as dP/dlimit ~ c^-1/2 and dP/dSigma,
+   d2P/dupper^2 ~ c^-1.  The closed form skipped a pair term whose 2x2
+   determinant Sigma_ii Sigma_jj - Sigma_ij^2 overflowed (variances from
+   1e155) or underflowed (below 1e-155): d_sigma off-diagonal 0 with
+   status OK.  Checked for both routes and for log-space gradients. */
+static void test_scaled_derivatives(mvn_context *ctx)
+{
+    enum { D = 4 };
+    for (int route = MVN_GRADIENT_CLOSED_FORM; route <= MVN_GRADIENT_ESTIMATOR; ++route) {
+        mvn_context_set(ctx, MVN_OPT_GRADIENT, route);
+        for (int d = 2; d <= D; ++d) {
+            double lo[D], up[D], S[D * D], p, lp, e;
+            double dl1[D], du1[D], dm1[D], ds1[D * D], h1[D * D];
+            double dl[D], du[D], dm[D], ds[D * D], h[D * D];
+            scaled_problem(d, 1.0, lo, up, S);
+            mvn_prob_grad(ctx, (size_t)d, lo, up, NULL, S, &p, &lp, &e, dl1, du1, dm1, ds1);
+            mvn_prob_hessian(ctx, (size_t)d, lo, up, NULL, S, NULL, h1);
+            double worst = 0.0;
+            int ok = 1;
+            for (int k = -300; k <= 300; k += 25) {
+                const double c = pow(10.0, k), sc = sqrt(c);
+                scaled_problem(d, c, lo, up, S);
+                int st = mvn_prob_grad(ctx, (size_t)d, lo, up, NULL, S, &p, &lp, &e,
+                                       dl, du, dm, ds);
+                int st2 = mvn_prob_hessian(ctx, (size_t)d, lo, up, NULL, S, NULL, h);
+                ok &= (st == MVN_OK || st == MVN_ETOL) && (st2 == MVN_OK || st2 == MVN_ETOL);
+                for (int i = 0; i < d; ++i) {
+                    worst = fmax(worst, fabs(dl[i] * sc - dl1[i]));
+                    worst = fmax(worst, fabs(du[i] * sc - du1[i]));
+                    for (int j = 0; j < d; ++j) {
+                        worst = fmax(worst, fabs(ds[i * d + j] * c - ds1[i * d + j]));
+                        worst = fmax(worst, fabs(h[i * d + j] * c - h1[i * d + j]));
+                    }
+                }
+                /* Decimal scalings perturb the problem by rounding: the
+                   closed form moves by rounding too, the QMC estimator
+                   may stop at another lattice size (within its error). */
+                if (!(worst <= (route == MVN_GRADIENT_ESTIMATOR ? 1e-4 : 1e-9)))
+                    ok = 0;
+            }
+            tap_ok(ok, "route %d, d = %d: derivatives at Sigma * 1e-300..1e300 scale correctly (worst %g; d_sigma[0][1] = %g at scale 1)",
+                   route, d, worst, ds1[1]);
+        }
+    }
+    mvn_context_set(ctx, MVN_OPT_GRADIENT, MVN_GRADIENT_CLOSED_FORM);
+}
+
+/* Sigma = H diag(lam) H with the Householder reflection H = I - 2 v v^T /
+   v^T v: eigenvalues lam exactly (up to rounding), symmetric. */
+static void with_eigenvalues(int d, const double *lam, double *S)
+{
+    static const double v[5] = {1, 2, -1, 0.5, 1.5};
+    double vv = 0.0, H[25];
+    for (int i = 0; i < d; ++i)
+        vv += v[i] * v[i];
+    for (int i = 0; i < d; ++i)
+        for (int j = 0; j < d; ++j)
+            H[i * d + j] = (i == j) - 2.0 * v[i] * v[j] / vv;
+    for (int i = 0; i < d; ++i)
+        for (int j = 0; j <= i; ++j) {
+            double s = 0.0;
+            for (int k = 0; k < d; ++k)
+                s += H[i * d + k] * lam[k] * H[j * d + k];
+            S[i * d + j] = S[j * d + i] = s;
+        }
+}
+
+static int accepted(int st)
+{
+    return st == MVN_OK || st == MVN_ETOL;
+}
+
+/* Finding 7: one status for one cause whatever entry point sees it, and
+   one positive-semidefinite tolerance for values and derivatives. */
+static void test_one_status(mvn_context *ctx)
+{
+    /* A NaN limit and a Sigma with a negative variance: the single call
+       and batches with a shared or with per-problem Sigma agree. */
+    const double S[4] = {1, 0, 0, -1}, up[4] = {NAN, 0, NAN, 0};
+    double p[2], lp[2], e[2];
+    int stb[2];
+    int s1 = mvn_prob(ctx, 2, NULL, up, NULL, S, p, lp, e);
+    const ptrdiff_t ls[2] = {2, 1}, ss_shared[3] = {0, 2, 1};
+    const double S2[8] = {1, 0, 0, -1, 1, 0, 0, -1};
+    const ptrdiff_t ss_each[3] = {4, 2, 1};
+    int sb1 = mvn_prob_batch(ctx, 2, 2, NULL, NULL, up, ls, NULL, NULL, S, ss_shared,
+                             MVN_SIGMA_COV, p, lp, e, stb);
+    int sb2 = mvn_prob_batch(ctx, 2, 2, NULL, NULL, up, ls, NULL, NULL, S2, ss_each,
+                             MVN_SIGMA_COV, p, lp, e, stb);
+    double dl[2], du[2], dm[2], ds[4];
+    int sg = mvn_prob_grad(ctx, 2, NULL, up, NULL, S, p, lp, e, dl, du, dm, ds);
+    tap_ok(s1 == sb1 && s1 == sb2 && s1 == sg && stb[0] == s1 && stb[1] == s1,
+           "NaN limit + negative variance: mvn_prob %s, shared-Sigma batch %s, per-problem batch %s, grad %s",
+           mvn_status_name(s1), mvn_status_name(sb1), mvn_status_name(sb2), mvn_status_name(sg));
+
+    /* An eigenvalue of -1e-11 (inside the tolerance 1e-10) is accepted by
+       values and derivatives in every dimension and route; -1e-8 is
+       rejected by all of them.  (Statuses only: a small budget.) */
+    double maxpts;
+    mvn_context_get(ctx, MVN_OPT_MAXPTS, &maxpts);
+    mvn_context_set(ctx, MVN_OPT_MAXPTS, 2e4);
+    for (int neg = 0; neg < 2; ++neg)
+        for (int d = 2; d <= 5; ++d) {
+            const double lam[5] = {neg ? -1e-8 : -1e-11, 0.5, 1.0, 1.5, 1.0};
+            double Sg[25], u5[5] = {0.5, 0.3, 0.1, 0.2, 0.4}, g[5], h[5], m[5], G[25], H[25];
+            double pp, lpp, ee;
+            with_eigenvalues(d, lam, Sg);
+            int sp = mvn_prob(ctx, (size_t)d, NULL, u5, NULL, Sg, &pp, &lpp, &ee);
+            int ok = accepted(sp) == !neg;
+            int sgr[2], sh;
+            for (int route = MVN_GRADIENT_CLOSED_FORM; route <= MVN_GRADIENT_ESTIMATOR; ++route) {
+                mvn_context_set(ctx, MVN_OPT_GRADIENT, route);
+                sgr[route] = mvn_prob_grad(ctx, (size_t)d, NULL, u5, NULL, Sg, &pp, &lpp,
+                                           &ee, g, h, m, G);
+                ok &= accepted(sgr[route]) == !neg;
+            }
+            mvn_context_set(ctx, MVN_OPT_GRADIENT, MVN_GRADIENT_CLOSED_FORM);
+            sh = mvn_prob_hessian(ctx, (size_t)d, NULL, u5, NULL, Sg, &pp, H);
+            ok &= accepted(sh) == !neg;
+            tap_ok(ok, "d = %d, eigenvalue %g: prob %s, grad %s / %s, hessian %s",
+                   d, lam[0], mvn_status_name(sp), mvn_status_name(sgr[0]),
+                   mvn_status_name(sgr[1]), mvn_status_name(sh));
+        }
+    mvn_context_set(ctx, MVN_OPT_MAXPTS, maxpts);
+}
+
+int main(void)
+{
+    (void)tap_skip_all;
+    mvn_context *ctx = mvn_context_alloc();
+    test_huge_limits(ctx);
+    test_sov_exponents(ctx);
+    test_scale_invariance(ctx);
+    test_scaled_derivatives(ctx);
+    test_one_status(ctx);
+    mvn_context_free(ctx);
+    return tap_exit();
+}
