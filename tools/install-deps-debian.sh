@@ -10,6 +10,7 @@ set -e
 packages="build-essential autoconf automake libtool pkg-config
   libopenblas-dev liblapacke-dev libjansson-dev locales
   python3 python3-torch python3-scipy python3-numpy python3-pytest
+  python3-dask python3-distributed
   r-base-dev r-cran-tinytest r-cran-mvtnorm devscripts"
 # node and npm: Debian's packages only where no node/npm is on PATH already
 # (a NodeSource nodejs bundles npm and conflicts with Debian's npm).

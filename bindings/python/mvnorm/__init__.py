@@ -15,16 +15,55 @@ New API (torch.distributions vocabulary)::
     mvnorm.log_normal_probability(lower=a, loc=m, covariance_matrix=S)
     mvnorm.MultivariateNormal(m, S).cdf(x)
 
+NumPy (no torch needed) and Dask::
+
+    import mvnorm.numpy as mvn            # NumPy arrays in and out
+    import mvnorm.dask as mvd             # Dask arrays, lazily, across a cluster
+
 See doc/python.md (installed as the package README) for the full guide.
 """
 
 from ._library import (ToleranceWarning, library_path, version as library_version,
                        version_number as library_version_number, has_gradients, has_hessian)
 from ._settings import integration, IntegrationSettings
-from ._api import multivariate_normal_cdf, normal_probability, log_normal_probability
-from .distributions import MultivariateNormal
 
 __version__ = "0.1.0"
+
+# The torch API is imported on first use (PEP 562), so that the NumPy API
+# (mvnorm.numpy) and the Dask layer (mvnorm.dask) import, and run on Dask
+# workers, in a Python without torch.  With torch installed nothing changes
+# for the caller: ``mvnorm.normal_probability`` and ``from mvnorm import
+# MultivariateNormal`` work as before.
+_TORCH_NAMES = {
+    "multivariate_normal_cdf": "_api", "normal_probability": "_api",
+    "log_normal_probability": "_api", "MultivariateNormal": "distributions",
+}
+
+
+def __getattr__(name):
+    module = _TORCH_NAMES.get(name)
+    if module is None:
+        if name == "distributions":
+            module = name
+        else:
+            raise AttributeError("module 'mvnorm' has no attribute %r" % name)
+    import importlib
+    try:
+        mod = importlib.import_module("." + module, __name__)
+    except ImportError as exc:
+        if getattr(exc, "name", None) == "torch":
+            raise ImportError("mvnorm.%s needs PyTorch, which is not installed; the "
+                              "NumPy API (mvnorm.numpy) and mvnorm.dask work without "
+                              "it" % name, name="torch") from exc
+        raise
+    value = mod if name == "distributions" else getattr(mod, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_TORCH_NAMES) | {"distributions"})
+
 
 __all__ = [
     "multivariate_normal_cdf", "normal_probability", "log_normal_probability",

@@ -157,6 +157,64 @@ _hessian_batch = _declare("mvn_prob_hessian_batch", _c_int,
 
 version = lib.mvn_version_string().decode()
 
+
+# The batch descriptor (mvnorm.h section 12, 0.2): every array as pointer +
+# element strides, used by the NumPy API so that arrays of any strides
+# (broadcast views with stride 0, reversed or sliced views) go to C uncopied.
+_P2 = ctypes.c_ssize_t * 2
+_P3 = ctypes.c_ssize_t * 3
+
+
+class BatchDesc(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", _c_size), ("n", _c_size), ("d", _c_size),
+        ("memory", _c_int), ("sigma_kind", _c_int), ("stream", _vp),
+        ("lower", _vp), ("lower_strides", _P2),
+        ("upper", _vp), ("upper_strides", _P2),
+        ("mean", _vp), ("mean_strides", _P2),
+        ("sigma", _vp), ("sigma_strides", _P3),
+        ("p", _vp), ("p_stride", ctypes.c_ssize_t),
+        ("logp", _vp), ("logp_stride", ctypes.c_ssize_t),
+        ("abserr", _vp), ("abserr_stride", ctypes.c_ssize_t),
+        ("logerr", _vp), ("logerr_stride", ctypes.c_ssize_t),
+        ("status", _vp), ("status_stride", ctypes.c_ssize_t),
+        ("d_lower", _vp), ("d_lower_strides", _P2),
+        ("d_upper", _vp), ("d_upper_strides", _P2),
+        ("d_mean", _vp), ("d_mean_strides", _P2),
+        ("d_sigma", _vp), ("d_sigma_strides", _P3),
+        ("err_lower", _vp), ("err_lower_strides", _P2),
+        ("err_upper", _vp), ("err_upper_strides", _P2),
+        ("err_sigma", _vp), ("err_sigma_strides", _P3),
+    ]
+
+
+COMPUTE_PROB, COMPUTE_GRAD, COMPUTE_LOG_GRAD = 0, 1, 2
+_desc_init = _declare("mvn_batch_desc_init", None,
+                      [ctypes.POINTER(BatchDesc), _c_size, _c_size], required=False)
+_batch_compute = _declare("mvn_batch_compute", _c_int,
+                          [_vp, _c_int, ctypes.POINTER(BatchDesc)], required=False)
+
+
+def new_batch_desc(n, d):
+    """A BatchDesc initialized by the library (mvn_batch_desc_init)."""
+    if _desc_init is None:
+        raise RuntimeError("mvnorm: the loaded libmvnorm (%s) has no mvn_batch_desc_init"
+                           % library_path)
+    # Room for fields a later library may append (init zeroes its own
+    # sizeof): they stay zero, which means absent.
+    room = ctypes.sizeof(BatchDesc) + 1024
+    buf = ctypes.create_string_buffer(room)
+    desc = BatchDesc.from_buffer(buf)  # keeps buf alive
+    _desc_init(ctypes.byref(desc), n, d)
+    if not ctypes.sizeof(BatchDesc) <= desc.struct_size <= room:
+        raise RuntimeError("mvnorm: libmvnorm's mvn_batch_desc has %d bytes, this "
+                           "binding expects %d" % (desc.struct_size, ctypes.sizeof(BatchDesc)))
+    return desc
+
+
+def batch_compute(ctx, computation, desc):
+    return _batch_compute(ctx.ptr, computation, ctypes.byref(desc))
+
 # Status and option names come from the library itself (mvn_status_name,
 # mvn_option_name), so that no table is copied here.
 _declare("mvn_status_count", _c_int, [])
@@ -280,7 +338,8 @@ def check_status(ctx, status, what, statuses=None):
         count = ""
         if statuses is not None:
             k = int((statuses == MVN_ETOL).sum())
-            count = " (%d of %d problems)" % (k, statuses.numel())
+            total = statuses.numel() if hasattr(statuses, "numel") else statuses.size
+            count = " (%d of %d problems)" % (k, total)
         msg = ctx.message()
         warnings.warn("mvnorm.%s: tolerance not reached within maxpts%s%s; the "
                       "values and error estimates are returned"
