@@ -174,7 +174,7 @@ def compute(lower, upper, loc, sigma, kind, batch, d, asym, options, what, compu
     n = 1
     for s in batch:
         n *= s
-    out = {k: np.empty(n, dtype=_F64) for k in ("p", "logp", "abserr", "logerr")}
+    out = {k: np.full(n, np.nan) for k in ("p", "logp", "abserr", "logerr")}
     out["status"] = np.full(n, _UNSET, dtype=np.int32)
     grads = (("d_lower", (d,)), ("d_upper", (d,)), ("d_mean", (d,)), ("d_sigma", (d, d)))
     if computation != L.COMPUTE_PROB:
@@ -215,6 +215,12 @@ def compute(lower, upper, loc, sigma, kind, batch, d, asym, options, what, compu
                 L.check_status(ctx, st, what, status)
             elif bool((status == 1).any()):
                 L.check_status(ctx, 1, what, status)
+        if computation != L.COMPUTE_PROB:
+            # mvn_batch_compute fills logerr for MVN_COMPUTE_PROB only (0.2):
+            # for the gradient computations the error of log P is formed
+            # here as abserr / P, in logs (inf where P underflows).
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                out["logerr"][:] = np.exp(np.log(out["abserr"]) - out["logp"])
         if bad_asym is not None:
             status[bad_asym] = _EASYM
         bad = (status != 0) & (status != 1)
