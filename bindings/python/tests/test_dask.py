@@ -213,3 +213,17 @@ def _alive(pid):
             return f.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_example_runs():
+    import subprocess
+    import sys
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (PKG_ROOT, os.environ.get("PYTHONPATH")) if p))
+    if os.path.exists(mvnorm.library_path):
+        env["MVNORM_LIBRARY"] = os.path.abspath(mvnorm.library_path)
+    r = subprocess.run([sys.executable, os.path.join(PKG_ROOT, "examples", "dask_rectangles.py"),
+                        "--n", "3000", "--workers", "2", "--chunk", "500"], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "bitwise equal to the in-process call: True" in r.stdout
