@@ -46,6 +46,7 @@ enum {
 typedef struct {
     const char *key; /* the key in an input line */
     int option;      /* MVN_OPT_* */
+    int integral;    /* its values are integers (maxpts, seed) */
 } cli_line_option;
 extern const cli_line_option cli_line_options[N_LINE_OPTIONS]; /* read.c */
 

@@ -154,7 +154,9 @@ static void set_option_arg(mvn_context *ctx, const char *flag, int option,
                         value_names(option, ", "));
         mvn_option_bounds(option, &lo, &hi, NULL);
         x = strtod(text, &end);
-        if (end != text && *end == '\0' && x >= lo && x <= hi)
+        /* An integral x in range is a rounded value (2^53 + 1 reads as
+           2^53): the text is out of range, not a fraction. */
+        if (end != text && *end == '\0' && x >= lo && x <= hi && x != floor(x))
             usage_error("%s: '%s' is not an integer", flag, text);
         usage_error("%s: '%s' is not a number in [%.17g, %.17g]", flag, text,
                     lo, hi);
@@ -203,11 +205,15 @@ static void set_named_option(mvn_context *ctx, const char *arg)
 /* Reading                                                             */
 /* ------------------------------------------------------------------ */
 
-static int is_skipped(const char *s)
+/* Is the line (len bytes, which may include NUL bytes) blank or a
+   comment?  A NUL byte is not blank: such a line gets an error record. */
+static int is_skipped(const char *s, size_t len)
 {
-    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-        ++s;
-    return *s == '\0' || *s == '#';
+    size_t i = 0;
+    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'
+                       || s[i] == '\n'))
+        ++i;
+    return i == len || s[i] == '#';
 }
 
 static void handle_line(cli_state *st, unsigned long line, const char *text,
@@ -240,7 +246,7 @@ static int process_stream(cli_state *st, FILE *in, const char *name)
     while ((n = getline(&buf, &cap, in)) != -1) {
         size_t len = (size_t)n;
         ++line;
-        if (is_skipped(buf))
+        if (is_skipped(buf, len))
             continue;
         while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
             --len;

@@ -14,11 +14,15 @@
 #include "cli.h"
 
 const cli_line_option cli_line_options[N_LINE_OPTIONS] = {
-    {"abseps", MVN_OPT_ABSEPS},
-    {"releps", MVN_OPT_RELEPS},
-    {"maxpts", MVN_OPT_MAXPTS},
-    {"seed", MVN_OPT_SEED},
+    {"abseps", MVN_OPT_ABSEPS, 0},
+    {"releps", MVN_OPT_RELEPS, 0},
+    {"maxpts", MVN_OPT_MAXPTS, 1},
+    {"seed", MVN_OPT_SEED, 1},
 };
+
+/* 2^53: beyond it a double does not hold every integer.  The integral
+   options (maxpts, seed) end there. */
+#define INT_EXACT 9007199254740992.0
 
 void cli_problem_free(problem *pb)
 {
@@ -132,10 +136,39 @@ static int read_matrix(const json_t *m, const char *key, size_t d,
     return 0;
 }
 
+/* Checks the value of line option k.  An integer token is exact in
+   jansson (int64), so one beyond 2^53 is refused here with its digits,
+   before a conversion to double could round it into the range (2^53 + 1
+   became 2^53).  A real at or beyond 2^53, or an integer beyond int64
+   (read as a real, see cli_read_problem), may already be rounded; for the
+   integral options that is refused too. */
+static int check_line_option(int k, const char *key, const json_t *val,
+                             char *err)
+{
+    double lo = 0, hi = 0;
+    if (!json_is_number(val))
+        return fail(err, "\"%s\" must be a number", key);
+    mvn_option_bounds(cli_line_options[k].option, &lo, &hi, NULL);
+    if (json_is_integer(val)) {
+        json_int_t v = json_integer_value(val);
+        if (v > (json_int_t)INT_EXACT || v < -(json_int_t)INT_EXACT)
+            return fail(err, "\"%s\": %" JSON_INTEGER_FORMAT " is outside "
+                        "[%.17g, %.17g]", key, v, lo, hi);
+    } else if (cli_line_options[k].integral
+               && fabs(json_real_value(val)) >= INT_EXACT)
+        return fail(err, "\"%s\": %.17g is outside [%.17g, %.17g] or a "
+                    "rounded value of an integer beyond 2^53 (a real, or an "
+                    "integer beyond 64 bits, is read as a double)", key,
+                    json_real_value(val), lo, hi);
+    return 0;
+}
+
 /* Fills pb from the parsed line obj.  Returns 0, LINE_ERROR with the
    reason in err, or a library status (MVN_EDIM, MVN_ENOMEM) for problems
-   the library would reject but that we must catch before allocating. */
-static int parse_problem(json_t *obj, problem *pb, char *err)
+   the library would reject but that we must catch before allocating.
+   ints_as_real says that obj was read with JSON_DECODE_INT_AS_REAL. */
+static int parse_problem(json_t *obj, problem *pb, int ints_as_real,
+                         char *err)
 {
     const char *key;
     json_t *val;
@@ -152,8 +185,16 @@ static int parse_problem(json_t *obj, problem *pb, char *err)
         return fail(err, "a problem must be a JSON object");
 
     json_object_foreach(obj, key, val) {
-        if (strcmp(key, "id") == 0)
+        if (strcmp(key, "id") == 0) {
+            /* An id is echoed as given; an integer beyond int64, read as a
+               double, would be echoed rounded. */
+            if (ints_as_real && json_is_real(val)
+                && fabs(json_real_value(val)) >= INT_EXACT)
+                return fail(err, "\"id\": a number beyond 2^53 on a line "
+                            "with integers beyond 64 bits cannot be echoed "
+                            "exactly; give the id as a string");
             pb->id = val;
+        }
         else if (strcmp(key, "lower") == 0)
             lower = val;
         else if (strcmp(key, "upper") == 0)
@@ -177,8 +218,8 @@ static int parse_problem(json_t *obj, problem *pb, char *err)
                 /* A misspelt key ("uper") would otherwise silently mean an
                    infinite limit and a wrong answer, so it is an error. */
                 return fail(err, "unknown key \"%.64s\"", key);
-            if (!json_is_number(val))
-                return fail(err, "\"%s\" must be a number", key);
+            if ((rc = check_line_option(k, key, val, err)) != 0)
+                return rc;
             pb->has_override[k] = 1;
             pb->override[k] = json_number_value(val);
         }
@@ -238,14 +279,50 @@ static int parse_problem(json_t *obj, problem *pb, char *err)
     return 0;
 }
 
+/* Did jansson refuse the text for an integer beyond int64?  (Error codes
+   came with jansson 2.11; 2.10 says so only in the text.) */
+static int integer_overflow(const json_error_t *jerr)
+{
+#if JANSSON_VERSION_HEX >= 0x020b00
+    return json_error_code(jerr) == json_error_numeric_overflow
+           && strncmp(jerr->text, "too big", 7) == 0;
+#else
+    return strncmp(jerr->text, "too big", 7) == 0;
+#endif
+}
+
 int cli_read_problem(const char *text, size_t len, json_t **obj, problem *pb,
                      char *err)
 {
     json_error_t jerr;
+    const char *nul = memchr(text, '\0', len);
+    int ints_as_real = 0;
     memset(pb, 0, sizeof *pb);
+    *obj = NULL;
+    if (nul)
+        return fail(err, "a NUL byte at column %zu (JSON text cannot "
+                    "contain one)", (size_t)(nul - text) + 1);
     *obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* jansson holds integers in int64 and refuses larger ones, which are
+       valid JSON numbers: read such a line again with every integer as a
+       double (limits, means and covariances are doubles anyway; the
+       options and the id are checked in parse_problem). */
+    if (!*obj && integer_overflow(&jerr)) {
+        ints_as_real = 1;
+        *obj = json_loadb(text, len,
+                          JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL,
+                          &jerr);
+        /* Read so, an integer id would be echoed as a real (5.0 for 5):
+           make an integral one an integer again (beyond 2^53 it is
+           refused in parse_problem). */
+        const json_t *id = json_object_get(*obj, "id");
+        if (json_is_real(id) && json_real_value(id) == floor(json_real_value(id))
+            && fabs(json_real_value(id)) < INT_EXACT)
+            json_object_set_new(*obj, "id",
+                                json_integer((json_int_t)json_real_value(id)));
+    }
     if (!*obj)
         return fail(err, "not valid JSON: %s (column %d)", jerr.text,
                     jerr.column);
-    return parse_problem(*obj, pb, err);
+    return parse_problem(*obj, pb, ints_as_real, err);
 }

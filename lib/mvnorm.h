@@ -194,6 +194,12 @@ MVN_API void mvn_context_free(mvn_context *ctx);
  *      For log-probabilities of tiny P, set ABSEPS = 0 and RELEPS > 0.
  *  MVN_OPT_MAXPTS    budget of integrand evaluations per problem,
  *                    >= 1000, at most 2^53.               default 1e7
+ *      It bounds each QMC integration.  The exact kernels (blocks of
+ *      d <= 3) do not use it: one call costs at most 5.5e5 evaluations
+ *      of a univariate or bivariate integrand (about 0.05 s), usually a
+ *      few hundred.  Derivatives solve P and up to 2d + 2d(d-1)
+ *      conditional problems, each bounded so; mvn_context_evaluations
+ *      sums the QMC evaluations of all of them.
  *  MVN_OPT_SEED      seed of the random lattice shifts, an integer in
  *                    [0, 2^53].                           default 0
  *  MVN_OPT_THREADS   worker threads; 0 = as many as the OpenMP runtime

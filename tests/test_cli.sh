@@ -432,5 +432,44 @@ cat "$T/ex.jsonl" "$T/fd.jsonl" >"$T/out"
 check "rectangle: d_upper[0] and d_cov[0][1] match central differences (1e-8)" \
     'len(r) == 8 and all(x["status"] == "ok" for x in r) and near(r[3]["d_upper"][0], (r[4]["p"] - r[5]["p"]) / 2e-5, 1e-8) and near(r[3]["d_cov"][0][1], (r[6]["p"] - r[7]["p"]) / 4e-5, 1e-8)'
 
+# Issue 14, finding 9: integers beyond int64 are valid JSON (numbers), the
+# seed's range [0, 2^53] is enforced exactly, and a line that begins with a
+# NUL byte gets an error record that names it.
+cat >"$T/in" <<'EOF'
+{"id": 1, "upper": [100000000000000000000], "cov": [[1]]}
+{"id": 2, "lower": [-100000000000000000000, 0], "upper": [0, 100000000000000000000], "cov": [[1, 0], [0, 1]]}
+{"id": 3, "upper": [0], "cov": [[1]], "seed": 9007199254740993}
+{"id": 4, "upper": [0], "cov": [[1]], "seed": 9007199254740992}
+{"id": 5, "upper": [0], "cov": [[1]], "seed": 100000000000000000000}
+{"id": 6, "upper": [0], "cov": [[1]], "maxpts": 18446744073709551617}
+{"id": 7, "upper": [0], "cov": [[1]], "seed": 9007199254740993.0}
+{"id": 123456789012345678901234567890, "upper": [0], "cov": [[1]]}
+{"id": 9, "upper": [0, 1], "cov": [[1, 100000000000000000000000], [100000000000000000000000, 1]]}
+EOF
+run
+check "integers beyond int64 are numbers: P(X < 1e20) = 1, a 2-D product is 1/4" \
+    'len(r) == 9 and r[0]["status"] == "ok" and r[0]["p"] == 1.0 and r[1]["status"] == "ok" and near(r[1]["p"], 0.25, 1e-15)'
+check "an integer id on a line with integers beyond int64 is echoed as an integer" \
+    'type(r[0]["id"]) is int and r[0]["id"] == 1 and type(r[1]["id"]) is int'
+check "seed 2^53 + 1 is an error naming the seed; 2^53 is accepted" \
+    'r[2]["status"] == "error" and "seed" in r[2]["message"] and "9007199254740993" in r[2]["message"] and r[3]["status"] == "ok"'
+check "seed and maxpts beyond int64 are errors naming the option, not JSON errors" \
+    'r[4]["status"] == "error" and "seed" in r[4]["message"] and "JSON" not in r[4]["message"] and r[5]["status"] == "error" and "maxpts" in r[5]["message"] and "JSON" not in r[5]["message"]'
+check "a seed written as a real beyond 2^53 (rounded to 2^53) is an error" \
+    'r[6]["status"] == "error" and "seed" in r[6]["message"]'
+check "an integer id beyond int64 is never echoed rounded: an error that says so" \
+    'r[7]["status"] == "error" and "\"id\"" in r[7]["message"] and "id" not in r[7]'
+check "a huge integer covariance is judged by the library (not PSD), not refused as JSON" \
+    'r[8]["status"] != "ok" and "JSON" not in r[8]["message"]'
+run --seed 9007199254740993
+check_rc "--seed 9007199254740993 (2^53 + 1): exit status 2" 2
+grep -q -e "--seed" "$T/err"
+report $? "--seed 9007199254740993: the message names the flag"
+printf '\000{"upper": [0], "cov": [[1]]}\n{"upper": [0], "cov": [[1]]}\n\000\n' >"$T/in"
+run
+check "lines that start with a NUL byte give error records naming lines 1 and 3" \
+    'len(r) == 3 and r[0]["line"] == 1 and r[0]["status"] == "error" and "NUL" in r[0]["message"] and r[1]["line"] == 2 and r[1]["status"] == "ok" and r[2]["line"] == 3 and r[2]["status"] == "error"'
+check_rc "NUL lines: exit status 1 (some lines failed)" 1
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

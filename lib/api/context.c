@@ -176,6 +176,55 @@ MVN_API const char *mvn_option_value_name(int option, int value)
     return NULL;
 }
 
+/* Does the decimal text (as strtod reads it: spaces, sign, digits, a
+   point, an exponent) denote exactly the integer whose digits are want?
+   Used where strtod may have rounded: at 2^53, the end of the integral
+   options' range, 2^53 + 1 rounds to 2^53.  Unusual spellings (hex, more
+   than 400 digits) answer no, which refuses the value. */
+static int text_is_integer(const char *s, const char *want)
+{
+    char dig[401];
+    size_t n = 0, nw = strlen(want), k;
+    long frac = 0, ex = 0;
+    int point = 0;
+    while (*s == ' ' || *s == '\t' || *s == '\n')
+        ++s;
+    if (*s == '+')
+        ++s;
+    for (; (*s >= '0' && *s <= '9') || (*s == '.' && !point); ++s) {
+        if (*s == '.') {
+            point = 1;
+            continue;
+        }
+        if (n == 0 && *s == '0') {
+            frac += point;
+            continue;
+        }
+        if (n == sizeof dig - 1)
+            return 0;
+        dig[n++] = *s;
+        frac += point;
+    }
+    if (*s == 'e' || *s == 'E') {
+        char *end;
+        ex = strtol(s + 1, &end, 10);
+        s = end;
+    }
+    if (*s != '\0' || ex > 400 || ex < -400)
+        return 0;
+    long shift = ex - frac; /* value = digits * 10^shift */
+    while (shift < 0 && n > 0 && dig[n - 1] == '0') {
+        --n;
+        ++shift;
+    }
+    if (shift < 0 || n + (size_t)shift != nw || strncmp(dig, want, n) != 0)
+        return 0;
+    for (k = n; k < nw; ++k)
+        if (want[k] != '0')
+            return 0;
+    return 1;
+}
+
 MVN_API int mvn_option_parse(int option, const char *text, double *value)
 {
     if (!option_known(option) || text == NULL || value == NULL)
@@ -197,6 +246,11 @@ MVN_API int mvn_option_parse(int option, const char *text, double *value)
     if (!(v >= option_table[option].lower && v <= option_table[option].upper))
         return MVN_EINVAL;
     if (option_table[option].integral && v != floor(v))
+        return MVN_EINVAL;
+    /* The integral options end at 2^53, where strtod rounds 2^53 + 1 down
+       into the range: only the exact 2^53 is that value. */
+    if (option_table[option].integral && v == MVNI_INT_MAX_EXACT && !found
+        && !text_is_integer(text, "9007199254740992"))
         return MVN_EINVAL;
     *value = v;
     return MVN_OK;

@@ -41,6 +41,28 @@ typedef double (*mvni_logfn)(double x, const void *ctx);
 double mvni_log_integrate_concave(mvni_logfn f, const void *ctx, double lo,
                                   double hi, double *relerr);
 
+/* The integrand evaluations made by mvni_log_integrate_concave on this
+   thread so far, at every nesting level (a counter for tests). */
+double mvni_quad_work(void);
+
+/* The work bound of the exact kernels' tail paths (quadrature.c): the
+   outermost call of mvni_log_integrate_concave allows MVNI_LQ_BUDGET
+   integrand evaluations, all nesting levels together, for refinement;
+   each level's fixed steps (maximum and truncation searches, first four
+   panels) take at most MVNI_LQ_FIXED evaluations of its own integrand, a
+   level refines by at most MVNI_LQ_MAXPANELS panels of 21 points.  Hence
+   one call of mvni_bvn_rect or mvni_tvn_rect (at most two levels) makes
+   at most MVNI_LQ_MAX_WORK integrand evaluations: the budget, one inner
+   call that crosses it, and the outer level's remaining fixed steps and
+   last refinement (42 points), each with an inner call that only does its
+   fixed steps. */
+#define MVNI_LQ_BUDGET 400000.0
+#define MVNI_LQ_FIXED 350.0
+#define MVNI_LQ_MAXPANELS 200
+#define MVNI_LQ_MAX_WORK                                                   \
+    (MVNI_LQ_BUDGET + 21.0 * MVNI_LQ_MAXPANELS + MVNI_LQ_FIXED +           \
+     (MVNI_LQ_FIXED + 42.0) * (MVNI_LQ_FIXED + 1.0))
+
 /* ------------------------------------------------------------------ */
 /* exact/trivariate.c -- Genz (2004)                                        */
 /* ------------------------------------------------------------------ */
