@@ -634,7 +634,8 @@ MVN_API const char *mvn_build_info(void);
  * Outputs, each optional (NULL = not wanted), with strides in elements,
  * any sign (a negative stride walks backwards from the pointer):
  *   p[t*p_stride], logp[t*logp_stride], abserr[t*abserr_stride],
- *   logerr[t*logerr_stride] (the error of log P, as mvn_logprob_batch),
+ *   logerr[t*logerr_stride] (the error of log P, as mvn_logprob_batch;
+ *   MVN_COMPUTE_PROB only: the gradient computations write NaN there),
  *   status[t*status_stride],
  *   d_lower[t*d_lower_strides[0] + i*d_lower_strides[1]], likewise
  *   d_upper, d_mean, err_lower, err_upper;

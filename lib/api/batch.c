@@ -180,6 +180,10 @@ int mvni_grad_desc(mvn_context *ctx, const mvn_batch_desc *b, int log_space)
     const ptrdiff_t os[4] = {b->p_stride, b->logp_stride, b->abserr_stride,
                              b->status_stride};
     u.route = (int)ctx->option[MVN_OPT_GRADIENT];
+    /* The error of log P is an output of MVN_COMPUTE_PROB only: written
+       NaN here, so that no output is left unwritten. */
+    for (size_t t = 0; b->logerr && t < b->n; ++t)
+        b->logerr[(ptrdiff_t)t * b->logerr_stride] = NAN;
     return mvni_batch_entry(ctx, b->n, b->d, b->lower, b->lower_strides, b->upper,
                             b->upper_strides, b->mean, b->mean_strides, b->sigma,
                             b->sigma_strides, b->sigma_kind, mvni_grad_item,

@@ -86,7 +86,14 @@ def test_gradients_match_torch_autograd(log, tril):
     tfn = mvnorm.log_normal_probability if log else mvnorm.normal_probability
     v = tfn(lower=ta, upper=tx, loc=tm, **{key: tS}, **FAST)
     v.sum().backward()
-    assert np.array_equal(g.value, v.detach().numpy())
+    if log:
+        # log P of the log-gradient computation is solved to the relative
+        # tolerance max(abseps, releps) (mvn_logprob_grad_batch), log P of
+        # the forward pass to max(abseps, releps * P): two integrations
+        # that may stop at different lattice sizes, each within 1e-4.
+        assert np.allclose(g.value, v.detach().numpy(), rtol=0, atol=3e-4)
+    else:
+        assert np.array_equal(g.value, v.detach().numpy())
     assert np.allclose(g.lower, ta.grad.numpy(), rtol=1e-9, atol=1e-12)
     assert np.allclose(g.upper, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
     # loc is shared (broadcast): per-problem derivatives, summed as autograd does.
