@@ -100,11 +100,6 @@ _Static_assert(SOV_LANES == MVNI_SOV_LANES, "simd/kernels.h block size");
    the shared counter of the dynamic schedule is touched rarely. */
 #define SOV_GRAB_WORK 5e4
 #define SOV_TINY MVNI_SOV_TINY
-/* The stopping rule's minimum sample: lattice points per shift of the
-   size that may stop (see the rule in mvni_sov_qmc_tilted). */
-#ifndef SOV_MIN_POINTS
-#define SOV_MIN_POINTS 509
-#endif
 /* Renormalization threshold of the running product. */
 #define SOV_RENORM 0x1p-500
 #define SOV_RENORM_EXP 500
@@ -457,13 +452,6 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
     double mean = 0.0, se = 0.0;
     double E = 0.0;
     int done_ok = 0;
-    /* The previous size's estimate (mean, se on the scale 2^pE), for the
-       agreement check of the stopping rule. */
-    double pmean = 0.0, pse = 0.0, pE = 0.0;
-    int have_prev = 0;
-    /* The floor of the error estimate (see the stopping rule), on the
-       scale 2^E. */
-    double flat = 0.0;
 
     for (int k = 0; k < nsizes; ++k) {
         const uint64_t n = mvni_lattice_points(k);
@@ -545,58 +533,21 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
             E = emax;
         }
 
-        /* Stopping rule.  The error estimate is the spread of the M
-           shifts, which says nothing about a feature that no point has
-           hit: a narrow ridge (a correlation of 1 - 1e-6 puts 1e-3 of P in
-           a sliver of w-space) can be missed by all shifts of a small
-           lattice, which then agree perfectly (issue 14, finding 1: P =
-           0.49999997 +- 1.1e-7 after 496 evaluations, exact 0.4995360; at
-           1 - 1e-8 P = 0.5 +- 0).  So, besides factor * se * 2^E <=
-           max(abseps, releps * p) (compared on the scale 2^E, so that
-           underflow does not matter):
-           - a minimum sample: the size has at least SOV_MIN_POINTS points;
-           - two sizes agree: the previous size's estimate is within
-             max(tolerance, factor * sqrt(se^2 + se_prev^2)) of this one;
-           - the error estimate is at least p / (evaluations of this
-             size): a feature of relative measure below that may have
-             been missed by every point, so where every shift gave the
-             same value (se = 0: the integrand constant on all points
-             seen) abserr is not 0.
-           When the budget ends first, the last size's estimate is
-           reported with MVN_ETOL as before. */
-        /* Without integration variables (nw = 0) every point has the same
-           value: the first size is exact, with no floor. */
-        flat = nw == 0 ? 0.0 : mean / (tpm * (double)n);
-        const double err_m = fmax(opt->error_factor * se, flat);
+        /* Converged when factor * se * 2^E <= max(abseps, releps * p),
+           compared on the scale 2^E so that underflow does not matter. */
+        const double err_m = opt->error_factor * se;
         /* abseps = 0 must never count as met, however small p is. */
         const double abs_m = opt->abseps == 0.0 ? 0.0
                            : E < -3000 ? INFINITY : E > 3000 ? 0.0
                            : ldexp(opt->abseps, (int)-E);
         const double rel_m = opt->releps * mean;
-        const double tol_m = abs_m > rel_m ? abs_m : rel_m;
-        int agree = 0;
-        if (have_prev) {
-            const double dE = pE - E;
-            const double pm = pmean == 0.0 || dE < -2000 ? 0.0
-                              : dE > 2000 ? INFINITY : ldexp(pmean, (int)dE);
-            const double ps = pse == 0.0 || dE < -2000 ? 0.0
-                              : dE > 2000 ? INFINITY : ldexp(pse, (int)dE);
-            agree = fabs(mean - pm) <=
-                    fmax(tol_m, opt->error_factor * sqrt(se * se + ps * ps));
-        }
-        const int last = k + 1 >= nsizes ||
-                         evals + tpm * (double)mvni_lattice_points(k + 1) > opt->maxpts;
-        if (err_m <= tol_m &&
-            (nw == 0 || (agree && n >= SOV_MIN_POINTS) || (last && agree))) {
+        if (err_m <= (abs_m > rel_m ? abs_m : rel_m)) {
             done_ok = 1;
             break;
         }
-        if (last)
+        if (k + 1 >= nsizes ||
+            evals + tpm * (double)mvni_lattice_points(k + 1) > opt->maxpts)
             break;
-        pmean = mean;
-        pse = se;
-        pE = E;
-        have_prev = 1;
         if (mvni_monitor_step(opt->monitor, tpm * (double)n)) {
             status = MVN_ECANCELED;
             res->p = res->logp = res->abserr = res->relerr = NAN;
@@ -611,10 +562,10 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
         const int Ei = E < -100000 ? -100000 : E > 100000 ? 100000 : (int)E;
         res->p = ldexp(mean, Ei);
         res->logp = log(mean) + (double)E * SOV_LN2;
-        res->abserr = ldexp(fmax(opt->error_factor * se, flat), Ei);
+        res->abserr = ldexp(opt->error_factor * se, Ei);
         /* The relative error, on the scale 2^E: meaningful where p and
            abserr underflow (it is the error estimate of logp). */
-        res->relerr = fmax(opt->error_factor * se, flat) / mean;
+        res->relerr = opt->error_factor * se / mean;
     } else {
         res->p = 0.0;
         res->logp = -INFINITY;
