@@ -54,6 +54,9 @@ typedef struct {
     double error_factor, abseps, releps, maxpts;
     const double *lo, *hi, *tol, *coef;
     const int *first, *kind;
+    /* Per problem: the sharpness of its factor, max over rows with L_ii >
+       0 of sqrt(sum_m c_im^2) (sov.c, "Narrow features"). */
+    const double *kappa;
     const double *shift;
     int nsizes;
     const uint64_t *npoints, *gen;

@@ -366,11 +366,17 @@ static int classify(const mvn_plugin_host *host, const mvn_batch_desc *b, size_t
     return ROUTE_GPU;
 }
 
-/* sov.c's prepare() for one problem of m rows, padded to d rows. */
+/* sov.c's prepare() for one problem of m rows, padded to d rows.  Also
+   the factor's sharpest row (*kappa, sov.c "Narrow features") and the
+   error bound of the pivots the factorization dropped (*dropped, solve.c
+   add_dropped_pivot_error: 3 sqrt of the largest dropped conditional
+   variance of the unit-diagonal matrix). */
 static void prepare(size_t d, size_t m, const double *L, const double *a, const double *b,
-                    double *lo, double *hi, double *tol, int *first, int *kind, double *coef)
+                    double *lo, double *hi, double *tol, int *first, int *kind, double *coef,
+                    double *kappa, double *dropped)
 {
     int nw = 0;
+    double kmax = 0.0, smax = 0.0;
     for (size_t i = 0; i < d; ++i) {
         double *c = coef + i * (i - 1) / 2;
         if (i >= m) {
@@ -400,7 +406,13 @@ static void prepare(size_t d, size_t m, const double *L, const double *a, const 
         hi[i] = b[i] * scale;
         tol[i] = pos ? 0.0 : 1e-8 * sqrt(ss);
         kind[i] = !pos ? -2 : i + 1 < m ? nw++ : -1;
+        if (pos && ss > 0.0 && sqrt(ss) * scale > kmax)
+            kmax = sqrt(ss) * scale;
+        if (!pos && 1.0 - ss > smax)
+            smax = 1.0 - ss;
     }
+    *kappa = kmax;
+    *dropped = 3.0 * sqrt(smax);
 }
 
 /* Progress between lattice sizes, at most every 20 ms (as the CPU). */
@@ -469,6 +481,7 @@ static int prob_batch(cuda_state *st, mvn_plugin_call *call, const mvn_batch_des
     /* Per run: prepared rows and outputs. */
     double *lo = malloc(R * d * sizeof(double)), *hi = malloc(R * d * sizeof(double));
     double *tol = malloc(R * d * sizeof(double));
+    double *kappa = malloc(R * sizeof(double)), *dropped = malloc(R * sizeof(double));
     double *coef = malloc((R * ncoef + 1) * sizeof(double));
     int *first = malloc(R * d * sizeof(int)), *kind = malloc(R * d * sizeof(int));
     size_t *which = malloc(R * sizeof(size_t));
@@ -477,7 +490,8 @@ static int prob_batch(cuda_state *st, mvn_plugin_call *call, const mvn_batch_des
     double *shift = malloc((size_t)M * d * sizeof(double));
     uint64_t *npoints = malloc((size_t)nsizes * sizeof(uint64_t));
     uint64_t *gen = malloc((size_t)nsizes * d * sizeof(uint64_t));
-    if (!scr || !rt || !pstat || !mem || !imem || !lo || !hi || !tol || !coef || !first || !kind || !which || !out ||
+    if (!scr || !rt || !pstat || !mem || !imem || !lo || !hi || !tol || !kappa || !dropped ||
+        !coef || !first || !kind || !which || !out ||
         !ostatus || !shift || !npoints || !gen) {
         msgf(call, "out of memory preparing %zu problems of dimension %zu", R, d);
         for (size_t t = 0; t < n; ++t)
@@ -552,7 +566,8 @@ static int prob_batch(cuda_state *st, mvn_plugin_call *call, const mvn_batch_des
             }
             if (route == ROUTE_GPU)
                 prepare(d, m, sc->L, sc->aa, sc->bb, lo + q * d, hi + q * d, tol + q * d,
-                        first + q * d, kind + q * d, coef + q * ncoef);
+                        first + q * d, kind + q * d, coef + q * ncoef, kappa + q,
+                        dropped + q);
             rt[q] = route;
             pstat[q] = pst;
         }
@@ -595,6 +610,8 @@ static int prob_batch(cuda_state *st, mvn_plugin_call *call, const mvn_batch_des
                     memcpy(first + ng * d, first + q * d, d * sizeof *first);
                     memcpy(kind + ng * d, kind + q * d, d * sizeof *kind);
                     memcpy(coef + ng * ncoef, coef + q * ncoef, ncoef * sizeof *coef);
+                    kappa[ng] = kappa[q];
+                    dropped[ng] = dropped[q];
                 }
                 which[ng++] = tq;
             }
@@ -615,6 +632,7 @@ static int prob_batch(cuda_state *st, mvn_plugin_call *call, const mvn_batch_des
             job.coef = coef;
             job.first = first;
             job.kind = kind;
+            job.kappa = kappa;
             job.shift = shift;
             job.nsizes = nsizes;
             job.npoints = npoints;
@@ -639,6 +657,15 @@ static int prob_batch(cuda_state *st, mvn_plugin_call *call, const mvn_batch_des
                 goto done;
             }
             for (size_t q = 0; q < ng; ++q) {
+                /* The dropped pivots' bound joins abserr, as on the CPU
+                   (solve.c add_dropped_pivot_error). */
+                if ((job.status[q] == MVN_OK || job.status[q] == MVN_ETOL) &&
+                    dropped[q] > job.abserr[q]) {
+                    job.abserr[q] = dropped[q];
+                    job.relerr[q] = job.p[q] > 0.0 ? dropped[q] / job.p[q] : INFINITY;
+                    if (!(dropped[q] <= fmax(job.abseps, job.releps * job.p[q])))
+                        job.status[q] = MVN_ETOL;
+                }
                 put(b, which[q], job.p[q], job.logp[q], job.abserr[q], job.relerr[q],
                     job.status[q]);
                 evals += job.evals[q];
@@ -680,6 +707,8 @@ done:
     free(lo);
     free(hi);
     free(tol);
+    free(kappa);
+    free(dropped);
     free(coef);
     free(first);
     free(kind);

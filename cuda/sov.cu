@@ -104,7 +104,7 @@ template <bool LOCAL_Y>
 __global__ void __launch_bounds__(SOV_THREADS) sov_eval(mvncu_kparams P, size_t t0, size_t nt)
 {
     __shared__ double sm[SOV_THREADS];
-    __shared__ long long se[SOV_THREADS];
+    __shared__ double se[SOV_THREADS];
     const size_t bl = blockIdx.x / (unsigned)P.bpp;
     const int b = (int)(blockIdx.x % (unsigned)P.bpp);
     const size_t t = t0 + bl;
@@ -127,7 +127,7 @@ __global__ void __launch_bounds__(SOV_THREADS) sov_eval(mvncu_kparams P, size_t 
         mvncu_scaled acc = {0.0, 0};
         for (uint64_t i = g; i < P.n; i += G) {
             for (int pass = 0; pass < 2; ++pass) {
-                long long k;
+                double k;
                 const double f = eval_point(&P, t, i, j, pass, y, ystride, &k);
                 scaled_add(&acc, 0.5 * f, k);
             }
@@ -174,7 +174,7 @@ __global__ void sov_finish(mvncu_kparams P, mvncu_kout O, size_t t0, size_t nt,
         }
         est[j] = acc;
     }
-    if (finish_one(est, M, P.n, error_factor, abseps, releps, tpm_n, &O, t))
+    if (finish_one(est, M, P.n, error_factor, abseps, releps, P.kappa[t], tpm_n, &O, t))
         O.done[t] = 1;
     else
         atomicAdd(O.notdone, 1u);
@@ -228,6 +228,7 @@ extern "C" int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_siz
     cudaStream_t s = (cudaStream_t)job->stream;
     int status = MVNCU_OK;
     double *d_lo = NULL, *d_hi = NULL, *d_tol = NULL, *d_coef = NULL, *d_shift = NULL;
+    double *d_kappa = NULL;
     int *d_first = NULL, *d_kind = NULL, *d_done = NULL, *d_status = NULL;
     uint64_t *d_z = NULL;
     double *d_out = NULL, *d_y = NULL;
@@ -262,6 +263,7 @@ extern "C" int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_siz
     CK(upload(&d_first, job->first, N * d, s));
     CK(upload(&d_kind, job->kind, N * d, s));
     CK(upload(&d_shift, job->shift, (size_t)M * d, s));
+    CK(upload(&d_kappa, job->kappa, N, s));
     CK(upload(&d_z, (const uint64_t *)NULL, d, s));
     CK(upload(&d_out, (const double *)NULL, 5 * N, s));
     CK(upload(&d_done, (const int *)NULL, N, s));
@@ -284,6 +286,7 @@ extern "C" int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_siz
     P.first = d_first;
     P.kind = d_kind;
     P.shift = d_shift;
+    P.kappa = d_kappa;
     P.z = d_z;
     P.done = d_done;
     P.part = d_part;
@@ -371,6 +374,7 @@ done:
     cudaFree(d_first);
     cudaFree(d_kind);
     cudaFree(d_shift);
+    cudaFree(d_kappa);
     cudaFree(d_z);
     cudaFree(d_out);
     cudaFree(d_done);

@@ -41,13 +41,15 @@
 enum { MVNCU_OK = 0, MVNCU_ETOL = 1, MVNCU_ENOMEM = 8, MVNCU_EBACKEND = 9,
        MVNCU_ECANCELED = 11 };
 
-/* A nonnegative number m * 2^e (sov.c's `scaled`). */
+/* A nonnegative number m * 2^e (sov.c's `scaled`): e is an integer held
+   in a double, exact to 2^53 and never the undefined overflow of an
+   integer type (sov.c, "Log space"). */
 typedef struct {
     double m;
-    long long e;
+    double e;
 } mvncu_scaled;
 
-MVNCU_FN void scaled_add(mvncu_scaled *acc, double m, long long e)
+MVNCU_FN void scaled_add(mvncu_scaled *acc, double m, double e)
 {
     if (m == 0.0)
         return;
@@ -57,11 +59,11 @@ MVNCU_FN void scaled_add(mvncu_scaled *acc, double m, long long e)
         return;
     }
     if (e > acc->e) {
-        long long de = acc->e - e;
+        double de = acc->e - e;
         acc->m = (de < -2000 ? 0.0 : ldexp(acc->m, (int)de)) + m;
         acc->e = e;
     } else {
-        long long de = e - acc->e;
+        double de = e - acc->e;
         acc->m += de < -2000 ? 0.0 : ldexp(m, (int)de);
     }
     int ex;
@@ -103,7 +105,7 @@ MVNCU_FN double log_pinv(double lp)
 }
 
 /* Multiplies f * 2^k by exp(le). */
-MVNCU_FN void mul_log(double *f, long long *k, double le)
+MVNCU_FN void mul_log(double *f, double *k, double le)
 {
     if (!(le > -INFINITY)) {
         *f = 0.0;
@@ -111,11 +113,11 @@ MVNCU_FN void mul_log(double *f, long long *k, double le)
     }
     const double q = floor(le / SOV_LN2);
     *f *= exp(le - q * SOV_LN2);
-    *k += (long long)q;
+    *k += q;
 }
 
 /* sov.c's step_log: one step for limits where Phi underflows. */
-MVNCU_FN double step_log(double al, double be, double w, int need_y, double *f, long long *k)
+MVNCU_FN double step_log(double al, double be, double w, int need_y, double *f, double *k)
 {
     double le, y = 0.0;
     if (al > 0) {
@@ -149,6 +151,7 @@ typedef struct {
     const double *lo, *hi, *tol, *coef;
     const int *first, *kind;
     const double *shift; /* shifts * d */
+    const double *kappa; /* per problem: sov.c's sharpest row */
     const uint64_t *z;   /* d generator components of this size */
     uint64_t n;
     int bpp;
@@ -163,7 +166,7 @@ typedef struct {
  * y[m * ystride].  Mirrors sov.c's eval_block for one lane.
  */
 MVNCU_FN double eval_point(const mvncu_kparams *P, size_t t, uint64_t i, int j, int pass,
-                           double *y, size_t ystride, long long *kexp)
+                           double *y, size_t ystride, double *kexp)
 {
     const size_t d = P->d;
     const double *lo = P->lo + t * d, *hi = P->hi + t * d, *tol = P->tol + t * d;
@@ -172,7 +175,7 @@ MVNCU_FN double eval_point(const mvncu_kparams *P, size_t t, uint64_t i, int j, 
     const double *shift = P->shift + (size_t)j * d;
     const double invn = 1.0 / (double)P->n;
     double f = 1.0;
-    long long k = 0;
+    double k = 0.0;
     for (size_t r = 0; r < d; ++r) {
         const int kd = kind[r];
         const double *c = coef + r * (r - 1) / 2;
@@ -251,25 +254,31 @@ typedef struct {
     unsigned *notdone;
 } mvncu_kout;
 
+/* sov.c's narrow-feature rule ("Narrow features"): a size resolves the
+   sharpest row with at least MVNCU_RESOLVE_POINTS * kappa points per
+   shift; until then that row's band holds up to MVNCU_BAND_WIDTH / kappa. */
+#define MVNCU_RESOLVE_POINTS 4.0
+#define MVNCU_BAND_WIDTH 3.0
+
 /*
  * sov.c's estimate and stopping rule for problem t from its per-shift
- * sums est[0..M) of n points: writes the outputs; returns 1 when the
- * tolerance is met.
+ * sums est[0..M) of n points, kappa the problem's sharpest row: writes the
+ * outputs; returns 1 when the tolerance is met.
  */
 MVNCU_FN int finish_one(const mvncu_scaled *est, int M, uint64_t n, double error_factor,
-                        double abseps, double releps, double tpm_n, const mvncu_kout *O,
-                        size_t t)
+                        double abseps, double releps, double kappa, double tpm_n,
+                        const mvncu_kout *O, size_t t)
 {
-    long long emax = LLONG_MIN;
+    double emax = -INFINITY;
     for (int j = 0; j < M; ++j)
         if (est[j].m > 0.0 && est[j].e > emax)
             emax = est[j].e;
     double mean = 0.0, se = 0.0;
-    long long E = 0;
-    if (emax != LLONG_MIN) {
+    double E = 0.0;
+    if (emax != -INFINITY) {
         double v[64], sum = 0.0;
         for (int j = 0; j < M; ++j) {
-            const long long de = est[j].e - emax;
+            const double de = est[j].e - emax;
             v[j] = est[j].m == 0.0 || de < -2000 ? 0.0 : ldexp(est[j].m, (int)de) / (double)n;
             sum += v[j];
         }
@@ -280,23 +289,32 @@ MVNCU_FN int finish_one(const mvncu_scaled *est, int M, uint64_t n, double error
         se = sqrt(ssq / ((double)M * (M - 1)));
         E = emax;
     }
+    const double band_mass = kappa > 0.0 ? MVNCU_BAND_WIDTH / kappa : 0.0;
+    const int resolved = (double)n >= MVNCU_RESOLVE_POINTS * kappa;
     const double err_m = error_factor * se;
     const double abs_m = abseps == 0.0 ? 0.0
                          : E < -3000 ? INFINITY : E > 3000 ? 0.0 : ldexp(abseps, (int)-E);
     const double rel_m = releps * mean;
-    const int ok = err_m <= (abs_m > rel_m ? abs_m : rel_m);
+    const int band_ok = resolved || band_mass <= abseps ||
+                        (E >= -3000 && (E > 3000 || ldexp(band_mass, (int)-E) <= rel_m));
+    const int ok = band_ok && err_m <= (abs_m > rel_m ? abs_m : rel_m);
     O->evals[t] += tpm_n;
     if (mean > 0.0) {
         const int Ei = E < -100000 ? -100000 : E > 100000 ? 100000 : (int)E;
         O->p[t] = ldexp(mean, Ei);
-        O->logp[t] = log(mean) + (double)E * SOV_LN2;
+        O->logp[t] = log(mean) + E * SOV_LN2;
         O->abserr[t] = ldexp(error_factor * se, Ei);
         O->relerr[t] = error_factor * se / mean;
+        if (!resolved && band_mass > O->abserr[t]) {
+            O->abserr[t] = band_mass;
+            O->relerr[t] = E < -3000 ? INFINITY
+                         : E > 3000 ? 0.0 : ldexp(band_mass, (int)-E) / mean;
+        }
     } else {
         O->p[t] = 0.0;
         O->logp[t] = -INFINITY;
-        O->abserr[t] = 0.0;
-        O->relerr[t] = 0.0;
+        O->abserr[t] = resolved ? 0.0 : band_mass;
+        O->relerr[t] = resolved ? 0.0 : INFINITY;
     }
     O->status[t] = ok ? MVNCU_OK : MVNCU_ETOL;
     return ok;

@@ -35,12 +35,14 @@ static cudaError_t cudaFree(void *p) { free(p); return 0; }
 #define NDIMS 3
 #define BATCH_N 200
 #define BATCH_EPS 1e-4
+#define NEAR_SEEDS 2
 #else
 #include <cuda_runtime_api.h>
 #define MODULE_DIR "cuda/.libs"
 #define NDIMS 4
 #define BATCH_N 2000
 #define BATCH_EPS 1e-5
+#define NEAR_SEEDS 4
 #endif
 #include <math.h>
 #include <stdio.h>
@@ -334,6 +336,47 @@ int main(void)
         mvn_context_free(gc);
         free(s);
         free(s5);
+    }
+    /* The CPU's narrow-feature rule (qmc/sov.c, issue 14 finding 1) on the
+       GPU: equicorrelated d = 5, 1 - rho = 1e-6 and 1e-8, P(X < 0) exact
+       0.49953604428330561 and 0.49995360443006845 (test_extremes.c).
+       With the 0.1 rule the first lattice stopped: 0.49999997 +- 1.1e-7
+       and 0.5 +- 0.  4 seeds each (2 emulated): status OK, every error within
+       2 abserr.  And the SOV exponents in doubles (finding 3): Genz's
+       4-D example with lower[0] = 1e10 has a finite log P near -5e19
+       and p = 0, no undefined overflow. */
+    {
+        static const double eps[2] = {1e-6, 1e-8};
+        static const double exact[2] = {0.49953604428330561, 0.49995360443006845};
+        double worst = 0.0;
+        int good = 1;
+        for (int k = 0; k < 2; ++k)
+            for (int seed = 0; seed < NEAR_SEEDS; ++seed) {
+                double S5[25], up5[5] = {0, 0, 0, 0, 0}, p = NAN, e = NAN;
+                for (int i = 0; i < 25; ++i)
+                    S5[i] = i % 6 == 0 ? 1.0 : 1.0 - eps[k];
+                mvn_context *gc = ctx_for(MVN_BACKEND_CUDA, 1e-5, 0, MVN_METHOD_QMC);
+                mvn_context_set(gc, MVN_OPT_SEED, seed);
+                mvn_context_set(gc, MVN_OPT_MAXPTS, 1e7);
+                int sg = mvn_prob(gc, 5, NULL, up5, NULL, S5, &p, NULL, &e);
+                const double r = fabs(p - exact[k]) / e;
+                good &= sg == MVN_OK && mvn_context_backend(gc) == MVN_BACKEND_CUDA && r <= 2.0;
+                if (r > worst)
+                    worst = r;
+                mvn_context_free(gc);
+            }
+        tap_ok(good, "near-degenerate equicorrelated d = 5 (1 - rho = 1e-6, 1e-8), %d seeds "
+                     "each on the GPU: status OK, error within 2 abserr (worst %.2f)", NEAR_SEEDS,
+               worst);
+        double S4[16] = {4, 3, 2, 1, 3, 5, -1, 1, 2, -1, 4, 2, 1, 1, 2, 5};
+        double lo4[4] = {1e10, -INFINITY, -INFINITY, -INFINITY}, up4[4] = {INFINITY, 2, 3, 4};
+        double p = NAN, lp = NAN, e = NAN;
+        mvn_context *gc = ctx_for(MVN_BACKEND_CUDA, 1e-5, 0, MVN_METHOD_QMC);
+        int sg = mvn_prob(gc, 4, lo4, up4, NULL, S4, &p, &lp, &e);
+        tap_ok((sg == MVN_OK || sg == MVN_ETOL) && p == 0.0 && isfinite(lp) && lp < -1e19,
+               "Genz 4-D with lower[0] = 1e10 on the GPU: p = 0, finite log P %.4g (%s)", lp,
+               mvn_status_name(sg));
+        mvn_context_free(gc);
     }
     return tap_exit();
 }

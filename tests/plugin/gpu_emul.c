@@ -88,6 +88,7 @@ int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_size)
     P.first = job->first;
     P.kind = job->kind;
     P.shift = job->shift;
+    P.kappa = job->kappa;
     P.done = done;
     mvncu_kout O = {job->p, job->logp, job->abserr, job->relerr, job->evals, job->status,
                     done, &notdone};
@@ -112,13 +113,14 @@ int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_size)
                 mvncu_scaled acc = {0.0, 0};
                 for (uint64_t i = 0; i < n; ++i)
                     for (int pass = 0; pass < 2; ++pass) {
-                        long long kk;
+                        double kk;
                         const double f = eval_point(&P, t, i, j, pass, y, 1, &kk);
                         scaled_add(&acc, 0.5 * f, kk);
                     }
                 est[j] = acc;
             }
-            if (finish_one(est, M, n, job->error_factor, job->abseps, job->releps, tpm_n, &O, t))
+            if (finish_one(est, M, n, job->error_factor, job->abseps, job->releps,
+                           job->kappa[t], tpm_n, &O, t))
                 done[t] = 1;
             else
                 ++notdone;
