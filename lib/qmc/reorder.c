@@ -139,7 +139,7 @@ int mvni_chol_reorder_psd(size_t d, const double *sigma, double *a, double *b,
         memset(L + i * d + i + 1, 0, (d - i - 1) * sizeof *L);
     }
     const double tol = MVNI_PSD_TOL * dmax;
-    const int gge = reorder == MVN_REORDER_GGE;
+    const int gge = reorder != MVN_REORDER_NONE; /* GGE or GGE_ALWAYS */
     const size_t nb = d < CHOL_BLOCKED_MIN ? d : CHOL_NB;
 
     for (size_t j0 = 0; j0 < d; j0 += nb) {

@@ -42,11 +42,49 @@ static size_t find_root(size_t *parent, size_t i)
     return i;
 }
 
-/* Scratch for one block of size m: correlation, factor, limits, perm. */
+/* Scratch for one block of size m: correlation, factor, limits, perm.
+   corr and chol (maxm^2 each) are allocated on the first block that needs
+   the dense route (heap != 0 then), so that a large structured problem
+   never holds them. */
 typedef struct {
     double *corr, *chol, *a, *b, *work;
     size_t *perm;
+    size_t maxm;
+    int heap;
 } block_scratch;
+
+/* The structured route (qmc/band.c): when the block, in its given order,
+   has a banded Cholesky factor or a short Markov window, integrate in that
+   order at O(d + nnz) per point.  Taken under MVN_REORDER_NONE (the same
+   integrand as the dense route) and under MVN_REORDER_GGE as well, because
+   on AR(1) problems the natural order needs 4-16 times fewer points than
+   GGE for the same error (doc/algorithms/structured.md); not for tilting,
+   which needs the dense factor.  Under GGE only from m = 16 on, where it
+   was measured.  Returns MVNI_NOT_STRUCTURED to fall
+   through to the dense route.  s->work holds the standard deviations. */
+#define SOLVE_STRUCTURED_MIN_GGE 16
+static int solve_structured(size_t d, const double *sigma, const size_t *idx,
+                            size_t m, const mvni_solve_options *opt,
+                            const mvni_qmc_options *qmc, block_scratch *s,
+                            mvni_result *r)
+{
+    if (m < 4 || opt->method == MVN_METHOD_TILTED ||
+        opt->reorder == MVN_REORDER_GGE_ALWAYS ||
+        (opt->reorder != MVN_REORDER_NONE && m < SOLVE_STRUCTURED_MIN_GGE))
+        return MVNI_NOT_STRUCTURED;
+    const mvni_corr_view cv = {sigma, d, idx, s->work};
+    mvni_sparse_factor f;
+    int st = mvni_sparse_factor_find(m, &cv, &f);
+    if (st != MVN_OK)
+        return st;
+    if (opt->method == MVN_METHOD_AUTO &&
+        mvni_sparse_log_estimate(&f, s->a, s->b, s->work + m) < MVNI_TILT_AUTO_LOGP)
+        st = MVNI_NOT_STRUCTURED;
+    else
+        st = mvni_sov_qmc_sparse(&f, s->a, s->b, qmc, r);
+    mvni_sparse_factor_free(&f);
+    return st;
+}
 
 /* P(a < Y < b) for one block given as indices idx[0..m) into the full
    problem.  The block is standardized to unit variances first (P is
@@ -63,6 +101,18 @@ static int solve_block(size_t d, const double *a, const double *b,
         s->a[i] = a[idx[i]] / sd;
         s->b[i] = b[idx[i]] / sd;
         s->work[i] = sd;
+    }
+    if (use_qmc || m > 3) {
+        int st = solve_structured(d, sigma, idx, m, opt, qmc, s, r);
+        if (st != MVNI_NOT_STRUCTURED)
+            return st;
+    }
+    if (s->corr == NULL) {
+        s->corr = (double *)malloc(2 * s->maxm * s->maxm * sizeof(double));
+        if (s->corr == NULL)
+            return MVN_ENOMEM;
+        s->chol = s->corr + s->maxm * s->maxm;
+        s->heap = 1;
     }
     for (size_t i = 0; i < m; ++i) {
         s->corr[i * m + i] = 1.0;
@@ -244,8 +294,7 @@ static int solve_impl(size_t d, const double *a, const double *b,
     }
 
     block_scratch s;
-    double *mem = small ? s_mem
-                        : (double *)malloc((2 * maxm * maxm + 4 * maxm) * sizeof(double));
+    double *mem = small ? s_mem : (double *)malloc(4 * maxm * sizeof(double));
     size_t *perm = small ? s_perm : (size_t *)malloc(maxm * sizeof(size_t));
     double *bp = small ? s_bp : (double *)malloc(3 * nblocks * sizeof(double));
     if (mem == NULL || perm == NULL || bp == NULL) {
@@ -255,12 +304,17 @@ static int solve_impl(size_t d, const double *a, const double *b,
         free_unless(active, s_active);
         return MVN_ENOMEM;
     }
-    s.corr = mem;
-    s.chol = mem + maxm * maxm;
-    s.a = s.chol + maxm * maxm;
+    s.a = mem;
     s.b = s.a + maxm;
     s.work = s.b + maxm; /* 2 * maxm */
     s.perm = perm;
+    s.maxm = maxm;
+    s.heap = 0;
+    s.corr = s.chol = NULL;
+    if (small) {
+        s.corr = s_mem + 4 * SOLVE_SMALL_D;
+        s.chol = s.corr + SOLVE_SMALL_D * SOLVE_SMALL_D;
+    }
 
     /* The tolerance is shared out among the blocks that integrate: the
        error of a product is at most the sum of the blocks' errors, each
@@ -314,6 +368,8 @@ static int solve_impl(size_t d, const double *a, const double *b,
         res->relerr = p == 0.0 && logp == -INFINITY ? 0.0 : relerr;
         res->status = status;
     }
+    if (s.heap)
+        free(s.corr);
     free_unless(mem, s_mem);
     free_unless(perm, s_perm);
     free_unless(bp, s_bp);
