@@ -56,28 +56,36 @@ typedef struct {
 /* The structured route (qmc/band.c): when the block, in its given order,
    has a banded Cholesky factor or a short Markov window, integrate in that
    order at O(d + nnz) per point.  Taken under MVN_REORDER_NONE (the same
-   integrand as the dense route) and under MVN_REORDER_GGE as well, because
-   on AR(1) problems the natural order needs 4-16 times fewer points than
-   GGE for the same error (doc/algorithms/structured.md); not for tilting,
-   which needs the dense factor.  Under GGE only from m = 16 on, where it
-   was measured.  Returns MVNI_NOT_STRUCTURED to fall
+   integrand as the dense route), never under MVN_REORDER_GGE_ALWAYS or for
+   tilting (which needs the dense factor), and under MVN_REORDER_GGE when a
+   point costs at most 1/SOLVE_STRUCTURED_GAIN of a dense one: the natural
+   order needed from 16 times fewer (AR(1) rho = 0.5) to 8 times more
+   (rho = 0.9) points than GGE for the same error
+   (doc/algorithms/structured.md), so the cheaper points must make up for
+   the worst measured case.  Returns MVNI_NOT_STRUCTURED to fall
    through to the dense route.  s->work holds the standard deviations. */
-#define SOLVE_STRUCTURED_MIN_GGE 16
+#define SOLVE_STRUCTURED_GAIN 8.0
 static int solve_structured(size_t d, const double *sigma, const size_t *idx,
                             size_t m, const mvni_solve_options *opt,
                             const mvni_qmc_options *qmc, block_scratch *s,
                             mvni_result *r)
 {
+    /* Work per point in sov.c's units: a row's vector step, plus 1/16 per
+       coefficient; under GGE even nnz = 0 must beat the dense factor. */
+    const double dm = (double)m, dense = dm + dm * (dm - 1) / 32;
+    const int gge = opt->reorder != MVN_REORDER_NONE;
     if (m < 4 || opt->method == MVN_METHOD_TILTED ||
         opt->reorder == MVN_REORDER_GGE_ALWAYS ||
-        (opt->reorder != MVN_REORDER_NONE && m < SOLVE_STRUCTURED_MIN_GGE))
+        (gge && SOLVE_STRUCTURED_GAIN * dm > dense))
         return MVNI_NOT_STRUCTURED;
     const mvni_corr_view cv = {sigma, d, idx, s->work};
     mvni_sparse_factor f;
     int st = mvni_sparse_factor_find(m, &cv, &f);
     if (st != MVN_OK)
         return st;
-    if (opt->method == MVN_METHOD_AUTO &&
+    if (gge && SOLVE_STRUCTURED_GAIN * (dm + (double)f.nnz / 16) > dense)
+        st = MVNI_NOT_STRUCTURED;
+    else if (opt->method == MVN_METHOD_AUTO &&
         mvni_sparse_log_estimate(&f, s->a, s->b, s->work + m) < MVNI_TILT_AUTO_LOGP)
         st = MVNI_NOT_STRUCTURED;
     else
