@@ -373,7 +373,9 @@ MVN_API int mvn_prob_batch(mvn_context *ctx, size_t n, size_t d,
    outputs, plus logerr[t], an error estimate of logp[t] (the relative error
    estimate of P, formed before P underflows: for P = 1e-400, p[t] and
    abserr[t] are 0 while logp[t] and logerr[t] are ordinary numbers).
-   Where P = 0 exactly (an empty region) logp is -inf and logerr 0.  For a
+   Where P = 0 exactly (an empty region) logp is -inf and logerr 0; where
+   the estimate is 0 but abserr > 0 (a probability below what the points
+   resolved) logp is -inf and logerr +inf: log P is not claimed.  For a
    small relative error use MVN_OPT_ABSEPS = 0 and MVN_OPT_RELEPS > 0. */
 MVN_API int mvn_logprob_batch(mvn_context *ctx, size_t n, size_t d,
                               const double *lower, const ptrdiff_t *lower_strides,

@@ -31,6 +31,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -509,10 +510,74 @@ static inline double refs_max(double a, double b)
 /* ------------------------------------------------------------------ */
 #if defined(MVNORM_H) && defined(MVN_TESTS_TAP_H)
 
+/* One run of a problem. */
 typedef struct {
     int status;
-    double p, logp, err, secs, evals;
+    double p, logp, err, evals;
+} refs_run1;
+
+/* Counted statistical checks (issue 14 finding 11, issue 12): a QMC
+   estimate is one random draw, so a check of one run against its abserr
+   fails now and then through no fault of the estimator, and a check that
+   passes on one seed says little.  refs_run_seeds runs a problem with
+   REFS_SEEDS seeds (MVN_TEST_SEEDS overrides, 1 .. REFS_MAX_SEEDS; the
+   seeds are the context's seed + k * 1000003, and MVN_TEST_SEED_OFFSET
+   shifts every seed of refs_run), and
+   refs_check_p / refs_check_logp judge all of them:
+   - every run: status OK or ETOL, abserr meets the tolerance, and the
+     error within REFS_GROSS * max(abserr, floor) (a correct estimator
+     exceeds 5 abserr = 17.5 standard errors of 8 shifts with probability
+     about 5e-7 per run);
+   - misses (error beyond max(abserr, floor)): at most the binomial bound
+     refs_miss_bound(n, REFS_MISS_RATE, REFS_ALARM) per case, and the same
+     bound over all counted runs of the program (refs_pool_report).
+   REFS_MISS_RATE = 0.05 is 5 times the nominal miss rate of abserr (3.5
+   standard errors of a mean of 8 shifts: P(|t_7| > 3.5) = 1.0%; measured
+   over 10 seed offsets: 1.8% in test_exact_families, 3.1% in
+   test_one_factor, see doc/testing.md), and
+   REFS_ALARM = 1e-6 the probability that an estimator missing at that
+   rate fails a bound: over the few dozen bounds of the suite, a false
+   alarm about once in 10^4 runs of it.  For an exact kernel (floor > 0)
+   every seed gives the same value and no miss is allowed. */
+#define REFS_SEEDS 5
+#define REFS_MAX_SEEDS 16
+#define REFS_MISS_RATE 0.05
+#define REFS_ALARM 1e-6
+#define REFS_GROSS 5.0
+
+typedef struct {
+    int status;
+    double p, logp, err, secs, evals; /* the first run */
+    int n;                            /* runs, 1 .. REFS_MAX_SEEDS */
+    refs_run1 run[REFS_MAX_SEEDS];
 } refs_result;
+
+/* Counted runs of the whole program (refs_pool_report). */
+static struct {
+    int runs, misses;
+} refs_pool;
+
+/* The smallest m with P(Binomial(n, q) > m) <= alarm. */
+static inline int refs_miss_bound(int n, double q, double alarm)
+{
+    double tail = 1.0; /* P(X > m - 1) = P(X >= m) */
+    for (int m = 0; m <= n; ++m) {
+        /* pmf(m) in log space: n of a few thousand at most. */
+        double lp = lgamma(n + 1.0) - lgamma(m + 1.0) - lgamma(n - m + 1.0) +
+                    m * log(q) + (n - m) * log1p(-q);
+        tail -= exp(lp);
+        if (tail <= alarm)
+            return m;
+    }
+    return n;
+}
+
+static inline int refs_seed_count(void)
+{
+    const char *e = getenv("MVN_TEST_SEEDS");
+    int n = e ? atoi(e) : REFS_SEEDS;
+    return n < 1 ? 1 : n > REFS_MAX_SEEDS ? REFS_MAX_SEEDS : n;
+}
 
 /* Sets the tolerances and budget of ctx (threads 1: the tests must run on
    one core of a shared machine). */
@@ -530,16 +595,57 @@ static inline refs_result refs_run(mvn_context *ctx, size_t d, const double *a,
                                    const double *S)
 {
     refs_result r;
+    /* MVN_TEST_SEED_OFFSET shifts every seed of the program (for
+       re-running the suite's statistical checks on other draws). */
+    const char *off = getenv("MVN_TEST_SEED_OFFSET");
+    double seed = 0;
+    if (off) {
+        mvn_context_get(ctx, MVN_OPT_SEED, &seed);
+        mvn_context_set(ctx, MVN_OPT_SEED, seed + atof(off));
+    }
     double t0 = refs_now();
     r.status = mvn_prob(ctx, d, a, b, m, S, &r.p, &r.logp, &r.err);
     r.secs = refs_now() - t0;
     r.evals = mvn_context_evaluations(ctx);
+    if (off)
+        mvn_context_set(ctx, MVN_OPT_SEED, seed);
+    r.n = 1;
+    r.run[0].status = r.status;
+    r.run[0].p = r.p;
+    r.run[0].logp = r.logp;
+    r.run[0].err = r.err;
+    r.run[0].evals = r.evals;
+    return r;
+}
+
+/* refs_run with refs_seed_count() seeds (see "Counted statistical
+   checks"); the first run's numbers are also in r.p, r.err, ...; secs is
+   the mean time of one run.  The context's seed is restored. */
+static inline refs_result refs_run_seeds(mvn_context *ctx, size_t d,
+                                         const double *a, const double *b,
+                                         const double *m, const double *S)
+{
+    double seed0 = 0, secs = 0;
+    const int n = refs_seed_count();
+    refs_result r, one;
+    mvn_context_get(ctx, MVN_OPT_SEED, &seed0);
+    for (int k = 0; k < n; ++k) {
+        mvn_context_set(ctx, MVN_OPT_SEED, seed0 + 1000003.0 * k);
+        one = refs_run(ctx, d, a, b, m, S);
+        if (k == 0)
+            r = one;
+        r.run[k] = one.run[0];
+        secs += one.secs;
+    }
+    mvn_context_set(ctx, MVN_OPT_SEED, seed0);
+    r.n = n;
+    r.secs = secs / n;
     return r;
 }
 
 /* The error estimate must meet the tolerance of ctx unless the status
    says it did not (a little slack for the rounding of releps * p). */
-static inline int refs_err_meets_tol(const mvn_context *ctx, refs_result r)
+static inline int refs_err_meets_tol(const mvn_context *ctx, refs_run1 r)
 {
     double abseps = 0, releps = 0;
     if (r.status == MVN_ETOL)
@@ -549,56 +655,107 @@ static inline int refs_err_meets_tol(const mvn_context *ctx, refs_result r)
     return r.err >= 0 && r.err <= refs_max(abseps, releps * r.p) * (1 + 1e-12);
 }
 
-/* Three test points for one computed probability against an exact value:
-   the status is OK (or ETOL), |p - exact| <= max(abserr, floor), and the
-   error estimate meets the requested tolerance.  Returns 1 if all pass. */
-static inline int refs_check_p(const char *name, const mvn_context *ctx,
-                               refs_result r, double exact, double floor)
+/* Where one run's claim puts the truth: 0 inside its claim, otherwise
+   how many times the claim the error is (> 1). */
+typedef double (*refs_miss_fn)(refs_run1 r, double exact, double floor);
+
+static inline double refs_miss_p(refs_run1 r, double exact, double floor)
 {
-    int ok = 1;
-    double bound = refs_max(r.err, floor);
-    ok &= tap_ok(r.status == MVN_OK || r.status == MVN_ETOL,
-                 "%s: status %d (%s)", name, r.status, mvn_strerror(r.status));
-    ok &= tap_close(r.p, exact, bound, "%s: |p - exact| <= max(abserr, %.3g)",
-                    name, floor);
-    ok &= tap_ok(refs_err_meets_tol(ctx, r),
-                 "%s: abserr %.3g meets the tolerance", name, r.err);
-    tap_diag("%s: p %.17g exact %.17g err %.3g abserr %.3g evals %.0f %.3f s",
-             name, r.p, exact, r.p - exact, r.err, r.evals, r.secs);
+    const double bound = refs_max(r.err, floor), e = fabs(r.p - exact);
+    return e <= bound ? 0.0 : bound > 0 ? e / bound : INFINITY;
+}
+
+/* The claim P in [p - abserr, p + abserr] means log P in
+   [logp + log1p(-abserr/p), logp + log1p(abserr/p)] (no lower end when
+   abserr >= p); the exact value must lie in that interval widened by
+   `floor`.  When p underflows the claim checked is P <= abserr.  The
+   ratio reported for a miss is the distance in units of the half-width. */
+static inline double refs_miss_logp(refs_run1 r, double exact_log, double floor)
+{
+    const double rel = r.p > 0 ? r.err / r.p : INFINITY;
+    const double hi = r.logp + log1p(rel) + floor;
+    const double lo = rel < 1 ? r.logp + log1p(-rel) - floor : -INFINITY;
+    if (!(r.p > 0))
+        return exp(exact_log) <= r.err ? 0.0 : INFINITY;
+    if (exact_log <= hi && exact_log >= lo)
+        return 0.0;
+    if (exact_log > hi)
+        return hi > r.logp ? (exact_log - r.logp) / (hi - r.logp) : INFINITY;
+    return r.logp > lo ? (r.logp - exact_log) / (r.logp - lo) : INFINITY;
+}
+
+/* The three test points of a counted check (see "Counted statistical
+   checks"): statuses, errors (misses within the bound, none gross) and
+   tolerances, over the runs of r.  Returns 1 if all pass. */
+static inline int refs_check_counted(const char *name, const mvn_context *ctx,
+                                     refs_result r, double exact, double floor,
+                                     refs_miss_fn miss, const char *what)
+{
+    int ok = 1, st_ok = 1, tol_ok = 1, misses = 0, gross = 0;
+    double worst = 0;
+    for (int k = 0; k < r.n; ++k) {
+        const refs_run1 x = r.run[k];
+        const double m = miss(x, exact, floor);
+        st_ok &= x.status == MVN_OK || x.status == MVN_ETOL;
+        tol_ok &= refs_err_meets_tol(ctx, x);
+        misses += m > 0;
+        gross += m > REFS_GROSS;
+        if (m > worst)
+            worst = m;
+        if (m > 0)
+            tap_diag("%s: run %d: p %.17g logp %.17g abserr %.3g status %d: "
+                     "error %.3g claims", name, k, x.p, x.logp, x.err,
+                     x.status, m);
+    }
+    const int allowed = floor > 0 ? 0
+                        : refs_miss_bound(r.n, REFS_MISS_RATE, REFS_ALARM);
+    if (!(floor > 0)) {
+        refs_pool.runs += r.n;
+        refs_pool.misses += misses;
+    }
+    ok &= tap_ok(st_ok, "%s: status OK or ETOL (%d runs)", name, r.n);
+    ok &= tap_ok(misses <= allowed && gross == 0,
+                 "%s: %s in %d of %d runs (at most %d misses, none beyond "
+                 "%g times; worst %.2g)", name, what, r.n - misses, r.n,
+                 allowed, REFS_GROSS, worst);
+    ok &= tap_ok(tol_ok, "%s: abserr meets the tolerance (%d runs)", name, r.n);
+    tap_diag("%s: p %.17g logp %.17g exact %.17g abserr %.3g evals %.0f "
+             "%.3f s", name, r.p, r.logp, exact, r.err, r.evals, r.secs);
     return ok;
 }
 
-/* As refs_check_p for log P: the claim P in [p - abserr, p + abserr]
-   means log P in [logp + log1p(-abserr/p), logp + log1p(abserr/p)] (no
-   lower end when abserr >= p); the exact value must lie in that interval
-   widened by `floor`. */
+/* One computed probability against an exact value: |p - exact| <=
+   max(abserr, floor), counted over the runs of r. */
+static inline int refs_check_p(const char *name, const mvn_context *ctx,
+                               refs_result r, double exact, double floor)
+{
+    char what[64];
+    snprintf(what, sizeof what, "|p - exact| <= max(abserr, %.3g)", floor);
+    return refs_check_counted(name, ctx, r, exact, floor, refs_miss_p, what);
+}
+
+/* As refs_check_p for log P (refs_miss_logp). */
 static inline int refs_check_logp(const char *name, const mvn_context *ctx,
                                   refs_result r, double exact_log,
                                   double floor)
 {
-    int ok = 1, inside;
-    double rel = r.p > 0 ? r.err / r.p : INFINITY;
-    double hi = r.logp + log1p(rel) + floor;
-    double lo = rel < 1 ? r.logp + log1p(-rel) - floor : -INFINITY;
-    ok &= tap_ok(r.status == MVN_OK || r.status == MVN_ETOL,
-                 "%s: status %d (%s)", name, r.status, mvn_strerror(r.status));
-    inside = exact_log <= hi && exact_log >= lo;
-    /* When p underflows the relative claim says nothing; the absolute one
-       still does: P <= abserr. */
-    if (!(r.p > 0))
-        inside = exp(exact_log) <= r.err;
-    ok &= tap_ok(inside, "%s: exact log P within logp + log1p(+-abserr/p) "
-                         "+- %.3g", name, floor);
-    if (!inside)
-        tap_diag("   logp %.17g exact %.17g diff %.3g, allowed [%.17g, %.17g]",
-                 r.logp, exact_log, r.logp - exact_log, lo, hi);
-    ok &= tap_ok(refs_err_meets_tol(ctx, r),
-                 "%s: abserr %.3g meets the tolerance", name, r.err);
-    tap_diag("%s: logp %.17g exact %.17g err %.3g (rel. err of P %.3g, "
-             "abserr/p %.3g) evals %.0f %.3f s",
-             name, r.logp, exact_log, r.logp - exact_log,
-             expm1(r.logp - exact_log), rel, r.evals, r.secs);
-    return ok;
+    char what[80];
+    snprintf(what, sizeof what, "exact log P within logp + log1p(+-abserr/p) "
+                                "+- %.3g", floor);
+    return refs_check_counted(name, ctx, r, exact_log, floor, refs_miss_logp,
+                              what);
+}
+
+/* The pooled count of all counted QMC runs of the program against the
+   same binomial bound. */
+static inline int refs_pool_report(void)
+{
+    const int allowed =
+        refs_miss_bound(refs_pool.runs, REFS_MISS_RATE, REFS_ALARM);
+    return tap_ok(refs_pool.misses <= allowed,
+                  "all counted QMC runs: %d misses of %d (at most %d: miss "
+                  "rate %g, false alarm %g)", refs_pool.misses, refs_pool.runs,
+                  allowed, REFS_MISS_RATE, REFS_ALARM);
 }
 
 #endif /* checking helpers */

@@ -77,7 +77,7 @@ static void bivariate(mvn_context *ctx)
     for (i = 0; i < sizeof rhos / sizeof rhos[0]; ++i) {
         double r = rhos[i], S[4] = {1, r, r, 1}, b[2] = {0, 0};
         double exact = 0.25 + asin(r) / (2 * PI);
-        refs_result res = refs_run(ctx, 2, NULL, b, NULL, S);
+        refs_result res = refs_run_seeds(ctx, 2, NULL, b, NULL, S);
         snprintf(name, sizeof name, "Phi2(0,0;%g) closed form", r);
         refs_check_p(name, ctx, res, exact, 1e-15);
         tap_close(exact, table_zero[i], 2e-16,
@@ -92,20 +92,20 @@ static void bivariate(mvn_context *ctx)
         double Ss[4] = {s1 * s1, r * s1 * s2, r * s1 * s2, s2 * s2};
         double m[2] = {m1, m2}, bs[2] = {m1 + s1 * h, m2 + s2 * k};
         double a_refl[2] = {-h, -k};
-        refs_result res = refs_run(ctx, 2, NULL, b, NULL, S);
+        refs_result res = refs_run_seeds(ctx, 2, NULL, b, NULL, S);
         snprintf(name, sizeof name, "Phi2(%g,%g;%g)", h, k, r);
         refs_check_p(name, ctx, res, exact, exact_floor2(exact));
         tap_close(res.logp, log(exact), 1e-12,
                   "Phi2(%g,%g;%g): log P within 1e-12", h, k, r);
 
         /* Location-scale: X = m + diag(s) Z. */
-        res = refs_run(ctx, 2, NULL, bs, m, Ss);
+        res = refs_run_seeds(ctx, 2, NULL, bs, m, Ss);
         snprintf(name, sizeof name, "Phi2(%g,%g;%g) with sd (2, .5), "
                                     "mean (1, -3)", h, k, r);
         refs_check_p(name, ctx, res, exact, exact_floor2(exact));
 
         /* Reflection: P(X < b) = P(X > -b). */
-        res = refs_run(ctx, 2, a_refl, NULL, NULL, S);
+        res = refs_run_seeds(ctx, 2, a_refl, NULL, NULL, S);
         snprintf(name, sizeof name, "Phi2(%g,%g;%g) as P(X > -b)", h, k, r);
         refs_check_p(name, ctx, res, exact, exact_floor2(exact));
     }
@@ -115,7 +115,7 @@ static void bivariate(mvn_context *ctx)
         double S[4] = {1, 0.5, 0.5, 1}, b[2] = {-10, -10};
         refs_result res;
         refs_set(ctx, 0, 1e-10, 1e6);
-        res = refs_run(ctx, 2, NULL, b, NULL, S);
+        res = refs_run_seeds(ctx, 2, NULL, b, NULL, S);
         refs_check_logp("log Phi2(-10,-10;.5)", ctx, res, -72.197267171540266,
                         1e-12);
     }
@@ -135,12 +135,12 @@ static void trivariate(mvn_context *ctx)
 
     tap_close(closed, 0.26876068085314925, 2e-16,
               "trivariate orthant closed form reproduces the table");
-    res = refs_run(ctx, 3, NULL, zero, NULL, S);
+    res = refs_run_seeds(ctx, 3, NULL, zero, NULL, S);
     refs_check_p("Phi3(0; 3/5,1/3,11/15) closed form", ctx, res, closed, 5e-14);
     tap_ok(res.evals == 0, "trivariate orthant: exact kernel (evals %.0f)",
            res.evals);
 
-    res = refs_run(ctx, 3, NULL, b, NULL, S);
+    res = refs_run_seeds(ctx, 3, NULL, b, NULL, S);
     refs_check_p("Genz 1992 trivariate example b = (1,4,2)", ctx, res,
                  0.82798489745683348, 5e-14);
 
@@ -153,7 +153,7 @@ static void trivariate(mvn_context *ctx)
         refs_llt(3, L, R);
         refs_to_corr(3, R);
         want = 0.125 + (asin(R[1]) + asin(R[2]) + asin(R[5])) / (4 * PI);
-        res = refs_run(ctx, 3, NULL, zero, NULL, R);
+        res = refs_run_seeds(ctx, 3, NULL, zero, NULL, R);
         snprintf(name, sizeof name, "random trivariate orthant %d (r = %.3f "
                                     "%.3f %.3f)", i, R[1], R[2], R[5]);
         refs_check_p(name, ctx, res, want, 5e-14);
@@ -164,7 +164,7 @@ static void trivariate(mvn_context *ctx)
 static refs_result orthant(mvn_context *ctx, size_t d, const double *S)
 {
     double *a = (double *)calloc(d, sizeof(double));
-    refs_result r = refs_run(ctx, d, a, NULL, NULL, S);
+    refs_result r = refs_run_seeds(ctx, d, a, NULL, NULL, S);
     free(a);
     return r;
 }
@@ -258,10 +258,10 @@ static void general4(mvn_context *ctx)
     /* This example converges slowly (Genz's QSIMVNV reports +-0.0016 at
        5000 points): 5e-5 is what the fast budget reaches. */
     refs_set(ctx, 5e-5 * tol_scale, 0, budget(4));
-    r = refs_run(ctx, 4, NULL, b1, NULL, S1);
+    r = refs_run_seeds(ctx, 4, NULL, b1, NULL, S1);
     refs_check_p("Genz qsimvnv 4-D example", ctx, r, 0.605640447919324, 0);
     refs_set(ctx, 1e-5 * tol_scale, 0, budget(4));
-    r = refs_run(ctx, 4, NULL, zero, NULL, S2);
+    r = refs_run_seeds(ctx, 4, NULL, zero, NULL, S2);
     refs_check_p("Plackett 1954 4-D orthant", ctx, r, 0.0423234346272092, 0);
 }
 
@@ -300,7 +300,7 @@ static void equicorrelated_limits(mvn_context *ctx)
         }
         refs_equi_cov(d, cases[i].rho, S);
         refs_set(ctx, cases[i].abseps * tol_scale, 0, budget(d));
-        r = refs_run(ctx, d, a, b, NULL, S);
+        r = refs_run_seeds(ctx, d, a, b, NULL, S);
         snprintf(name, sizeof name, "equicorrelated d=%zu rho=%g (%g,%g)^d", d,
                  cases[i].rho, cases[i].a, cases[i].b);
         refs_check_p(name, ctx, r, cases[i].exact, 0);
@@ -315,7 +315,7 @@ static void equicorrelated_limits(mvn_context *ctx)
             a[j] = tails[i].c;
         refs_equi_cov(d, tails[i].rho, S);
         refs_set(ctx, 0, 1e-2 * tol_scale, budget(d));
-        r = refs_run(ctx, d, a, NULL, NULL, S);
+        r = refs_run_seeds(ctx, d, a, NULL, NULL, S);
         snprintf(name, sizeof name, "equicorrelated d=%zu rho=%g P(X > %g)", d,
                  tails[i].rho, tails[i].c);
         refs_check_logp(name, ctx, r, tails[i].exact_log, 0);
@@ -340,5 +340,6 @@ int main(void)
     general4(ctx);
     equicorrelated_limits(ctx);
     mvn_context_free(ctx);
+    refs_pool_report();
     return tap_exit();
 }

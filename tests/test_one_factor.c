@@ -165,6 +165,8 @@ static void random_problems(mvn_context *ctx)
             double exact = exp(problem_exact_log(&q)), e;
             refs_result r;
             refs_set(ctx, abseps, 0, budget(d));
+            /* One seed per problem: the problems themselves are the
+               sample, counted by refs_check_p into the pooled bound. */
             r = refs_run(ctx, d, q.a, q.b, q.m, q.S);
             e = fabs(r.p - exact);
             snprintf(name, sizeof name, "one-factor d=%zu #%d (%s%s)", d, k,
@@ -174,21 +176,10 @@ static void random_problems(mvn_context *ctx)
                    (the reference is good to ~1e-15 here). */
                 refs_check_p(name, ctx, r, exact, 1e-14);
             } else {
-                int ok = tap_ok(r.status == MVN_OK || r.status == MVN_ETOL,
-                                "%s: status %d", name, r.status);
-                ok &= tap_close(r.p, exact, 5 * refs_max(r.err, 1e-12),
-                                "%s: |p - exact| <= 5 max(abserr, 1e-12)",
-                                name);
-                ok &= tap_ok(refs_err_meets_tol(ctx, r),
-                             "%s: abserr %.3g meets the tolerance", name,
-                             r.err);
-                (void)ok;
+                refs_check_p(name, ctx, r, exact, 0);
                 ++total;
                 if (e <= r.err)
                     ++covered;
-                tap_diag("%s: p %.15g exact %.15g err %.3g abserr %.3g "
-                         "evals %.0f %.3f s", name, r.p, exact, r.p - exact,
-                         r.err, r.evals, r.secs);
             }
             s->n++;
             s->covered += e <= r.err;
@@ -252,7 +243,7 @@ static void tiny(mvn_context *ctx)
         refs_one_factor_cov(d, l, D, S);
         exact_log = refs_one_factor_log(d, NULL, b, NULL, l, D);
         refs_set(ctx, 0, 1e-2 * tol_scale, budget(d));
-        r = refs_run(ctx, d, NULL, b, NULL, S);
+        r = refs_run_seeds(ctx, d, NULL, b, NULL, S);
         snprintf(name, sizeof name, "tiny one-factor d=%zu X < -%g sd "
                                     "(rho~%g, log P = %.3f)",
                  d, cases[i].c, cases[i].rho, exact_log);
@@ -275,5 +266,6 @@ int main(void)
     random_problems(ctx);
     tiny(ctx);
     mvn_context_free(ctx);
+    refs_pool_report();
     return tap_exit();
 }

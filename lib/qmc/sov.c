@@ -22,6 +22,22 @@
  * so combining with the earlier, much worse estimates would gain little and
  * would make the error estimate depend on noisy variance weights.
  *
+ * Narrow features (near-degenerate correlation): row i's limits move by
+ * sqrt(sum_m L_im^2) / L_ii = kappa_i of its own standard deviations per
+ * unit of the earlier z's, so its factor e_i passes from 0 to 1 within a
+ * band of width about 3 / kappa_i in the unit cube (Phi spans 1e-4 ..
+ * 1 - 1e-4 over 7.4 standard deviations, and dw = phi(z) dz <= 0.4 dz).
+ * A lattice too coarse to put points in that band sees a smooth
+ * integrand, all shifts agree, and the estimate stops early and wrong
+ * (equicorrelated d = 5, 1 - rho = 1e-6: 0.49999997 +- 1.1e-7 after
+ * 496 evaluations, exact 0.4995360).  So a size counts as resolving the
+ * sharpest row only with at least 4 kappa points per shift; before that
+ * its error is at least the band's mass 3 / kappa (the integrand is at
+ * most 1), which lets a problem stop early only when that whole band is
+ * within the tolerance, and keeps abserr honest when the budget ends
+ * first.  Benign problems (kappa <= 7, correlations up to 0.99) are not
+ * affected: the first lattice already has 31 points.
+ *
  * Log space: a point's value is kept as f * 2^k with f renormalized
  * whenever it drops below 2^-500, and partial sums likewise carry their
  * own binary exponent, so log P is accurate where P underflows.  The
@@ -99,6 +115,12 @@ _Static_assert(SOV_LANES == MVNI_SOV_LANES, "simd/kernels.h block size");
 /* Items taken at once by a thread: enough lane-rows (about 50 us) that
    the shared counter of the dynamic schedule is touched rarely. */
 #define SOV_GRAB_WORK 5e4
+/* Narrow features (see the comment at the top): a lattice size resolves
+   the sharpest row when it has at least SOV_RESOLVE_POINTS * kappa points
+   per shift; until then that row's transition band, of width about
+   SOV_BAND_WIDTH / kappa in the unit cube, counts as unresolved mass. */
+#define SOV_RESOLVE_POINTS 4.0
+#define SOV_BAND_WIDTH 3.0
 #define SOV_TINY MVNI_SOV_TINY
 /* Renormalization threshold of the running product. */
 #define SOV_RENORM 0x1p-500
@@ -380,6 +402,43 @@ static void factor_row(size_t d, const double *L, const mvni_sparse_factor *sf,
     }
 }
 
+/*
+ * The sharpness of the integrand (see "Narrow features" above):
+ * kappa = max over rows with L_ii > 0 of sqrt(sum_m L_im^2) / L_ii, the
+ * conditional standard deviation of the row's limits in units of L_ii.
+ * coef already holds L_im / L_ii.  0 for a factor without coefficients.
+ */
+static double sharpest_row(size_t d, const sov_row *rows, const double *coef)
+{
+    double kappa = 0.0;
+    for (size_t i = 0; i < d; ++i) {
+        if (!rows[i].pos)
+            continue;
+        double ss = 0.0;
+        for (size_t m = rows[i].first; m < i; ++m) {
+            const double c = coef[rows[i].coef + (m - rows[i].first)];
+            ss += c * c;
+        }
+        if (ss > kappa * kappa)
+            kappa = sqrt(ss);
+    }
+    return kappa;
+}
+
+/* sharpest_row for the regression form, whose coefficients multiply the
+   variables rather than independent z's: a row's limits then have the
+   conditional standard deviation sqrt(1 - L_ii^2) (band.c's factors are
+   of correlation matrices), so kappa_i = sqrt(1 - L_ii^2) / L_ii. */
+static double regression_sharpest_row(const mvni_sparse_factor *sf)
+{
+    double kappa = 0.0;
+    for (size_t i = 0; i < sf->d; ++i) {
+        const double l = sf->diag[i];
+        kappa = fmax(kappa, sqrt(fmax(1.0 - l * l, 0.0)) / l);
+    }
+    return kappa;
+}
+
 /* Sets the per-row data; returns the number of integration coordinates. */
 static int prepare(size_t d, const double *L, const mvni_sparse_factor *sf,
                    const double *a, const double *b, const double *mu,
@@ -502,6 +561,14 @@ static int sov_integrate(size_t d, const double *L,
             shift[(size_t)j * (d + 1) + (size_t)c] =
                 mvni_uniform(opt->seed, (uint64_t)j, (uint64_t)c);
 
+    /* Narrow features: points per shift that resolve the sharpest row,
+       and the mass that row's transition band can hold when they do not. */
+    const double kappa = sf != NULL && sf->form == MVNI_SPARSE_REG
+                         ? regression_sharpest_row(sf) : sharpest_row(d, rows, coef);
+    const double resolve_n = SOV_RESOLVE_POINTS * kappa;
+    const double band_mass = kappa > 0.0 ? SOV_BAND_WIDTH / kappa : 0.0;
+    int resolved = 0;
+
     const double tpm = 2.0 * (double)M; /* evaluations per lattice point */
     const int nsizes = mvni_lattice_count();
     double evals = 0.0;
@@ -509,7 +576,16 @@ static int sov_integrate(size_t d, const double *L,
     double E = 0.0;
     int done_ok = 0;
 
-    for (int k = 0; k < nsizes; ++k) {
+    /* Sizes that cannot stop (the band matters at any p <= 1 and they do
+       not resolve it) are skipped, as far as the budget allows. */
+    int k0 = 0;
+    if (band_mass > opt->abseps && band_mass > opt->releps)
+        while (k0 + 1 < nsizes &&
+               (double)mvni_lattice_points(k0) < resolve_n &&
+               tpm * (double)mvni_lattice_points(k0 + 1) <= opt->maxpts)
+            ++k0;
+
+    for (int k = k0; k < nsizes; ++k) {
         const uint64_t n = mvni_lattice_points(k);
         for (int c = 0; c < nw; ++c)
             z[c] = mvni_lattice_generator(k, (size_t)c);
@@ -590,14 +666,22 @@ static int sov_integrate(size_t d, const double *L,
         }
 
         /* Converged when factor * se * 2^E <= max(abseps, releps * p),
-           compared on the scale 2^E so that underflow does not matter. */
+           compared on the scale 2^E so that underflow does not matter,
+           and the sharpest row is resolved or its band mass is within
+           the same tolerance ("Narrow features"). */
+        resolved = (double)n >= resolve_n;
         const double err_m = opt->error_factor * se;
         /* abseps = 0 must never count as met, however small p is. */
         const double abs_m = opt->abseps == 0.0 ? 0.0
                            : E < -3000 ? INFINITY : E > 3000 ? 0.0
                            : ldexp(opt->abseps, (int)-E);
         const double rel_m = opt->releps * mean;
-        if (err_m <= (abs_m > rel_m ? abs_m : rel_m)) {
+        /* The band is an absolute mass: compared with abseps as it is,
+           with releps * p on the scale 2^E. */
+        const int band_ok =
+            resolved || band_mass <= opt->abseps ||
+            (E >= -3000 && (E > 3000 || ldexp(band_mass, (int)-E) <= rel_m));
+        if (band_ok && err_m <= (abs_m > rel_m ? abs_m : rel_m)) {
             done_ok = 1;
             break;
         }
@@ -622,11 +706,18 @@ static int sov_integrate(size_t d, const double *L,
         /* The relative error, on the scale 2^E: meaningful where p and
            abserr underflow (it is the error estimate of logp). */
         res->relerr = opt->error_factor * se / mean;
+        if (!resolved && band_mass > res->abserr) {
+            /* An absolute bound: band_mass / p may overflow (inf). */
+            res->abserr = band_mass;
+            res->relerr = E < -3000 ? INFINITY
+                        : E > 3000 ? 0.0 : ldexp(band_mass, (int)-E) / mean;
+        }
     } else {
+        /* No point saw any mass; an unresolved band may still hold some. */
         res->p = 0.0;
         res->logp = -INFINITY;
-        res->abserr = 0.0;
-        res->relerr = 0.0;
+        res->abserr = resolved ? 0.0 : band_mass;
+        res->relerr = resolved ? 0.0 : INFINITY;
     }
     res->evals = evals;
     res->status = status;

@@ -94,6 +94,40 @@ static int solve_structured(size_t d, const double *sigma, const size_t *idx,
     return st;
 }
 
+/*
+ * The factorization counts a pivot within +-MVNI_PSD_TOL as zero: the
+ * integral is then that of a neighbouring singular matrix.  Dropping a
+ * conditional variance s (unit diagonal: the block is a correlation
+ * matrix) moves the row's limits by about sqrt(s) standard deviations, so
+ * P moves by at most the mass of that band, about 3 sqrt(s) (as for the
+ * narrow features of qmc/sov.c).  That bound joins abserr: the
+ * integrator's own estimate cannot see it (r = 1 - 5e-12 in 2-D under
+ * METHOD_QMC gave P = 0 +- 0, exactly 5.03e-7).  An exactly singular
+ * matrix has s = 0 to rounding and keeps its abserr.
+ */
+static int add_dropped_pivot_error(size_t m, const double *L,
+                                   const mvni_qmc_options *qmc, int status,
+                                   mvni_result *r)
+{
+    double smax = 0.0;
+    for (size_t i = 0; i < m; ++i) {
+        if (L[i * m + i] > 0.0)
+            continue;
+        double ss = 0.0;
+        for (size_t j = 0; j < i; ++j)
+            ss += L[i * m + j] * L[i * m + j];
+        if (1.0 - ss > smax)
+            smax = 1.0 - ss;
+    }
+    const double bound = 3.0 * sqrt(smax);
+    if (!(bound > r->abserr))
+        return status;
+    r->abserr = bound;
+    r->relerr = r->p > 0.0 ? bound / r->p : INFINITY;
+    /* The request is then met only if the bound is within it. */
+    return bound <= fmax(qmc->abseps, qmc->releps * r->p) ? status : MVN_ETOL;
+}
+
 /* P(a < Y < b) for one block given as indices idx[0..m) into the full
    problem.  The block is standardized to unit variances first (P is
    invariant under scaling), which also makes the singularity tolerance of
@@ -166,8 +200,12 @@ static int solve_block(size_t d, const double *a, const double *b,
     if (opt->method == MVN_METHOD_TILTED ||
         (opt->method == MVN_METHOD_AUTO &&
          mvni_tilt_pays(m, s->chol, s->a, s->b, s->work)))
-        return mvni_tilted_qmc(m, s->chol, s->a, s->b, qmc, r, NULL);
-    return mvni_sov_qmc(m, s->chol, s->a, s->b, qmc, r);
+        status = mvni_tilted_qmc(m, s->chol, s->a, s->b, qmc, r, NULL);
+    else
+        status = mvni_sov_qmc(m, s->chol, s->a, s->b, qmc, r);
+    if (status == MVN_OK || status == MVN_ETOL)
+        status = add_dropped_pivot_error(m, s->chol, qmc, status, r);
+    return status;
 }
 
 /* Problems up to this dimension use scratch on the stack instead of the
@@ -373,7 +411,10 @@ static int solve_impl(size_t d, const double *a, const double *b,
         res->logp = logp;
         res->abserr = err;
         res->evals = evals;
-        res->relerr = p == 0.0 && logp == -INFINITY ? 0.0 : relerr;
+        /* P = 0 exactly is exact (relative error 0) only when nothing
+           bounds it away from 0; 0 +- abserr says nothing about log P. */
+        res->relerr = p == 0.0 && logp == -INFINITY
+                      ? (err > 0.0 ? INFINITY : 0.0) : relerr;
         res->status = status;
     }
     if (s.heap)
