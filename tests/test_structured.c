@@ -225,15 +225,15 @@ static void exact_ar1(size_t d, double rho, int rect, double abseps)
            "%.15f, panels doubled %.15f", d, rho, rect ? "rectangle" : "orthant",
            r2, r1);
     /* Through the API, counted over seeds (doc/testing.md): the natural
-       order, which is the structured route at any d, and from d = 240 on
+       order, which is the structured route at any d, and from d = 300 on
        the default GGE, which then takes it too (solve.c). */
     mvn_context *ctx = mvn_context_alloc();
     mvn_context_set(ctx, MVN_OPT_REORDER,
-                    d >= 240 ? MVN_REORDER_GGE : MVN_REORDER_NONE);
+                    d >= 300 ? MVN_REORDER_GGE : MVN_REORDER_NONE);
     refs_set(ctx, abseps, 0, 2e7);
     char name[96];
     snprintf(name, sizeof name, "AR(1) d = %zu rho = %g %s, %s", d, rho,
-             rect ? "rectangle" : "orthant", d >= 240 ? "default" : "natural order");
+             rect ? "rectangle" : "orthant", d >= 300 ? "default" : "natural order");
     refs_check_p(name, ctx, refs_run_seeds(ctx, d, a, b, NULL, S), r2, 0);
     mvn_context_free(ctx);
     if (d <= 300)

@@ -58,21 +58,25 @@ typedef struct {
    order at O(d + nnz) per point.  Taken under MVN_REORDER_NONE (the same
    integrand as the dense route), never under MVN_REORDER_GGE_ALWAYS or for
    tilting (which needs the dense factor), and under MVN_REORDER_GGE when a
-   point costs at most 1/SOLVE_STRUCTURED_GAIN of a dense one: the natural
-   order needed from 16 times fewer (AR(1) rho = 0.5) to 8 times more
-   (rho = 0.9) points than GGE for the same error
-   (doc/algorithms/structured.md), so the cheaper points must make up for
-   the worst measured case.  Returns MVNI_NOT_STRUCTURED to fall
+   point costs at most 1/SOLVE_STRUCTURED_GAIN of a dense one.  Measured
+   (doc/algorithms/structured.md): a point costs about one Phi step per
+   row plus 1/300 of one per coefficient (dense/structured time per point
+   1.5 at d = 300, 2.4 at d = 1000), and the natural order needs 4-16
+   times fewer points than GGE on AR(1) with rho = 0.5 but 8 times more at
+   d = 100 and 2 times more at d = 300 with rho = 0.9.  The gain of 1.5
+   (AR(1): d >= 300) keeps the worst measured case to a loss of 1.3 in
+   time against wins of 20 and more.  Returns MVNI_NOT_STRUCTURED to fall
    through to the dense route.  s->work holds the standard deviations. */
-#define SOLVE_STRUCTURED_GAIN 8.0
+#define SOLVE_STRUCTURED_GAIN 1.5
+#define SOLVE_COEF_COST (1.0 / 300)
 static int solve_structured(size_t d, const double *sigma, const size_t *idx,
                             size_t m, const mvni_solve_options *opt,
                             const mvni_qmc_options *qmc, block_scratch *s,
                             mvni_result *r)
 {
-    /* Work per point in sov.c's units: a row's vector step, plus 1/16 per
-       coefficient; under GGE even nnz = 0 must beat the dense factor. */
-    const double dm = (double)m, dense = dm + dm * (dm - 1) / 32;
+    /* Work per point in row steps; under GGE even nnz = 0 must beat the
+       dense factor. */
+    const double dm = (double)m, dense = dm + SOLVE_COEF_COST * dm * (dm - 1) / 2;
     const int gge = opt->reorder != MVN_REORDER_NONE;
     if (m < 4 || opt->method == MVN_METHOD_TILTED ||
         opt->reorder == MVN_REORDER_GGE_ALWAYS ||
@@ -83,7 +87,7 @@ static int solve_structured(size_t d, const double *sigma, const size_t *idx,
     int st = mvni_sparse_factor_find(m, &cv, &f);
     if (st != MVN_OK)
         return st;
-    if (gge && SOLVE_STRUCTURED_GAIN * (dm + (double)f.nnz / 16) > dense)
+    if (gge && SOLVE_STRUCTURED_GAIN * (dm + SOLVE_COEF_COST * (double)f.nnz) > dense)
         st = MVNI_NOT_STRUCTURED;
     else if (opt->method == MVN_METHOD_AUTO &&
         mvni_sparse_log_estimate(&f, s->a, s->b, s->work + m) < MVNI_TILT_AUTO_LOGP)
