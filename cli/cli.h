@@ -55,6 +55,12 @@ typedef struct {
     double base[N_LINE_OPTIONS];    /* values chosen on the command line */
     double current[N_LINE_OPTIONS]; /* values now set in ctx */
     int grad_all;
+    /* abseps was set on the command line.  When it was not, a problem
+       that asks for a relative tolerance (releps > 0, from the command
+       line or its own line) gets abseps = 0: the default absolute 1e-5
+       would be met at once by any P below it, and log P would come back
+       with a relative error far above the releps asked for. */
+    int abseps_given;
     FILE *out;
     const char *file_label; /* input name for records, NULL for one input */
     unsigned long n_problems, n_failed, n_warned;

@@ -171,7 +171,7 @@ static void set_option_arg(mvn_context *ctx, const char *flag, int option,
 
 /* --option NAME=VALUE: any library option by its name (as
    mvn_option_from_name accepts it). */
-static void set_named_option(mvn_context *ctx, const char *arg)
+static int set_named_option(mvn_context *ctx, const char *arg)
 {
     char name[64], flag[80];
     const char *eq = strchr(arg, '=');
@@ -199,6 +199,7 @@ static void set_named_option(mvn_context *ctx, const char *arg)
     }
     snprintf(flag, sizeof flag, "--option %s", name);
     set_option_arg(ctx, flag, option, eq + 1);
+    return option;
 }
 
 /* ------------------------------------------------------------------ */
@@ -336,10 +337,11 @@ int main(int argc, char **argv)
             char flag[32];
             snprintf(flag, sizeof flag, "--%s", flag_options[longindex].flag);
             set_option_arg(st.ctx, flag, flag_options[longindex].option, optarg);
+            st.abseps_given |= flag_options[longindex].option == MVN_OPT_ABSEPS;
             break;
         }
         case OPT_NAMED:
-            set_named_option(st.ctx, optarg);
+            st.abseps_given |= set_named_option(st.ctx, optarg) == MVN_OPT_ABSEPS;
             break;
         case OPT_GRAD:
             st.grad_all = 1;

@@ -17,10 +17,24 @@
    writes the reason to err and returns the status. */
 static int apply_line_options(cli_state *st, const problem *pb, char *err)
 {
-    int k;
+    int k, k_abs = -1, k_rel = -1;
+    for (k = 0; k < N_LINE_OPTIONS; ++k) {
+        if (cli_line_options[k].option == MVN_OPT_ABSEPS)
+            k_abs = k;
+        if (cli_line_options[k].option == MVN_OPT_RELEPS)
+            k_rel = k;
+    }
+    /* A relative tolerance alone means relative accuracy (cli_state,
+       abseps_given). */
+    const double releps = pb->has_override[k_rel] ? pb->override[k_rel]
+                                                  : st->base[k_rel];
+    const int relative_only = releps > 0.0 && !st->abseps_given &&
+                              !pb->has_override[k_abs];
     for (k = 0; k < N_LINE_OPTIONS; ++k) {
         double want = pb->has_override[k] ? pb->override[k] : st->base[k];
         int rc;
+        if (k == k_abs && relative_only)
+            want = 0.0;
         if (want == st->current[k])
             continue;
         rc = mvn_context_set(st->ctx, cli_line_options[k].option, want);

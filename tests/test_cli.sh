@@ -314,6 +314,25 @@ run --method tilted --abseps 0 --releps 1e-3
 check "--method tilted: finite logp of a probability that underflows (-1320 < logp < -1280)" \
     'r[0]["status"] == "ok" and r[0]["p"] == 0 and r[0]["logp"] is not None and -1320 < r[0]["logp"] < -1280 and r[0]["logerr"] <= 1e-3'
 
+# A relative tolerance alone means relative accuracy (issue 13): a 10-D
+# equicorrelated tail P(X > 5), log P = -32.847577943533682 (one-factor
+# integral, tests/test_exact_families.c), P = 5.4e-15, far below the
+# default abseps 1e-5.  --releps 1e-3 alone: logerr <= 1e-3 and the
+# truth inside; with --abseps 1e-5 as well, the absolute tolerance is met
+# at once (logerr above 1e-3); a line's "abseps" counts as given too.
+echo '{"lower": [5, 5, 5, 5, 5, 5, 5, 5, 5, 5], "cov": [[1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], [0.5, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5, 1, 0.5, 0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5, 0.5, 1, 0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 1, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 1, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 1, 0.5], [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 1]]}' >"$T/tail"
+cp "$T/tail" "$T/in"
+run --releps 1e-3
+check "--releps alone: relative accuracy (abseps 0): logerr <= 1e-3 and |logp - exact| <= logerr" \
+    'r[0]["status"] == "ok" and r[0]["logerr"] <= 1e-3 and abs(r[0]["logp"] + 32.847577943533682) <= r[0]["logerr"]'
+run --releps 1e-3 --abseps 1e-5
+check "--releps with --abseps: the absolute tolerance stops it first (logerr > 1e-3)" \
+    'r[0]["status"] == "ok" and r[0]["logerr"] > 1e-3'
+sed 's/^{/{"abseps": 1e-5, "releps": 1e-3, /' "$T/tail" >"$T/in"
+run
+check "a line's releps with its own abseps: that abseps applies (logerr > 1e-3)" \
+    'r[0]["status"] == "ok" and r[0]["logerr"] > 1e-3'
+
 # --gradient estimator: the derivative of the QMC estimator agrees with
 # the closed form (conditioning) on Genz's 4-D problem.
 echo '{"upper": [1, 2, 3, 4], "cov": [[4, 3, 2, 1], [3, 5, -1, 1], [2, -1, 4, 2], [1, 1, 2, 5]]}' >"$T/in"

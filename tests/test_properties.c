@@ -27,15 +27,30 @@
 #define QMC_TOL 1e-5
 #define QMC_BUDGET 5e5
 
+/* Two results of the same P.  With exact kernels on both sides (no
+   integrand evaluations) they must agree within the floor.  Two QMC results are two random
+   draws: a disagreement beyond abserr1 + abserr2 is a miss, counted into
+   the program's pooled binomial bound (refs.h, "Counted statistical
+   checks", reported at the end); only a gross one (beyond 5 times) fails
+   here. */
 static int agree(const char *name, refs_result r1, refs_result r2,
                  double floor)
 {
     int ok = (r1.status == MVN_OK || r1.status == MVN_ETOL) &&
              (r2.status == MVN_OK || r2.status == MVN_ETOL);
-    double tol = r1.err + r2.err + floor;
-    ok = ok && fabs(r1.p - r2.p) <= tol;
-    tap_ok(ok, "%s", name);
-    if (!ok)
+    const double tol = r1.err + r2.err + floor, diff = fabs(r1.p - r2.p);
+    const int miss = !(diff <= tol);
+    /* The exact kernels report no integrand evaluations. */
+    const int exact_kernels = r1.evals == 0 && r2.evals == 0;
+    if (exact_kernels)
+        ok = ok && !miss;
+    else {
+        ok = ok && diff <= REFS_GROSS * tol;
+        refs_pool.runs += 1;
+        refs_pool.misses += miss;
+    }
+    tap_ok(ok, "%s%s", name, exact_kernels || !miss ? "" : " (a miss, counted)");
+    if (!ok || miss)
         tap_diag("   p1 %.17g (status %d, abserr %.3g) p2 %.17g (status %d, "
                  "abserr %.3g) diff %.3g tol %.3g", r1.p, r1.status, r1.err,
                  r2.p, r2.status, r2.err, r1.p - r2.p, tol);
@@ -292,6 +307,7 @@ static void inclusion_exclusion(mvn_context *ctx)
         r = refs_run(ctx, d, a, b, NULL, S);
         rs.status = MVN_OK;
         rs.err = 0;
+        rs.evals = 0;
         for (mask = 0; mask < (1u << d); ++mask) {
             int sign = 1;
             for (i = 0; i < d; ++i) {
@@ -305,6 +321,7 @@ static void inclusion_exclusion(mvn_context *ctx)
             rc = refs_run(ctx, d, NULL, c, NULL, S);
             sum += sign * rc.p;
             rs.err += rc.err;
+            rs.evals += rc.evals;
             if (rc.status != MVN_OK && rc.status != MVN_ETOL)
                 rs.status = rc.status;
         }
@@ -702,7 +719,11 @@ static void batch_equals_loop(mvn_context *ctx)
     ret = mvn_prob_batch(ctx, n, d, NULL, NULL, up, ustr, NULL, NULL, S, sstr,
                          MVN_SIGMA_COV, p, lp, e, st);
     for (t = 0; t < n; ++t) {
-        refs_result r = refs_run(ctx, d, NULL, up + t * d, NULL, S);
+        /* mvn_prob itself: refs_run would shift the seed under
+           MVN_TEST_SEED_OFFSET. */
+        refs_result r;
+        r.status = mvn_prob(ctx, d, NULL, up + t * d, NULL, S, &r.p, &r.logp,
+                            &r.err);
         if (r.status != st[t] || memcmp(&r.p, &p[t], sizeof(double)) != 0 ||
             memcmp(&r.err, &e[t], sizeof(double)) != 0)
             ok = 0;
@@ -739,5 +760,6 @@ int main(void)
         }
     }
     mvn_context_free(ctx);
+    refs_pool_report();
     return tap_exit();
 }
