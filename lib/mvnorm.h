@@ -256,8 +256,15 @@ typedef enum {
 
 typedef enum {
     MVN_REORDER_NONE = 0, /* integrate in the given variable order */
-    MVN_REORDER_GGE = 1   /* Gibson-Glasbey-Elston: innermost-first by
-                             smallest expected conditional probability */
+    MVN_REORDER_GGE = 1,  /* Gibson-Glasbey-Elston: innermost-first by
+                             smallest expected conditional probability;
+                             except that a large block (AR(1): d >= 300)
+                             whose given order has a banded Cholesky factor
+                             or a short Markov window (AR(p), banded
+                             precision) keeps that order, at O(d + nnz) per
+                             point and in memory (manual, sec. 5) */
+    MVN_REORDER_GGE_ALWAYS = 2 /* (0.2) GGE for every covariance, also the
+                             structured ones */
 } mvn_reorder;
 
 typedef enum {

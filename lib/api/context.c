@@ -38,7 +38,7 @@ static const struct {
     {"threads", 0.0, 1024.0, 1.0, 1},
     {"method", MVN_METHOD_AUTO, MVN_METHOD_TILTED, MVN_METHOD_AUTO, 1},
     {"backend", MVN_BACKEND_AUTO, MVN_BACKEND_CUDA, MVN_BACKEND_AUTO, 1},
-    {"reorder", MVN_REORDER_NONE, MVN_REORDER_GGE, MVN_REORDER_GGE, 1},
+    {"reorder", MVN_REORDER_NONE, MVN_REORDER_GGE_ALWAYS, MVN_REORDER_GGE, 1},
     {"error_factor", 1.0, 10.0, 3.5, 0},
     {"shifts", 2.0, 64.0, 8.0, 1},
     {"gradient", MVN_GRADIENT_CLOSED_FORM, MVN_GRADIENT_ESTIMATOR,
@@ -84,7 +84,7 @@ static const char *const status_names[MVN_STATUS_COUNT] = {
    index = value (every enumeration starts at 0 and has no gaps). */
 static const char *const method_names[] = {"auto", "qmc", "tilted", NULL};
 static const char *const backend_names[] = {"auto", "cpu", "cuda", NULL};
-static const char *const reorder_names[] = {"none", "gge", NULL};
+static const char *const reorder_names[] = {"none", "gge", "gge_always", NULL};
 static const char *const gradient_names[] = {"closed", "estimator", NULL};
 
 static const char *const *value_names(int option)

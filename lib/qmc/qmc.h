@@ -24,7 +24,7 @@ extern "C" {
 /*
  * Factor sigma (d x d, row-major, full symmetric, covariance of X - mean)
  * as P Sigma P^T = L L^T, where the permutation P follows the GGE rule when
- * reorder == MVN_REORDER_GGE (variable with smallest expected conditional
+ * reorder != MVN_REORDER_NONE (variable with smallest expected conditional
  * probability of its interval first), the identity otherwise.
  *   a, b   on input the limits (mean already subtracted), length d; on
  *          output permuted the same way as the variables.
@@ -47,6 +47,54 @@ int mvni_chol_reorder(size_t d, const double *sigma, double *a, double *b,
 int mvni_chol_reorder_psd(size_t d, const double *sigma, double *a, double *b,
                           int reorder, double *L, size_t *perm, double *work,
                           int check_psd);
+
+/* ------------------------------------------------------------------ */
+/* band.c -- structured covariances in their natural order            */
+/* ------------------------------------------------------------------ */
+
+/* A correlation matrix read in place: entry (i, j), i != j, is
+   sigma[idx[i] * ld + idx[j]] / (sd[i] * sd[j]) clamped to [-1, 1] (the
+   standardized block of solve.c, without copying it); idx == NULL is the
+   identity, sd == NULL all ones; the diagonal is 1. */
+typedef struct {
+    const double *sigma;
+    size_t ld;
+    const size_t *idx;
+    const double *sd;
+} mvni_corr_view;
+
+/* The forms of a structured factor (see band.c): the conditional mean of
+   row i is sum_m coef_im z_m (COV: the rows of a banded Cholesky factor)
+   or sum_m coef_im x_m over the variables themselves (REG: a Markov
+   regression); diag is the conditional standard deviation. */
+enum { MVNI_SPARSE_COV = 0, MVNI_SPARSE_REG = 1 };
+
+/* Returned by mvni_sparse_factor_find for a matrix without such
+   structure; not a status of the API. */
+#define MVNI_NOT_STRUCTURED (-1)
+
+typedef struct {
+    size_t d;
+    int form;        /* MVNI_SPARSE_COV or MVNI_SPARSE_REG */
+    size_t nnz;      /* off-diagonal coefficients stored */
+    size_t *first;   /* d: the row's first column */
+    size_t *off;     /* d: offset of coefficients first[i] .. i-1 in coef */
+    double *coef;    /* nnz */
+    double *diag;    /* d, all > 0 */
+} mvni_sparse_factor;
+
+/* Factors the correlation matrix c in the given order when it has a small
+   envelope or a short Markov window (at most a quarter of the dense
+   factor's d(d-1)/2 coefficients, every conditional variance above
+   MVNI_PSD_TOL).  Returns MVN_OK (free f with mvni_sparse_factor_free),
+   MVNI_NOT_STRUCTURED (nothing allocated) or MVN_ENOMEM. */
+int mvni_sparse_factor_find(size_t d, const mvni_corr_view *c,
+                            mvni_sparse_factor *f);
+void mvni_sparse_factor_free(mvni_sparse_factor *f);
+
+/* mvni_tilt_log_estimate for a structured factor; y: d doubles. */
+double mvni_sparse_log_estimate(const mvni_sparse_factor *f, const double *a,
+                                const double *b, double *y);
 
 /* ------------------------------------------------------------------ */
 /* lattice.c -- rank-1 lattice rules                                  */
@@ -89,6 +137,12 @@ double mvni_uniform(uint64_t seed, uint64_t stream, uint64_t index);
 int mvni_sov_qmc(size_t d, const double *L, const double *a, const double *b,
                  const mvni_qmc_options *opt, mvni_result *res);
 
+/* mvni_sov_qmc for a structured factor (band.c), limits in its order:
+   the same integrand, at O(d + nnz) per point. */
+int mvni_sov_qmc_sparse(const mvni_sparse_factor *f, const double *a,
+                        const double *b, const mvni_qmc_options *opt,
+                        mvni_result *res);
+
 /*
  * The same integral with minimax exponential tilting (Botev 2017): z_i is
  * drawn from N(mu_i, 1) truncated to its SOV interval and weighted by
@@ -125,6 +179,10 @@ int mvni_tilt_solve(size_t d, const double *L, const double *a,
    path of truncated means.  y: d doubles of scratch (the path). */
 double mvni_tilt_log_estimate(size_t d, const double *L, const double *a,
                               const double *b, double *y);
+
+/* MVN_METHOD_AUTO tilts when the GGE estimate of log P is below this
+   (log 0.01). */
+#define MVNI_TILT_AUTO_LOGP (-4.605170185988091)
 
 /* Whether MVN_METHOD_AUTO should tilt this factorized problem (the rule
    and its measurements are in doc/algorithms/tilting.md).  work: d

@@ -177,6 +177,10 @@ typedef struct {
     const sov_row *rows;
     const double *coef;
     const double *tilt; /* mu, length d, or NULL */
+    /* Regression form (band.c, MVNI_SPARSE_REG): the row sums run over the
+       sampled variables x_m = L_mm (s_m + z_m), which y then holds, with
+       xdiag[m] = L_mm; NULL for the Cholesky form. */
+    const double *xdiag;
     /* Vector kernels of the per-row step (simd/kernels.h); every set gives
        the same numbers, so the choice only affects speed. */
     const mvni_simd_kernels *k;
@@ -347,6 +351,11 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
                 yi[p] += mu;
             }
         }
+        if (pb->xdiag != NULL && need_y) {
+            const double sd = pb->xdiag[i];
+            for (size_t p = 0; p < SOV_LANES; ++p)
+                yi[p] = sd * (yi[p] + s[p]);
+        }
         for (size_t p = 0; p < SOV_LANES; ++p) {
             if (f[p] < SOV_RENORM && f[p] > 0.0) {
                 f[p] *= 0x1p500;
@@ -378,6 +387,21 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
     scaled_add(acc, 0.5 * sum, kmax);
 }
 
+/* Row i of the factor: the dense L, or the structured sf when L == NULL. */
+static void factor_row(size_t d, const double *L, const mvni_sparse_factor *sf,
+                       size_t i, size_t *first, const double **c, double *lii)
+{
+    if (L != NULL) {
+        *first = mvni_sov_row_first(d, L, i);
+        *c = L + i * d + *first;
+        *lii = L[i * d + i];
+    } else {
+        *first = sf->first[i];
+        *c = sf->coef + sf->off[i];
+        *lii = sf->diag[i];
+    }
+}
+
 /*
  * The sharpness of the integrand (see "Narrow features" above):
  * kappa = max over rows with L_ii > 0 of sqrt(sum_m L_im^2) / L_ii, the
@@ -401,23 +425,39 @@ static double sharpest_row(size_t d, const sov_row *rows, const double *coef)
     return kappa;
 }
 
+/* sharpest_row for the regression form, whose coefficients multiply the
+   variables rather than independent z's: a row's limits then have the
+   conditional standard deviation sqrt(1 - L_ii^2) (band.c's factors are
+   of correlation matrices), so kappa_i = sqrt(1 - L_ii^2) / L_ii. */
+static double regression_sharpest_row(const mvni_sparse_factor *sf)
+{
+    double kappa = 0.0;
+    for (size_t i = 0; i < sf->d; ++i) {
+        const double l = sf->diag[i];
+        kappa = fmax(kappa, sqrt(fmax(1.0 - l * l, 0.0)) / l);
+    }
+    return kappa;
+}
+
 /* Sets the per-row data; returns the number of integration coordinates. */
-static int prepare(size_t d, const double *L, const double *a, const double *b,
-                   const double *mu, sov_row *rows, double *coef)
+static int prepare(size_t d, const double *L, const mvni_sparse_factor *sf,
+                   const double *a, const double *b, const double *mu,
+                   sov_row *rows, double *coef)
 {
     size_t off = 0;
     int nw = 0;
     for (size_t i = 0; i < d; ++i) {
-        const double *Li = L + i * d;
         sov_row *row = &rows[i];
-        const double lii = Li[i];
-        const size_t first = mvni_sov_row_first(d, L, i);
+        size_t first;
+        const double *Li;
+        double lii;
+        factor_row(d, L, sf, i, &first, &Li, &lii);
         row->first = first;
         row->coef = off;
         row->pos = lii > 0.0;
         const double scale = row->pos ? 1.0 / lii : 1.0;
         double ss = 0.0;
-        for (size_t m = first; m < i; ++m) {
+        for (size_t m = 0; m < i - first; ++m) {
             coef[off++] = Li[m] * scale;
             ss += Li[m] * Li[m];
         }
@@ -443,15 +483,36 @@ static int prepare(size_t d, const double *L, const double *a, const double *b,
     return nw;
 }
 
+static int sov_integrate(size_t d, const double *L,
+                         const mvni_sparse_factor *sf, const double *a,
+                         const double *b, const double *mu,
+                         const mvni_qmc_options *opt, mvni_result *res);
+
 int mvni_sov_qmc(size_t d, const double *L, const double *a, const double *b,
                  const mvni_qmc_options *opt, mvni_result *res)
 {
-    return mvni_sov_qmc_tilted(d, L, a, b, NULL, opt, res);
+    return sov_integrate(d, L, NULL, a, b, NULL, opt, res);
 }
 
 int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
                         const double *b, const double *mu,
                         const mvni_qmc_options *opt, mvni_result *res)
+{
+    return sov_integrate(d, L, NULL, a, b, mu, opt, res);
+}
+
+int mvni_sov_qmc_sparse(const mvni_sparse_factor *f, const double *a,
+                        const double *b, const mvni_qmc_options *opt,
+                        mvni_result *res)
+{
+    return sov_integrate(f->d, NULL, f, a, b, NULL, opt, res);
+}
+
+/* The integrator behind all three: L dense (d x d), or sf structured. */
+static int sov_integrate(size_t d, const double *L,
+                         const mvni_sparse_factor *sf, const double *a,
+                         const double *b, const double *mu,
+                         const mvni_qmc_options *opt, mvni_result *res)
 {
     const int M = opt->shifts < 2 ? 2 : opt->shifts > 64 ? 64 : opt->shifts;
     int nthreads = opt->threads >= 1 ? opt->threads : 1;
@@ -461,7 +522,14 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
     /* Per-thread workspaces start on their own 64-byte lines (wsz is a
        multiple of 8 doubles) so that threads never share a cache line. */
     const size_t wsz = d * SOV_LANES + (3 + SOV_GROUP) * SOV_LANES;
-    const size_t ncoef = d * (d - 1) / 2 + 1;
+    /* Coefficients are packed from each row's first nonzero: the
+       envelope of the factor, not d^2/2, is what the memory scales with. */
+    size_t ncoef = 1;
+    if (sf != NULL)
+        ncoef += sf->nnz;
+    else
+        for (size_t i = 0; i < d; ++i)
+            ncoef += i - mvni_sov_row_first(d, L, i);
 
     sov_row *rows = malloc(d * sizeof *rows);
     double *coef = malloc(ncoef * sizeof *coef);
@@ -479,13 +547,15 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
         goto done;
     }
 
-    const int nw = prepare(d, L, a, b, mu, rows, coef);
+    const int nw = prepare(d, L, sf, a, b, mu, rows, coef);
     /* Lane-rows of work per evaluation (see SOV_PAR_MIN_WORK): one per
        row plus the band's multiply-adds at 1/16 each. */
     double row_work = (double)d;
     for (size_t i = 0; i < d; ++i)
         row_work += (double)(i - rows[i].first) / 16.0;
-    const sov_problem pb = {d, rows, coef, mu, mvni_simd_best()};
+    const sov_problem pb = {d, rows, coef, mu,
+                            sf != NULL && sf->form == MVNI_SPARSE_REG ? sf->diag : NULL,
+                            mvni_simd_best()};
     for (int j = 0; j < M; ++j)
         for (int c = 0; c < nw; ++c)
             shift[(size_t)j * (d + 1) + (size_t)c] =
@@ -493,7 +563,8 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
 
     /* Narrow features: points per shift that resolve the sharpest row,
        and the mass that row's transition band can hold when they do not. */
-    const double kappa = sharpest_row(d, rows, coef);
+    const double kappa = sf != NULL && sf->form == MVNI_SPARSE_REG
+                         ? regression_sharpest_row(sf) : sharpest_row(d, rows, coef);
     const double resolve_n = SOV_RESOLVE_POINTS * kappa;
     const double band_mass = kappa > 0.0 ? SOV_BAND_WIDTH / kappa : 0.0;
     int resolved = 0;

@@ -60,7 +60,7 @@
 #define TILT_MAX_HALVINGS 40
 /* MVN_METHOD_AUTO tilts when the GGE estimate of P is below exp of this
    (measurements in doc/algorithms/tilting.md). */
-#define TILT_AUTO_LOGP (-4.605170185988091) /* log 0.01 */
+#define TILT_AUTO_LOGP MVNI_TILT_AUTO_LOGP
 
 /* The normalized problem and the per-row quantities at the current point. */
 typedef struct {
