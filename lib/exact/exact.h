@@ -64,6 +64,16 @@ double mvni_quad_work(void);
      (MVNI_LQ_FIXED + 42.0) * (MVNI_LQ_FIXED + 1.0))
 
 /* ------------------------------------------------------------------ */
+/* exact/lanes.c -- the lib/simd kernels over the nodes of one problem       */
+/* ------------------------------------------------------------------ */
+
+/* out[i] = Phi(x[i]) (16 eps relative for x < 0, 2 eps absolute above;
+   -inf gives 0, +inf 1) and out[i] = phi(x[i]) (4 eps relative, 0 for
+   |x| >= 40), i < n, bitwise the same on every instruction set. */
+void mvni_lanes_phi(size_t n, const double *x, double *out);
+void mvni_lanes_pdf(size_t n, const double *x, double *out);
+
+/* ------------------------------------------------------------------ */
 /* exact/trivariate.c -- Genz (2004)                                        */
 /* ------------------------------------------------------------------ */
 
