@@ -153,6 +153,50 @@ static double bvn_slice_log(double x, const void *vctx)
     return -0.5 * x * x - MVNI_LN_SQRT_2PI + mvni_log_norm_diff(a, b);
 }
 
+/*
+ * A panel of the same integrand, exp(log - m) at 21 nodes, with the Phi
+ * values from the vector kernels (exact/lanes.c): P(a < Y < b | x) is
+ * written as A - B or 1 - A - B with A, B Phi values at arguments <= 0,
+ * which the kernel gives to 16 eps relative, and B <= 0.32 A where the
+ * interval is not narrow (w max(1, |nearest point to 0|) > 1, the test of
+ * exact/univariate.c), so the difference keeps that relative accuracy.
+ * Narrow intervals, and panels of a maximum m < -600 (where the
+ * conditional probability can fall below the 1e-300 down to which the
+ * kernel is relatively accurate), take the scalar log-space path.  About
+ * 30 ns per node instead of 230.
+ */
+static void bvn_slice_panel(const double x[21], double m, const void *vctx,
+                            double out[21])
+{
+    const bvn_slice *c = (const bvn_slice *)vctx;
+    double pa[21], pb[21], A[21], B[21];
+    int form[21]; /* 0: A - B, 1: 1 - A - B, 2: scalar */
+    for (int i = 0; i < 21; ++i) {
+        double rx = c->r * x[i];
+        double a = (c->lo2 - rx) / c->s, b = (c->hi2 - rx) / c->s;
+        double near = a > 0.0 ? a : (b < 0.0 ? b : 0.0);
+        pa[i] = pb[i] = 0.0;
+        if (m < -600.0 || !((b - a) * fmax(1.0, fabs(near)) > 1.0)) {
+            form[i] = 2;
+        } else if (a >= 0.0) {
+            form[i] = 0, pa[i] = -a, pb[i] = -b;
+        } else if (b <= 0.0) {
+            form[i] = 0, pa[i] = b, pb[i] = a;
+        } else {
+            form[i] = 1, pa[i] = a, pb[i] = -b;
+        }
+    }
+    mvni_lanes_phi(21, pa, A);
+    mvni_lanes_phi(21, pb, B);
+    for (int i = 0; i < 21; ++i) {
+        if (form[i] == 2)
+            out[i] = exp(bvn_slice_log(x[i], c) - m);
+        else
+            out[i] = exp(-0.5 * x[i] * x[i] - MVNI_LN_SQRT_2PI - m) *
+                     (form[i] ? 1.0 - A[i] - B[i] : A[i] - B[i]);
+    }
+}
+
 /* Below this probability the rectangle is recomputed by the log-space
    quadrature: Genz's formula has an absolute error near 1e-16, so the
    relative error of corner sums grows as p falls. */
@@ -274,7 +318,7 @@ double mvni_bvn_rect(const double lo[2], const double hi[2], double r,
     /* Small probability: integrate over the first variable in logs. */
     bvn_slice c = {l2, h2, r, sqrt((1.0 - r) * (1.0 + r))};
     double rel;
-    double lq = mvni_log_integrate_concave(bvn_slice_log, &c, l1, h1, &rel);
+    double lq = mvni_log_integrate_concave_v(bvn_slice_log, bvn_slice_panel, &c, l1, h1, &rel);
     *logp = lq;
     *p = exp(lq);
     /* The integrand's arguments carry rounding errors of order eps |limit|,

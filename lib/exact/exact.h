@@ -41,6 +41,15 @@ typedef double (*mvni_logfn)(double x, const void *ctx);
 double mvni_log_integrate_concave(mvni_logfn f, const void *ctx, double lo,
                                   double hi, double *relerr);
 
+/* The same with the panels (21 Gauss-Kronrod nodes) evaluated by one call
+   of g: out[i] = exp(f(x[i]) - m), i < 21, where the integrand has a
+   cheaper form than exp of its log (the vector kernels of exact/lanes.c).
+   g may be NULL. */
+typedef void (*mvni_panelfn)(const double x[21], double m, const void *ctx,
+                             double out[21]);
+double mvni_log_integrate_concave_v(mvni_logfn f, mvni_panelfn g, const void *ctx,
+                                    double lo, double hi, double *relerr);
+
 /* The integrand evaluations made by mvni_log_integrate_concave on this
    thread so far, at every nesting level (a counter for tests). */
 double mvni_quad_work(void);

@@ -97,15 +97,31 @@ static double lq_eval(mvni_logfn f, const void *ctx, double x)
    (the integrand is positive).  The former estimate, |K - G| itself, was
    the 10-point rule's error: it asked for 2-4 times more panels than the
    result needed. */
-static double panel_sum(mvni_logfn f, const void *ctx, double a, double b,
-                        double m, double *err)
+static double panel_sum(mvni_logfn f, mvni_panelfn g, const void *ctx,
+                        double a, double b, double m, double *err)
 {
-    double c = 0.5 * (a + b), h = 0.5 * (b - a);
-    double f0 = exp(lq_eval(f, ctx, c) - m), f1[10], f2[10];
+    double c = 0.5 * (a + b), h = 0.5 * (b - a), f0, f1[10], f2[10];
+    if (g != NULL) { /* the whole panel in one call (vector kernels) */
+        double x[21], v[21];
+        x[0] = c;
+        for (int i = 0; i < 10; ++i) {
+            x[1 + 2 * i] = c - h * kr21_x[i];
+            x[2 + 2 * i] = c + h * kr21_x[i];
+        }
+        lq_work += 21.0;
+        g(x, m, ctx, v);
+        f0 = v[0];
+        for (int i = 0; i < 10; ++i)
+            f1[i] = v[1 + 2 * i], f2[i] = v[2 + 2 * i];
+    } else {
+        f0 = exp(lq_eval(f, ctx, c) - m);
+        for (int i = 0; i < 10; ++i) {
+            f1[i] = exp(lq_eval(f, ctx, c - h * kr21_x[i]) - m);
+            f2[i] = exp(lq_eval(f, ctx, c + h * kr21_x[i]) - m);
+        }
+    }
     double sk = kr21_w0 * f0, sg = 0.0;
     for (int i = 0; i < 10; ++i) {
-        f1[i] = exp(lq_eval(f, ctx, c - h * kr21_x[i]) - m);
-        f2[i] = exp(lq_eval(f, ctx, c + h * kr21_x[i]) - m);
         double v = f1[i] + f2[i];
         sk += kr21_w[i] * v;
         if (i & 1)
@@ -124,22 +140,28 @@ static double panel_sum(mvni_logfn f, const void *ctx, double a, double b,
     return h * sk;
 }
 
-static double integrate(mvni_logfn f, const void *ctx, double lo, double hi,
-                        double *relerr);
+static double integrate(mvni_logfn f, mvni_panelfn g, const void *ctx,
+                        double lo, double hi, double *relerr);
 
-double mvni_log_integrate_concave(mvni_logfn f, const void *ctx, double lo,
-                                  double hi, double *relerr)
+double mvni_log_integrate_concave_v(mvni_logfn f, mvni_panelfn g, const void *ctx,
+                                    double lo, double hi, double *relerr)
 {
     if (lq_depth == 0)
         lq_limit = lq_work + LQ_WORK_BUDGET;
     ++lq_depth;
-    double v = integrate(f, ctx, lo, hi, relerr);
+    double v = integrate(f, g, ctx, lo, hi, relerr);
     --lq_depth;
     return v;
 }
 
-static double integrate(mvni_logfn f, const void *ctx, double lo, double hi,
-                        double *relerr)
+double mvni_log_integrate_concave(mvni_logfn f, const void *ctx, double lo,
+                                  double hi, double *relerr)
+{
+    return mvni_log_integrate_concave_v(f, NULL, ctx, lo, hi, relerr);
+}
+
+static double integrate(mvni_logfn f, mvni_panelfn g, const void *ctx,
+                        double lo, double hi, double *relerr)
 {
     *relerr = 0.0;
     if (!(lo < hi))
@@ -149,8 +171,8 @@ static double integrate(mvni_logfn f, const void *ctx, double lo, double hi,
        within a few units of 0 or of the nearest finite limit). */
     double A = isfinite(lo) ? lo : (isfinite(hi) ? fmin(hi, 0.0) - 50.0 : -50.0);
     double B = isfinite(hi) ? hi : (isfinite(lo) ? fmax(lo, 0.0) + 50.0 : 50.0);
-    const double g = 0.61803398874989484820;
-    double x1 = B - g * (B - A), x2 = A + g * (B - A);
+    const double gr = 0.61803398874989484820; /* golden section */
+    double x1 = B - gr * (B - A), x2 = A + gr * (B - A);
     double f1 = lq_eval(f, ctx, x1), f2 = lq_eval(f, ctx, x2);
     /* The scale is capped: the peak's width does not grow with the
        limits (|f''| >= 1 from the phi factor), and limits of 1e8, met in
@@ -163,20 +185,26 @@ static double integrate(mvni_logfn f, const void *ctx, double lo, double hi,
         if (f1 < f2) {
             A = x1;
             x1 = x2, f1 = f2;
-            x2 = A + g * (B - A);
+            x2 = A + gr * (B - A);
             f2 = lq_eval(f, ctx, x2);
         } else {
             B = x2;
             x2 = x1, f2 = f1;
-            x1 = B - g * (B - A);
+            x1 = B - gr * (B - A);
             f1 = lq_eval(f, ctx, x1);
         }
     }
     double xm = f1 > f2 ? x1 : x2, m = fmax(f1, f2);
-    if (isfinite(lo) && lq_eval(f, ctx, lo) > m)
-        xm = lo, m = lq_eval(f, ctx, lo);
-    if (isfinite(hi) && lq_eval(f, ctx, hi) > m)
-        xm = hi, m = lq_eval(f, ctx, hi);
+    if (isfinite(lo)) {
+        double v = lq_eval(f, ctx, lo);
+        if (v > m)
+            xm = lo, m = v;
+    }
+    if (isfinite(hi)) {
+        double v = lq_eval(f, ctx, hi);
+        if (v > m)
+            xm = hi, m = v;
+    }
     if (!(m > -INFINITY))
         return -INFINITY;
     /* Truncation points: step outward with doubling steps. */
@@ -215,7 +243,7 @@ static double integrate(mvni_logfn f, const void *ctx, double lo, double hi,
     for (int i = 0; i < 4; ++i) {
         if (cuts[i + 1] > cuts[i]) {
             pa[np] = cuts[i], pb[np] = cuts[i + 1];
-            ps[np] = panel_sum(f, ctx, pa[np], pb[np], m, &pe[np]);
+            ps[np] = panel_sum(f, g, ctx, pa[np], pb[np], m, &pe[np]);
             ++np;
         }
     }
@@ -246,9 +274,9 @@ static double integrate(mvni_logfn f, const void *ctx, double lo, double hi,
         }
         double a = pa[worst], b = pb[worst], c = 0.5 * (a + b), e0 = pe[worst];
         pb[worst] = c;
-        ps[worst] = panel_sum(f, ctx, a, c, m, &pe[worst]);
+        ps[worst] = panel_sum(f, g, ctx, a, c, m, &pe[worst]);
         pa[np] = c, pb[np] = b;
-        ps[np] = panel_sum(f, ctx, c, b, m, &pe[np]);
+        ps[np] = panel_sum(f, g, ctx, c, b, m, &pe[np]);
         if (pe[worst] + pe[np] > 0.5 * e0)
             ++noisy;
         ++np;
