@@ -67,7 +67,7 @@ double mvni_quad_work(void);
    fixed steps. */
 #define MVNI_LQ_BUDGET 400000.0
 #define MVNI_LQ_FIXED 350.0
-#define MVNI_LQ_MAXPANELS 200
+#define MVNI_LQ_MAXPANELS 64
 #define MVNI_LQ_MAX_WORK                                                   \
     (MVNI_LQ_BUDGET + 21.0 * MVNI_LQ_MAXPANELS + MVNI_LQ_FIXED +           \
      (MVNI_LQ_FIXED + 42.0) * (MVNI_LQ_FIXED + 1.0))

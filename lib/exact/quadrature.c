@@ -30,14 +30,17 @@
  *      integrand evaluations for orthants).
  *   2. Truncation points where f < M - 46 (e^-46 = 1e-20 relative: by
  *      concavity the neglected tails are below that times a modest factor).
- *   3. Adaptive Gauss-Kronrod: each panel by the 21-point Kronrod rule and
- *      its embedded 10-point Gauss rule, their difference its error
- *      estimate; the worst panel is halved until the summed estimate is
- *      below 1e-13 relative or 200 panels are used.  The estimate is that
- *      of the 10-point rule, so the 21-point result kept is far more
- *      accurate for these smooth integrands; a tighter
- *      target would only chase the rounding noise of the integrand (its
- *      arguments carry errors of order eps |limit|).
+ *   3. Adaptive Gauss-Kronrod: each panel by the 21-point Kronrod rule
+ *      with QUADPACK's error estimate (panel_sum); the worst panel is
+ *      halved until the summed estimate is below 1e-13 relative, or
+ *      MVNI_LQ_MAXPANELS (64) panels are used, or the splits stop paying
+ *      at the rounding-noise level (see the loop); a tighter target would
+ *      only chase the rounding noise of the integrand (its arguments
+ *      carry errors of order eps |limit|).  64 panels were 200 until
+ *      2026-12: with the noise stop, no test or benchmark case needs more
+ *      than 64 at a level, and the cap bounds one bivariate tail at
+ *      MVNI_LQ_FIXED + 64 * 21 = 1700 evaluations
+ *      (it was 4550).
  * Writes the relative error estimate to *relerr.  Used as the tail path of
  * the rectangle functions of bivariate.c and trivariate.c.
  */
@@ -46,7 +49,8 @@
 /*
  * Work bound.  The trivariate tail path integrates, by this routine, an
  * integrand that calls the bivariate rectangle, whose tail path calls this
- * routine again: nested, each level may use 200 panels of 21 points, so
+ * routine again: nested, each level could use 200 panels of 21 points
+ * (the cap before 2026-12), so
  * one trivariate call could cost 200 * 21 * 200 * 21 = 1.8e7 evaluations
  * of Phi (about 1.3 s) where the integrands are not smooth, as for the
  * singular conditional problems of the derivatives of a rank-deficient
