@@ -42,9 +42,12 @@ double mvni_log_integrate_concave(mvni_logfn f, const void *ctx, double lo,
                                   double hi, double *relerr);
 
 /* The same with the panels (21 Gauss-Kronrod nodes) evaluated by one call
-   of g: out[i] = exp(f(x[i]) - m), i < 21, where the integrand has a
-   cheaper form than exp of its log (the vector kernels of exact/lanes.c).
-   g may be NULL. */
+   of g: out[i] = exp(log integrand(x[i]) - m), i < 21, where the integrand
+   has a cheaper form than exp of its log (the vector kernels of
+   exact/lanes.c).  With g, f serves only the search for the maximum and
+   the truncation points and may be an approximation of the log integrand
+   (within 1e-6, say: its maximum scales the integrand, its search places
+   the panels).  g may be NULL; f is then the log integrand. */
 typedef void (*mvni_panelfn)(const double x[21], double m, const void *ctx,
                              double out[21]);
 double mvni_log_integrate_concave_v(mvni_logfn f, mvni_panelfn g, const void *ctx,
