@@ -37,8 +37,8 @@
  *      at the rounding-noise level (see the loop); a tighter target would
  *      only chase the rounding noise of the integrand (its arguments
  *      carry errors of order eps |limit|).  64 panels were 200 until
- *      2026-12: with the noise stop, no test or benchmark case needs more
- *      than 64 at a level, and the cap bounds one bivariate tail at
+ *      2026-12: with the noise stop the test suite's accuracy checks pass
+ *      unchanged with 64 at a level, and the cap bounds one bivariate tail at
  *      MVNI_LQ_FIXED + 64 * 21 = 1700 evaluations
  *      (it was 4550).
  * Writes the relative error estimate to *relerr.  Used as the tail path of
