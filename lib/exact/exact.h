@@ -41,6 +41,18 @@ typedef double (*mvni_logfn)(double x, const void *ctx);
 double mvni_log_integrate_concave(mvni_logfn f, const void *ctx, double lo,
                                   double hi, double *relerr);
 
+/* The same with the panels (21 Gauss-Kronrod nodes) evaluated by one call
+   of g: out[i] = exp(log integrand(x[i]) - m), i < 21, where the integrand
+   has a cheaper form than exp of its log (the vector kernels of
+   exact/lanes.c).  With g, f serves only the search for the maximum and
+   the truncation points and may be an approximation of the log integrand
+   (within 1e-6, say: its maximum scales the integrand, its search places
+   the panels).  g may be NULL; f is then the log integrand. */
+typedef void (*mvni_panelfn)(const double x[21], double m, const void *ctx,
+                             double out[21]);
+double mvni_log_integrate_concave_v(mvni_logfn f, mvni_panelfn g, const void *ctx,
+                                    double lo, double hi, double *relerr);
+
 /* The integrand evaluations made by mvni_log_integrate_concave on this
    thread so far, at every nesting level (a counter for tests). */
 double mvni_quad_work(void);
@@ -58,10 +70,20 @@ double mvni_quad_work(void);
    fixed steps. */
 #define MVNI_LQ_BUDGET 400000.0
 #define MVNI_LQ_FIXED 350.0
-#define MVNI_LQ_MAXPANELS 200
+#define MVNI_LQ_MAXPANELS 64
 #define MVNI_LQ_MAX_WORK                                                   \
     (MVNI_LQ_BUDGET + 21.0 * MVNI_LQ_MAXPANELS + MVNI_LQ_FIXED +           \
      (MVNI_LQ_FIXED + 42.0) * (MVNI_LQ_FIXED + 1.0))
+
+/* ------------------------------------------------------------------ */
+/* exact/lanes.c -- the lib/simd kernels over the nodes of one problem       */
+/* ------------------------------------------------------------------ */
+
+/* out[i] = Phi(x[i]) (16 eps relative for x < 0, 2 eps absolute above;
+   -inf gives 0, +inf 1) and out[i] = phi(x[i]) (4 eps relative, 0 for
+   |x| >= 40), i < n, bitwise the same on every instruction set. */
+void mvni_lanes_phi(size_t n, const double *x, double *out);
+void mvni_lanes_pdf(size_t n, const double *x, double *out);
 
 /* ------------------------------------------------------------------ */
 /* exact/trivariate.c -- Genz (2004)                                        */
