@@ -412,11 +412,15 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
         c.rho = -1.0;
     double rel;
     double lq = mvni_log_integrate_concave(tvn_slice_log, &c, l[c.i], h[c.i], &rel);
+    /* Limits within 40 only, as in bivariate.c (a limit beyond 40 is on
+       the side without mass where p > 0; its square overflowed abserr to
+       +inf: fuzz finding abserr-inf, upper limit 8.8e159). */
     double big = 0.0;
     for (int i = 0; i < 3; ++i) {
-        if (isfinite(l[i]))
+        if (fabs(l[i]) <= 40.0)
             big = fmax(big, fabs(l[i]));
-        big = fmax(big, fabs(h[i]));
+        if (fabs(h[i]) <= 40.0)
+            big = fmax(big, fabs(h[i]));
     }
     *logp = lq;
     *p = exp(lq);
