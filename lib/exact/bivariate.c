@@ -325,7 +325,9 @@ double mvni_bvn_rect(const double lo[2], const double hi[2], double r,
     int nterms = 1;
     if (fabs(r) < 0.925) {
         q = bvn_rect_sheppard(l1, h1, l2, h2, r);
-        nterms = 4;
+        /* The corners with a finite lower limit add terms; an orthant
+           is one. */
+        nterms = (l1 > -INFINITY ? 2 : 1) * (l2 > -INFINITY ? 2 : 1);
     } else {
         q = mvni_bvn_cdf(h1, h2, r);
     }

@@ -407,7 +407,11 @@ static int solve_impl(size_t d, const double *a, const double *b,
         for (size_t k = nblocks - 1; k > 0; --k)
             suffix[k - 1] = suffix[k] * bp_p[k];
         for (size_t k = 0; k < nblocks; ++k) {
-            err += bp_err[k] * prefix * suffix[k];
+            /* A block whose partners multiply to 0 adds nothing (and an
+               unbounded error of it must not become inf * 0 = NaN). */
+            const double others = prefix * suffix[k];
+            if (others > 0.0)
+                err += bp_err[k] * others;
             prefix *= bp_p[k];
         }
         double p = prefix;
