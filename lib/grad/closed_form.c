@@ -266,7 +266,14 @@ static void task_run(const task_ctx *c, size_t i, size_t j, int ci_upper,
        saturates at +inf for huge finite limits where the expanded form
        gave inf - inf = NaN, and it does not cancel. */
     const double sdi = sqrt(sii), sdj = sqrt(sjj), rho = sij / (sdi * sdj);
-    const double zi = ci / sdi, zj = cj / sdj, u = zi - rho * zj;
+    const double zi = ci / sdi, zj = cj / sdj;
+    /* A finite limit whose standardized value overflows (2.4e307 over a
+       standard deviation of 3e-8) is infinitely far out: the density
+       there is 0, and rho * zj would be 0 * inf = NaN for rho = 0 (fuzz
+       finding grad-nonfinite: NaN d_sigma with status OK). */
+    if (isinf(zi) || isinf(zj))
+        return;
+    const double u = zi - rho * zj;
     const double q = zj * zj + u * u / ((1.0 - rho) * (1.0 + rho));
     /* log of the bivariate density factor phi_2(c_i, c_j; S_ij,ij). */
     const double lw = -0.5 * q - log(TWO_PI) - 0.5 * log(det);

@@ -84,6 +84,19 @@ static int scale_exponent(size_t d, const double *sigma)
     return e >= -64 && e <= 64 ? 0 : e / 2;
 }
 
+/* A limit times 2^k.  Infinities stay infinite; a finite limit that
+   would overflow becomes +-1e300, still finite and, the scaled variances
+   being near 1, as far beyond the mass (P and its derivatives are those
+   of the limit at infinity either way).  Overflowing to an infinite upper
+   limit of -inf made an empty interval out of a valid one and NaN
+   derivatives with status OK (fuzz finding grad-nonfinite: variances
+   1e-15 and an upper limit -2.4e307). */
+static double scale_limit(double x, int k)
+{
+    const double y = ldexp(x, k);
+    return isinf(y) && isfinite(x) ? copysign(1e300, x) : y;
+}
+
 static void scale_vec(double *v, size_t n, int k)
 {
     if (v != NULL)
@@ -108,8 +121,8 @@ int mvni_grad_solve(int route, size_t d, const double *a, const double *b,
     }
     double *bs = as + d, *ss = bs + d;
     for (size_t i = 0; i < d; ++i) {
-        as[i] = ldexp(a[i], -k); /* infinities stay infinite */
-        bs[i] = ldexp(b[i], -k);
+        as[i] = scale_limit(a[i], -k);
+        bs[i] = scale_limit(b[i], -k);
     }
     for (size_t i = 0; i < d * d; ++i)
         ss[i] = ldexp(sigma[i], -2 * k);
