@@ -372,6 +372,26 @@ static void test_trivariate_far_tail(mvn_context *ctx)
     }
 }
 
+/* One status for one cause whatever the layout: a pair accepted as
+   symmetric (within 64 ulps of the largest variance) whose entries differ,
+   next to a zero variance, got MVN_ENOTPD through column-major strides and
+   MVN_OK row-major (found by tests/fuzz/fuzz_api.c); the symmetrized entry
+   is judged now. */
+static void test_transposed_pair(mvn_context *ctx)
+{
+    const double S[9] = {0, 0, 2e-110, 0, 1e-15, 0, 0, 0, 1e-15};
+    const double up[3] = {1, 0, 1e-110};
+    const ptrdiff_t vs[2] = {0, 1}, row[3] = {0, 3, 1}, col[3] = {0, 1, 3};
+    double p[2], lp[2], e[2];
+    int st[2];
+    mvn_prob_batch(ctx, 1, 3, NULL, NULL, up, vs, NULL, NULL, S, row, MVN_SIGMA_COV,
+                   p, lp, e, st);
+    mvn_prob_batch(ctx, 1, 3, NULL, NULL, up, vs, NULL, NULL, S, col, MVN_SIGMA_COV,
+                   p + 1, lp + 1, e + 1, st + 1);
+    tap_ok(st[0] == st[1], "a nearly symmetric pair: the same status row- and column-major "
+           "(%d, %d)", st[0], st[1]);
+}
+
 int main(void)
 {
     (void)tap_skip_all;
@@ -383,6 +403,7 @@ int main(void)
     test_one_status(ctx);
     test_derivative_cost(ctx);
     test_trivariate_far_tail(ctx);
+    test_transposed_pair(ctx);
     mvn_context_free(ctx);
     return tap_exit();
 }
