@@ -132,7 +132,9 @@ static void check_values(const char *where, int status, double p, double lp,
         fuzz_fail("%s: status %d, p = %.17g outside [0, 1]", where, status, p);
     if (isnan(lp) || lp > 0.0)
         fuzz_fail("%s: status %d, log p = %.17g (must be <= 0)", where, status, lp);
-    if (isnan(e) || e < 0.0)
+    if (isnan(e))
+        fuzz_fail_new("abserr-nan", "%s: status %d, abserr = %.17g", where, status, e);
+    if (e < 0.0)
         fuzz_fail("%s: status %d, abserr = %.17g", where, status, e);
     if (status == MVN_OK && isinf(e))
         fuzz_fail_new("abserr-inf", "%s: status %d, abserr = %.17g", where, status, e);
