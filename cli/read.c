@@ -43,6 +43,21 @@ static int fail(char *err, const char *fmt, ...)
     return LINE_ERROR;
 }
 
+/* The length of the longest prefix of s that has at most max bytes and
+   ends on a character boundary (s is valid UTF-8, as jansson checks): a
+   cut inside a character made the message invalid UTF-8, which jansson
+   refuses, and the error record lost its message (found by
+   tests/fuzz/fuzz_cli.c). */
+static int utf8_prefix(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max)
+        return (int)n;
+    while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+        --max; /* s[max] continues a character: cut before it */
+    return (int)max;
+}
+
 /* Is v an array (or absent / null, when allowed)? */
 static int check_vector_shape(const json_t *v, const char *key,
                               int null_entries_allowed, char *err)
@@ -217,7 +232,7 @@ static int parse_problem(json_t *obj, problem *pb, int ints_as_real,
             if (k == N_LINE_OPTIONS)
                 /* A misspelt key ("uper") would otherwise silently mean an
                    infinite limit and a wrong answer, so it is an error. */
-                return fail(err, "unknown key \"%.64s\"", key);
+                return fail(err, "unknown key \"%.*s\"", utf8_prefix(key, 64), key);
             if ((rc = check_line_option(k, key, val, err)) != 0)
                 return rc;
             pb->has_override[k] = 1;

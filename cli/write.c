@@ -75,7 +75,16 @@ static void set_message(json_t *rec, unsigned long line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
     va_end(ap);
-    json_object_set_new(rec, "message", json_string(buf));
+    json_t *msg = json_string(buf);
+    if (msg == NULL) {
+        /* Not valid UTF-8 (a reason quoting input bytes, cut short):
+           every error record keeps a message, with such bytes as '?'. */
+        for (char *c = buf; *c; ++c)
+            if ((unsigned char)*c >= 0x80)
+                *c = '?';
+        msg = json_string(buf);
+    }
+    json_object_set_new(rec, "message", msg);
 }
 
 /* Writes rec as one line and frees it.  Flushing each record keeps a

@@ -490,5 +490,14 @@ check "lines that start with a NUL byte give error records naming lines 1 and 3"
     'len(r) == 3 and r[0]["line"] == 1 and r[0]["status"] == "error" and "NUL" in r[0]["message"] and r[1]["line"] == 2 and r[1]["status"] == "ok" and r[2]["line"] == 3 and r[2]["status"] == "error"'
 check_rc "NUL lines: exit status 1 (some lines failed)" 1
 
+# An unknown key longer than the 64 bytes quoted, cut inside a UTF-8
+# character, and an invalid UTF-8 byte: every error record keeps a message
+# (found by tests/fuzz/fuzz_cli.c).
+"$PY" -c 'print("{\"a" + "\u00e9" * 40 + "\": 1, \"cov\": [[1]]}")' >"$T/in"
+printf '{"cov": [[1]], "upper": [0]} \377\n' >>"$T/in"
+run
+check "error records keep their message when the reason quotes non-ASCII input" \
+    'len(r) == 2 and all(x["status"] == "error" and "message" in x for x in r) and "unknown key" in r[0]["message"]'
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -426,6 +426,53 @@ static void test_dropped_pivot(mvn_context *ctx)
            "... and log P is not claimed when p = 0 (logp %g, logerr %g)", lp, le);
 }
 
+/* A trivariate upper tail far out: the maximum of the log-space
+   quadrature's integrand lies far beyond the 50 units first searched
+   (found by tests/fuzz/fuzz_cli.c: P = NaN with status OK from a
+   standardized limit of about 170 on).  X ~ N(0, L L^T), P(X1 > 0, X2 > 0,
+   X3 > x): the conditional probability of the first two tends to 1, so
+   log P tends to log Q(x / sqrt(1.4)) (1.4 = Sigma_33), computed here
+   with the asymptotic series.  Beyond 1e9 the integrand is not resolvable
+   in double: the answer must still be a number (it is not accurate
+   there: log P = -5e23 for -3.6e23 at 1e12, left to the trivariate
+   kernel's formulation). */
+static void test_trivariate_far_tail(mvn_context *ctx)
+{
+    const double L[9] = {1, 0, 0, 0.5, 1, 0, 0.2, 0.6, 1};
+    const double xs[4] = {200.0, 1e4, 1e8, 1e12};
+    for (int k = 0; k < 4; ++k) {
+        double lo[3] = {0, 0, xs[k]}, p = NAN, lp = NAN, e = NAN;
+        int st = mvn_prob_chol(ctx, 3, lo, NULL, NULL, L, MVN_ROW_MAJOR, &p, &lp, &e);
+        double z = xs[k] / sqrt(1.4);
+        double want = -0.5 * z * z - log(z) - 0.5 * log(2 * M_PI) + log1p(-1 / (z * z));
+        int close = xs[k] < 1e9 ? fabs(lp - want) <= 1e-9 * fabs(want) + 1e-3
+                                : isfinite(lp);
+        tap_ok(contract_ok(st, p, lp, e) && close,
+               "trivariate tail X3 > %g: log P = %.10g, want %.10g (status %d, abserr %g)",
+               xs[k], lp, want, st, e);
+    }
+}
+
+/* One status for one cause whatever the layout: a pair accepted as
+   symmetric (within 64 ulps of the largest variance) whose entries differ,
+   next to a zero variance, got MVN_ENOTPD through column-major strides and
+   MVN_OK row-major (found by tests/fuzz/fuzz_api.c); the symmetrized entry
+   is judged now. */
+static void test_transposed_pair(mvn_context *ctx)
+{
+    const double S[9] = {0, 0, 2e-110, 0, 1e-15, 0, 0, 0, 1e-15};
+    const double up[3] = {1, 0, 1e-110};
+    const ptrdiff_t vs[2] = {0, 1}, row[3] = {0, 3, 1}, col[3] = {0, 1, 3};
+    double p[2], lp[2], e[2];
+    int st[2];
+    mvn_prob_batch(ctx, 1, 3, NULL, NULL, up, vs, NULL, NULL, S, row, MVN_SIGMA_COV,
+                   p, lp, e, st);
+    mvn_prob_batch(ctx, 1, 3, NULL, NULL, up, vs, NULL, NULL, S, col, MVN_SIGMA_COV,
+                   p + 1, lp + 1, e + 1, st + 1);
+    tap_ok(st[0] == st[1], "a nearly symmetric pair: the same status row- and column-major "
+           "(%d, %d)", st[0], st[1]);
+}
+
 int main(void)
 {
     (void)tap_skip_all;
@@ -438,6 +485,8 @@ int main(void)
     test_derivative_cost(ctx);
     test_near_degenerate(ctx);
     test_dropped_pivot(ctx);
+    test_trivariate_far_tail(ctx);
+    test_transposed_pair(ctx);
     mvn_context_free(ctx);
     return tap_exit();
 }

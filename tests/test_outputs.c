@@ -51,6 +51,14 @@ int main(void)
     r = mvn_logprob_batch(ctx, N, (size_t)MVN_MAX_DIM + 1, NULL, NULL, upper, vs, NULL, NULL,
                           sigma, ss, MVN_SIGMA_COV, p, lp, ae, le, st);
     tap_ok(r == MVN_EDIM && failed(MVN_EDIM), "logprob batch with d > MVN_MAX_DIM: NaN outputs");
+    /* logerr has one value per problem, whatever d is: it is written too
+       (found by tests/fuzz/fuzz_api.c). */
+    tap_ok(isnan(le[0]) && isnan(le[N - 1]), "  and NaN logerr");
+    poison();
+    r = mvn_logprob_batch(ctx, N, 0, NULL, NULL, upper, vs, NULL, NULL,
+                          sigma, ss, MVN_SIGMA_COV, p, lp, ae, le, st);
+    tap_ok(r == MVN_EDIM && failed(MVN_EDIM) && isnan(le[0]) && isnan(le[N - 1]),
+           "logprob batch with d = 0: NaN outputs and logerr");
     poison();
     r = mvn_prob_batch(NULL, N, D, NULL, NULL, upper, vs, NULL, NULL, sigma, ss,
                        MVN_SIGMA_COV, p, lp, ae, st);
@@ -108,6 +116,17 @@ int main(void)
     b.d = 0;
     r = mvn_batch_compute(ctx, MVN_COMPUTE_PROB, &b);
     tap_ok(r == MVN_EDIM && failed(MVN_EDIM), "descriptor with d = 0: NaN outputs");
+    /* A NULL context has no message, but the outputs are still written
+       (found by tests/fuzz/fuzz_api.c). */
+    b.logerr = le; b.logerr_stride = 1;
+    poison();
+    r = mvn_batch_compute(NULL, MVN_COMPUTE_PROB, &b);
+    tap_ok(r == MVN_EINVAL && failed(MVN_EINVAL) && isnan(le[0]) && isnan(le[N - 1]),
+           "descriptor with a NULL context (and d = 0): NaN outputs and logerr");
+    poison();
+    b.d = D;
+    r = mvn_batch_compute(NULL, MVN_COMPUTE_GRAD, &b);
+    tap_ok(r == MVN_EINVAL && failed(MVN_EINVAL), "gradient descriptor with a NULL context: NaN outputs");
     mvn_plan_free(plan);
     mvn_context_free(ctx);
     return tap_exit();

@@ -4,6 +4,8 @@
 # provides checkbashisms, which R CMD check --as-cran needs (tests/run-r.sh).
 # nodejs and npm run the Julia binding's parse check (npm ci --prefix
 # tools/julia-check, done by .ci/run; Debian 12 packages no Julia runtime).
+# clang and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes)
+# build the fuzz targets of `make fuzz` (doc/testing.md, "Fuzzing").
 #   --bench   also what `make bench` compares against (R mvtnorm, matplotlib)
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -e
@@ -11,7 +13,8 @@ packages="build-essential autoconf automake libtool pkg-config
   libopenblas-dev liblapacke-dev libjansson-dev locales
   python3 python3-torch python3-scipy python3-numpy python3-pytest
   python3-dask python3-distributed
-  r-base-dev r-cran-tinytest r-cran-mvtnorm devscripts"
+  r-base-dev r-cran-tinytest r-cran-mvtnorm devscripts
+  clang libclang-rt-14-dev"
 # node and npm: Debian's packages only where no node/npm is on PATH already
 # (a NodeSource nodejs bundles npm and conflicts with Debian's npm).
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -35,9 +35,9 @@ void mvni_fail_outputs(size_t n, size_t d, double *p, double *logp,
         write_nan(os, t, p, logp, abserr);
         if (status)
             status[(ptrdiff_t)t * os[3]] = st;
-        /* The caller's per-problem outputs have a trustworthy size only
-           when d itself is valid. */
-        if (on_error && d >= 1 && d <= MVN_MAX_DIM)
+        /* Called whatever d is: outputs of one value per problem (logerr)
+           are written always; those of d values check d themselves. */
+        if (on_error)
             on_error(user, t, d);
     }
 }

@@ -125,9 +125,11 @@ static int backend_compute(mvn_context *ctx, int chosen, int computation,
    for any failed call.  Device memory is left to the caller. */
 static void fail_outputs(const mvn_batch_desc *b, int computation, int st)
 {
-    if (b->memory != MVN_MEMORY_HOST || b->d < 1 || b->d > MVN_MAX_DIM)
+    if (b->memory != MVN_MEMORY_HOST)
         return;
-    const size_t d = b->d;
+    /* The per-problem values are written whatever d is; the derivative
+       arrays, of d or d*d values per problem, only when d is valid. */
+    const size_t d = b->d >= 1 && b->d <= MVN_MAX_DIM ? b->d : 0;
     for (size_t t = 0; t < b->n; ++t) {
         const ptrdiff_t ti = (ptrdiff_t)t;
         if (b->p)
@@ -173,8 +175,15 @@ int mvni_compute(mvn_context *ctx, int computation, const mvn_batch_desc *desc)
 MVN_API int mvn_batch_compute(mvn_context *ctx, int computation,
                               const mvn_batch_desc *desc)
 {
-    if (ctx == NULL)
+    if (ctx == NULL) {
+        /* No context for the message, but the outputs are still NaN. */
+        if (desc != NULL && desc->struct_size >= sizeof(mvn_batch_desc))
+            fail_outputs(desc, computation >= MVN_COMPUTE_PROB &&
+                                       computation <= MVN_COMPUTE_LOG_GRAD
+                                   ? computation : MVN_COMPUTE_PROB,
+                         MVN_EINVAL);
         return MVN_EINVAL;
+    }
     mvni_context_begin(ctx);
     if (desc == NULL)
         return mvni_fail(ctx, MVN_EINVAL, "desc is NULL");

@@ -102,6 +102,10 @@ static void fill_nan(const mvni_grad_array *a, size_t t, size_t d, int matrix)
 void mvni_grad_on_error(void *user, size_t t, size_t d)
 {
     const mvni_grad_user *u = (const mvni_grad_user *)user;
+    /* The caller's arrays of d (or d*d) values per problem have a
+       trustworthy size only when d itself is valid. */
+    if (d < 1 || d > MVN_MAX_DIM)
+        return;
     fill_nan(&u->d_lower, t, d, 0);
     fill_nan(&u->d_upper, t, d, 0);
     fill_nan(&u->d_mean, t, d, 0);

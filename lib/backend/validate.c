@@ -116,14 +116,17 @@ static int load_covariance(size_t d, const mvni_input *in, double *sigma,
             /* A correlation beyond 1 can never be positive semidefinite;
                catching it here gives a message that names the entry.  The
                pair's second pivot 1 - r^2 is judged by the tolerance that
-               the factorization applies to every pivot. */
-            if (fabs(sij) > scale * sqrt(1.0 + MVNI_PSD_TOL)) {
+               the factorization applies to every pivot.  The symmetrized
+               entry is judged, the one the factorization sees: judging
+               Sigma[i][j] alone gave a transposed layout (column-major
+               strides) another status (found by tests/fuzz/fuzz_api.c). */
+            double avg = 0.5 * (sij + sji);
+            if (fabs(avg) > scale * sqrt(1.0 + MVNI_PSD_TOL)) {
                 mvni_format(msg, msg_size,
                          "Sigma is not positive semidefinite: |Sigma[%zu][%zu]| = %g exceeds sqrt(Sigma[%zu][%zu] * Sigma[%zu][%zu]) = %g",
-                         i, j, fabs(sij), i, i, j, j, scale);
+                         i, j, fabs(avg), i, i, j, j, scale);
                 return MVN_ENOTPD;
             }
-            double avg = 0.5 * (sij + sji);
             sigma[i * d + j] = sigma[j * d + i] = avg;
         }
     return MVN_OK;

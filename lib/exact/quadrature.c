@@ -175,6 +175,26 @@ static double integrate(mvni_logfn f, mvni_panelfn g, const void *ctx,
        within a few units of 0 or of the nearest finite limit). */
     double A = isfinite(lo) ? lo : (isfinite(hi) ? fmin(hi, 0.0) - 50.0 : -50.0);
     double B = isfinite(hi) ? hi : (isfinite(lo) ? fmax(lo, 0.0) + 50.0 : 50.0);
+    /* On an infinite side, move the bound out while the function still
+       rises towards it, so that [A, B] holds the maximum (f is concave).
+       The inner factor can put the maximum far beyond 50: a trivariate
+       tail with a standardized limit of 200 has it near -100, and the
+       search that stopped at -50 gave exp(f - M) = inf and P = NaN
+       (found by tests/fuzz/fuzz_cli.c). */
+    for (double step = 50.0; !isfinite(lo) && step < 1e300; step *= 2.0) {
+        double h = 1e-6 * (1.0 + fabs(A));
+        if (!(lq_eval(f, ctx, A) > lq_eval(f, ctx, A + h)))
+            break;
+        B = fmin(B, A + h);
+        A -= step;
+    }
+    for (double step = 50.0; !isfinite(hi) && step < 1e300; step *= 2.0) {
+        double h = 1e-6 * (1.0 + fabs(B));
+        if (!(lq_eval(f, ctx, B) > lq_eval(f, ctx, B - h)))
+            break;
+        A = fmax(A, B - h);
+        B += step;
+    }
     const double gr = 0.61803398874989484820; /* golden section */
     double x1 = B - gr * (B - A), x2 = A + gr * (B - A);
     double f1 = lq_eval(f, ctx, x1), f2 = lq_eval(f, ctx, x2);
@@ -270,6 +290,15 @@ static double integrate(mvni_logfn f, mvni_panelfn g, const void *ctx,
             err += pe[i];
             if (pe[i] > pe[worst])
                 worst = i;
+        }
+        /* Where |f| is beyond about 1e17 (standardized limits beyond 1e9)
+           its rounding error exceeds 709 and exp(f - m) overflows: the
+           integral is not resolvable in double, but m alone is log P to
+           a relative accuracy far below 1e-10 there.  Say so through a
+           relative error of 1 rather than return NaN. */
+        if (!isfinite(tot)) {
+            *relerr = 1.0;
+            return m;
         }
         if (err <= 1e-13 * tot || np + 1 >= LQ_MAXPANELS || tot <= 0.0 ||
             lq_work >= lq_limit || (noisy >= LQ_NOISY && err <= 1e-10 * tot)) {
