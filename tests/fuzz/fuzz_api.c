@@ -272,7 +272,9 @@ static void decode_options(fuzz_reader *in, mvn_context *ctx, problem *pb)
         set_option(ctx, pb, MVN_OPT_METHOD, 3.0, 0);
     set_option(ctx, pb, MVN_OPT_METHOD, pb->method, 1);
     b = fuzz_byte(in) % 4;
-    set_option(ctx, pb, MVN_OPT_REORDER, b == 3 ? 2.0 : b == 1 ? MVN_REORDER_NONE : MVN_REORDER_GGE,
+    set_option(ctx, pb, MVN_OPT_REORDER,
+               b == 3 ? 3.0 : b == 2 ? MVN_REORDER_GGE_ALWAYS
+               : b == 1 ? MVN_REORDER_NONE : MVN_REORDER_GGE,
                b != 3);
     b = fuzz_byte(in);
     set_option(ctx, pb, MVN_OPT_MAXPTS, b == 255 ? 999.0 : 1000.0 + 200.0 * b, b != 255);

@@ -88,8 +88,8 @@ static void check_record(const char *out, size_t len, const json_t *id, size_t d
     const char *s = json_string_value(status);
     if (strcmp(s, "ok") == 0 || strcmp(s, "etol") == 0) {
         double p = number_or_fail(rec, "p", s);
-        /* abserr = inf (written null) is a known finding of the exact
-           kernels (tests/fuzz/pending/README.md). */
+        /* abserr = inf (written null) was a finding of the exact
+           kernels (fixed; its reproducer is corpus/cli/abserr-inf-*). */
         if (json_is_null(json_object_get(rec, "abserr")))
             fuzz_fail_new("abserr-inf", "status \"%s\" but \"abserr\" is null: %.*s", s,
                           (int)len, out);
