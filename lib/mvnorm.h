@@ -433,6 +433,9 @@ MVN_API int mvn_plan_prob(mvn_context *ctx, const mvn_plan *plan, size_t n,
  *                Torch-MvNorm.
  * Each derivative output may be NULL (not computed).  Derivatives with
  * respect to an infinite limit are 0.  The route is MVN_OPT_GRADIENT.
+ * A derivative whose true value exceeds DBL_MAX is +-inf (never NaN):
+ * dP/dSigma_ij is of order 1 / sqrt(Sigma_ii Sigma_jj), so this happens
+ * only for variances below about 1e-308.
  */
 MVN_API int mvn_prob_grad(mvn_context *ctx, size_t d,
                           const double *lower, const double *upper,
