@@ -130,7 +130,8 @@ typedef enum {
     MVN_EBACKEND = 9,    /* the requested backend is not available */
     MVN_EUNSUPPORTED = 10, /* a valid request the chosen backend cannot
                             serve (device memory on the CPU backend, a
-                            computation a plugin does not offer) */
+                            computation a plugin does not offer), or
+                            derivatives of log P where |log P| > 1e14 */
     MVN_ECANCELED = 11   /* the progress callback asked to stop (0.2);
                             outputs are NaN, the message says where */
 } mvn_status;
@@ -499,7 +500,9 @@ MVN_API int mvn_prob_hessian(mvn_context *ctx, size_t d,
    abseps + |entry| * max(abseps, releps) (P is solved to that relative
    accuracy, each conditional term to the matching absolute one).  When
    P = 0 exactly (an empty box) the derivative outputs are NaN and the
-   status is MVN_OK. */
+   status is MVN_OK.  Where |log P| > 1e14 (P below 10^-(4.3e13)) the
+   rounding of log P alone exceeds 1% of the derivatives: that problem
+   gets MVN_EUNSUPPORTED and NaN outputs. */
 MVN_API int mvn_logprob_grad_batch(mvn_context *ctx, size_t n, size_t d,
                                    const double *lower, const ptrdiff_t *lower_strides,
                                    const double *upper, const ptrdiff_t *upper_strides,

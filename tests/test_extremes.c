@@ -473,6 +473,35 @@ static void test_transposed_pair(mvn_context *ctx)
            "(%d, %d)", st[0], st[1]);
 }
 
+/* Fuzz finding grad-nonfinite-logprob-grad-inf: log-derivatives where
+   log P is so large that its own rounding (|log P| * 1.1e-16) swamps
+   them.  Variances 1e-176, lower limits 0.9: log P = -8.1e175 and the
+   terms exp(log w + log P_cond - log P) overflowed, d_lower = -inf with
+   status OK.  Now MVN_EUNSUPPORTED with NaN outputs beyond |log P| = 1e14,
+   while variances 1e-6 (log P = -8.1e5) give the exact derivative
+   dlogP/dlower_i = -phi(z) / (sd Q(z)), z = 900. */
+static void test_log_grad_range(mvn_context *ctx)
+{
+    const double lo[2] = {0.9, 0.9};
+    const ptrdiff_t vs[2] = {0, 1}, ss[3] = {0, 2, 1};
+    double S[4] = {1e-176, 0, 0, 1e-176}, p, lp, e, dl[2];
+    int st = MVN_OK;
+    int ret = mvn_logprob_grad_batch(ctx, 1, 2, lo, vs, NULL, NULL, NULL, NULL, S, ss,
+                                     MVN_SIGMA_COV, &p, &lp, &e, &st, dl, NULL, NULL, NULL);
+    tap_ok(ret == MVN_EUNSUPPORTED && st == MVN_EUNSUPPORTED && isnan(lp) && isnan(dl[0]) &&
+               isnan(dl[1]),
+           "log-derivatives at log P = -8e175: MVN_EUNSUPPORTED and NaN (%s, dl %g)",
+           mvn_status_name(st), dl[0]);
+    S[0] = S[3] = 1e-6;
+    ret = mvn_logprob_grad_batch(ctx, 1, 2, lo, vs, NULL, NULL, NULL, NULL, S, ss,
+                                 MVN_SIGMA_COV, &p, &lp, &e, &st, dl, NULL, NULL, NULL);
+    /* -phi(z) / (sd Q(z)) = -(z + 1/z - 2/z^3 ...) / sd, z = 900. */
+    const double z = 900.0, want = -(z + 1.0 / z - 2.0 / (z * z * z)) / 1e-3;
+    tap_ok(ret == MVN_OK && fabs(dl[0] - want) <= 1e-6 * fabs(want) && dl[0] == dl[1],
+           "log-derivatives at log P = -8.1e5 are finite and exact: %.12g (want %.12g)",
+           dl[0], want);
+}
+
 int main(void)
 {
     (void)tap_skip_all;
@@ -487,6 +516,7 @@ int main(void)
     test_dropped_pivot(ctx);
     test_trivariate_far_tail(ctx);
     test_transposed_pair(ctx);
+    test_log_grad_range(ctx);
     mvn_context_free(ctx);
     return tap_exit();
 }

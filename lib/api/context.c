@@ -67,7 +67,7 @@ MVN_API const char *mvn_strerror(int status)
     case MVN_EASYM: return "covariance matrix is not symmetric";
     case MVN_ENOMEM: return "out of memory";
     case MVN_EBACKEND: return "requested backend is not available";
-    case MVN_EUNSUPPORTED: return "request not supported by the chosen backend";
+    case MVN_EUNSUPPORTED: return "request not supported (by the chosen backend, or for these inputs)";
     case MVN_ECANCELED: return "canceled by the progress callback";
     default: return "unknown status";
     }

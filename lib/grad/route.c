@@ -50,13 +50,32 @@ static int estimator_route(size_t d, const double *a, const double *b,
     return status;
 }
 
+/*
+ * Derivatives of log P are sums of terms exp(log w + log P_cond - log P),
+ * and the absolute rounding error of log P is |log P| * 1.1e-16: beyond
+ * |log P| = MVNI_LOG_GRAD_MAX (P below 10^-(4.3e13)) it exceeds 1% of
+ * such a term, and near |log P| = 1e175 (variances of 1e-176 with limits
+ * of order 1) it made the terms overflow: d_lower = -inf with status OK
+ * (fuzz finding grad-nonfinite-logprob-grad-inf).  There the call is
+ * refused with MVN_EUNSUPPORTED and every output NaN.
+ */
+#define MVNI_LOG_GRAD_MAX 1e14
+
 static int route_solve(int route, size_t d, const double *a, const double *b,
                        const double *sigma, const mvni_solve_options *opt,
                        mvni_result *res, const mvni_grad_out *out)
 {
-    if (route == MVN_GRADIENT_ESTIMATOR)
-        return estimator_route(d, a, b, sigma, opt, res, out);
-    return mvni_grad_closed(d, a, b, sigma, opt, res, out);
+    const int status = route == MVN_GRADIENT_ESTIMATOR
+                       ? estimator_route(d, a, b, sigma, opt, res, out)
+                       : mvni_grad_closed(d, a, b, sigma, opt, res, out);
+    if (out->log_space && (status == MVN_OK || status == MVN_ETOL) &&
+        fabs(res->logp) > MVNI_LOG_GRAD_MAX && isfinite(res->logp)) {
+        mvni_grad_out_nan(d, out);
+        res->p = res->logp = res->abserr = res->relerr = NAN;
+        res->status = MVN_EUNSUPPORTED;
+        return MVN_EUNSUPPORTED;
+    }
+    return status;
 }
 
 /*
