@@ -508,6 +508,27 @@ static void test_log_grad_range(mvn_context *ctx)
            dl[0], want);
 }
 
+/* Fuzz finding exact-vs-qmc (the CI's 90 s fuzz run): a singular 3 x 3
+   block went to the trivariate kernel, whose path integral assumes a
+   positive definite block.  Rank 1 (all entries 4.875) with the lower
+   limits at the mean: P = P(X1 > m) = 1/2 exactly; the kernel said
+   0.4687 +- 0.0278.  Rank 2 (X3 = X1): P(X1 < 0, X2 < 0, X3 < 0) =
+   Phi2(0, 0; 0.5) = 1/3. */
+static void test_singular_trivariate(mvn_context *ctx)
+{
+    const double S1[9] = {4.875, 4.875, 4.875, 4.875, 4.875, 4.875, 4.875, 4.875, 4.875};
+    const double m1[3] = {4.875, 4.875, 4.875};
+    double p = NAN, lp, e = NAN;
+    int st = mvn_prob(ctx, 3, m1, NULL, m1, S1, &p, &lp, &e);
+    tap_ok(contract_ok(st, p, lp, e) && fabs(p - 0.5) <= e + 1e-15 && e <= 1e-5,
+           "rank-1 trivariate, lower = mean: P = %.17g +- %.3g, exact 1/2", p, e);
+    const double S2[9] = {1, 0.5, 1, 0.5, 1, 0.5, 1, 0.5, 1};
+    const double up[3] = {0, 0, 0};
+    st = mvn_prob(ctx, 3, NULL, up, NULL, S2, &p, &lp, &e);
+    tap_ok(contract_ok(st, p, lp, e) && fabs(p - 1.0 / 3.0) <= e + 1e-15 && e <= 1e-5,
+           "rank-2 trivariate (X3 = X1): P = %.17g +- %.3g, exact 1/3", p, e);
+}
+
 int main(void)
 {
     (void)tap_skip_all;
@@ -523,6 +544,7 @@ int main(void)
     test_trivariate_far_tail(ctx);
     test_transposed_pair(ctx);
     test_log_grad_range(ctx);
+    test_singular_trivariate(ctx);
     mvn_context_free(ctx);
     return tap_exit();
 }
