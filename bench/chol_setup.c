@@ -23,17 +23,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 #include <cblas.h>
 
 #include "qmc/qmc.h"
 #include "mvnorm.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static uint64_t rng = 88172645463325252ULL;
 static double unif(void)
@@ -88,9 +83,9 @@ int main(int argc, char **argv)
             reps = 64;
         for (int r = 0; r < reps; ++r) {
             memcpy(a, a0, 2 * d * sizeof *a);
-            double t0 = now();
+            double t0 = bench_wall();
             int st = mvni_chol_reorder(d, S, a, a + d, MVN_REORDER_GGE, L, perm, work);
-            t[r] = now() - t0;
+            t[r] = bench_wall() - t0;
             if (st != MVN_OK)
                 printf("status %d\n", st);
         }

@@ -18,14 +18,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "mvnorm.h"
+#include "bench_clock.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "mvnorm.h"
 
 static mvn_context *ctx(int backend, double abseps)
 {
@@ -44,10 +39,10 @@ static double run(mvn_context *c, size_t n, size_t d, const double *upper, const
                   double *p, double *err)
 {
     const ptrdiff_t vs[2] = {(ptrdiff_t)d, 1}, ss[3] = {0, (ptrdiff_t)d, 1};
-    double t0 = now();
+    double t0 = bench_wall();
     int st = mvn_prob_batch(c, n, d, NULL, NULL, upper, vs, NULL, NULL, sigma, ss,
                             MVN_SIGMA_COV, p, NULL, err, NULL);
-    double t1 = now();
+    double t1 = bench_wall();
     if (st != MVN_OK && st != MVN_ETOL) {
         printf("#   failed: %s: %s\n", mvn_status_name(st), mvn_context_message(c));
         return -1.0;

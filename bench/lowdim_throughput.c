@@ -34,21 +34,9 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 #include "mvnorm.h"
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* A fixed-seed xorshift generator, so runs are comparable. */
 static double unif(uint64_t *s, double a, double b)
@@ -132,10 +120,10 @@ static void run_case(size_t n, size_t d, int family, int rect)
     double best = INFINITY;
     int rc = 0;
     for (int rep = 0; rep < 3; ++rep) {
-        double t0 = cpu_now();
+        double t0 = bench_cpu();
         rc |= mvn_prob_batch(ctx, n, d, lo, ls, hi, ls, NULL, NULL, sig, ss, MVN_SIGMA_COV,
                              p, lp, er, st);
-        best = fmin(best, cpu_now() - t0);
+        best = fmin(best, bench_cpu() - t0);
     }
     double sum = 0.0, emax = 0.0;
     for (size_t t = 0; t < n; ++t) {
@@ -151,10 +139,10 @@ static void run_case(size_t n, size_t d, int family, int rect)
         for (int rep = 0; rep < 3; ++rep) {
             double q, lq, e;
             int s1;
-            double t0 = wall_now();
+            double t0 = bench_wall();
             mvn_prob_batch(ctx, 1, d, lo + t * d, ls, hi + t * d, ls, NULL, NULL, sig + t * d * d,
                            ss, MVN_SIGMA_COV, &q, &lq, &e, &s1);
-            tt[t] = fmin(tt[t], wall_now() - t0);
+            tt[t] = fmin(tt[t], bench_wall() - t0);
         }
         tsum += tt[t];
         if (tt[t] > tt[worst])

@@ -28,22 +28,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 #include "qmc/qmc.h"
 #include "mvnorm.h"
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int main(int argc, char **argv)
 {
@@ -84,9 +72,9 @@ int main(int argc, char **argv)
         mvni_result r;
         double best = INFINITY, cbest = INFINITY, evals = 0.0;
         for (int rep = 0; rep < 3; ++rep) {
-            const double t0 = now(), c0 = cpu_now();
+            const double t0 = bench_wall(), c0 = bench_cpu();
             mvni_sov_qmc(d, L, a, b, &opt, &r);
-            const double t = now() - t0, c = cpu_now() - c0;
+            const double t = bench_wall() - t0, c = bench_cpu() - c0;
             if (t < best)
                 best = t;
             if (c < cbest)

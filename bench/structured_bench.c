@@ -26,22 +26,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 #include "solve/solve.h"
 #include "mvnorm.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp(const void *x, const void *y)
 {
@@ -101,10 +89,10 @@ int main(int argc, char **argv)
                 opt.qmc.error_factor = 3.5;
                 opt.qmc.threads = 1;
                 mvni_result r;
-                double t0 = now(), c0 = cpu_now();
+                double t0 = bench_wall(), c0 = bench_cpu();
                 int stt = mvni_solve(d, a, b, S, &opt, &r);
-                tm[s] = now() - t0;
-                cpu[s] = cpu_now() - c0;
+                tm[s] = bench_wall() - t0;
+                cpu[s] = bench_cpu() - c0;
                 ev[s] = r.evals;
                 p[s] = r.p;
                 err[s] = r.abserr;

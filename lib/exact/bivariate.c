@@ -31,6 +31,24 @@
 
 #include "exact/kronrod.h"
 
+/* Genz's Gauss-Legendre rule for Sheppard's integral at correlation r:
+   6, 12 or 20 points by |r| (half of them stored, the rule being
+   symmetric); returns the stored half's size. */
+static int bvn_rule(double r, const double **x, const double **w)
+{
+    const double ar = fabs(r);
+    if (ar < 0.3) {
+        *x = gl6_x, *w = gl6_w;
+        return 3;
+    }
+    if (ar < 0.75) {
+        *x = gl12_x, *w = gl12_w;
+        return 6;
+    }
+    *x = gl20_x, *w = gl20_w;
+    return 10;
+}
+
 /*
  * P(X > h, Y > k), correlation r with |r| < 1, finite h and k: Genz's
  * method.  The structure follows the 2004 paper's description; the code is
@@ -39,15 +57,8 @@
 static double bvn_upper(double h, double k, double r)
 {
     const double *x, *w;
-    int n;
-    double ar = fabs(r);
-    if (ar < 0.3) {
-        x = gl6_x, w = gl6_w, n = 3;
-    } else if (ar < 0.75) {
-        x = gl12_x, w = gl12_w, n = 6;
-    } else {
-        x = gl20_x, w = gl20_w, n = 10;
-    }
+    const int n = bvn_rule(r, &x, &w);
+    const double ar = fabs(r);
     double hk = h * k;
     double s = 0.0;
     if (ar < 0.925) {
@@ -249,15 +260,7 @@ static void bvn_slice_panel(const double x[21], double m, const void *vctx,
 static double bvn_rect_sheppard(double l1, double h1, double l2, double h2, double r)
 {
     const double *x, *w;
-    int n;
-    double ar = fabs(r);
-    if (ar < 0.3) {
-        x = gl6_x, w = gl6_w, n = 3;
-    } else if (ar < 0.75) {
-        x = gl12_x, w = gl12_w, n = 6;
-    } else {
-        x = gl20_x, w = gl20_w, n = 10;
-    }
+    const int n = bvn_rule(r, &x, &w);
     const double cx[2] = {l1 < -40.0 ? -INFINITY : l1, h1 > 40.0 ? INFINITY : h1};
     const double cy[2] = {l2 < -40.0 ? -INFINITY : l2, h2 > 40.0 ? INFINITY : h2};
     double hs[4], hk[4], sg[4];

@@ -332,17 +332,8 @@ double mvni_sparse_log_estimate(const mvni_sparse_factor *f, const double *a,
         for (size_t j = f->first[k]; j < k; ++j)
             t += ck[j - f->first[k]] * y[j];
         const double lkk = f->diag[k];
-        const double lt = (a[k] - t) / lkk, ut = (b[k] - t) / lkk;
-        const double w = mvni_log_norm_diff(lt, ut);
-        const double pl = isinf(lt) ? 0.0 : exp(-0.5 * lt * lt - MVNI_LN_SQRT_2PI - w);
-        const double pu = isinf(ut) ? 0.0 : exp(-0.5 * ut * ut - MVNI_LN_SQRT_2PI - w);
-        double m = pl - pu;
-        if (!(m >= lt))
-            m = isinf(lt) ? m : lt;
-        if (!(m <= ut))
-            m = isinf(ut) ? m : ut;
-        if (!isfinite(m))
-            m = 0.0;
+        double w;
+        const double m = mvni_truncated_mean((a[k] - t) / lkk, (b[k] - t) / lkk, &w);
         y[k] = f->form == MVNI_SPARSE_REG ? t + lkk * m : m;
         lp += w;
     }

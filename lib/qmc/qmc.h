@@ -174,6 +174,12 @@ int mvni_tilt_solve(size_t d, const double *L, const double *a,
                     const double *b, double *mu, double *x, double *psi,
                     int *iters, double *work);
 
+/* The mean of the standard normal truncated to (lt, ut), kept inside the
+   interval against rounding (0 where it is not finite), and the log of
+   the interval's probability in *logmass: one step of the GGE path of
+   truncated means. */
+double mvni_truncated_mean(double lt, double ut, double *logmass);
+
 /* log of the GGE heuristic's estimate of P for a factor of
    mvni_chol_reorder: the product of the interval probabilities along the
    path of truncated means.  y: d doubles of scratch (the path). */

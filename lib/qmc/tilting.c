@@ -301,6 +301,23 @@ int mvni_tilt_solve(size_t d, const double *L, const double *a,
     return status;
 }
 
+double mvni_truncated_mean(double lt, double ut, double *logmass)
+{
+    const double w = mvni_log_norm_diff(lt, ut);
+    const double pl = isinf(lt) ? 0.0 : exp(-0.5 * lt * lt - MVNI_LN_SQRT_2PI - w);
+    const double pu = isinf(ut) ? 0.0 : exp(-0.5 * ut * ut - MVNI_LN_SQRT_2PI - w);
+    double m = pl - pu;
+    /* The mean stays inside the interval even where rounding says no. */
+    if (!(m >= lt))
+        m = isinf(lt) ? m : lt;
+    if (!(m <= ut))
+        m = isinf(ut) ? m : ut;
+    if (!isfinite(m))
+        m = 0.0;
+    *logmass = w;
+    return m;
+}
+
 /*
  * log of the GGE heuristic's estimate of P: the product of the interval
  * probabilities along the path where every z_k is the mean of its
@@ -320,19 +337,8 @@ double mvni_tilt_log_estimate(size_t d, const double *L, const double *a,
             y[k] = 0.0;
             continue;
         }
-        const double lt = (a[k] - t) / Lk[k], ut = (b[k] - t) / Lk[k];
-        const double w = mvni_log_norm_diff(lt, ut);
-        const double pl = isinf(lt) ? 0.0 : exp(-0.5 * lt * lt - MVNI_LN_SQRT_2PI - w);
-        const double pu = isinf(ut) ? 0.0 : exp(-0.5 * ut * ut - MVNI_LN_SQRT_2PI - w);
-        double m = pl - pu;
-        /* The mean stays inside the interval even where rounding says no. */
-        if (!(m >= lt))
-            m = isinf(lt) ? m : lt;
-        if (!(m <= ut))
-            m = isinf(ut) ? m : ut;
-        if (!isfinite(m))
-            m = 0.0;
-        y[k] = m;
+        double w;
+        y[k] = mvni_truncated_mean((a[k] - t) / Lk[k], (b[k] - t) / Lk[k], &w);
         lp += w;
     }
     return lp;
