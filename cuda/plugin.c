@@ -345,8 +345,11 @@ static int classify(const mvn_plugin_host *host, const mvn_batch_desc *b, size_t
     for (size_t i = 0; i < na; ++i) {
         const size_t ii = s->active[i];
         const double sd = sqrt(s->sigma[ii * d + ii]);
-        s->aa[i] = s->a[ii] / sd;
-        s->bb[i] = s->b[ii] / sd;
+        /* solve.c standardize_limit: an overflowing finite limit is
+           +-1e300, never an infinity of the wrong meaning. */
+        const double ya = s->a[ii] / sd, yb = s->b[ii] / sd;
+        s->aa[i] = isinf(ya) && isfinite(s->a[ii]) ? copysign(1e300, ya) : ya;
+        s->bb[i] = isinf(yb) && isfinite(s->b[ii]) ? copysign(1e300, yb) : yb;
         s->work[i] = sd;
     }
     for (size_t i = 0; i < na; ++i) {
@@ -410,6 +413,8 @@ static void prepare(size_t d, size_t m, const double *L, const double *a, const 
             kmax = sqrt(ss) * scale;
         if (!pos && 1.0 - ss > smax)
             smax = 1.0 - ss;
+        if (!pos && f < i)
+            kmax = INFINITY; /* an indicator with coefficients: a step */
     }
     *kappa = kmax;
     *dropped = 3.0 * sqrt(smax);

@@ -256,7 +256,8 @@ typedef struct {
 
 /* sov.c's narrow-feature rule ("Narrow features"): a size resolves the
    sharpest row with at least MVNCU_RESOLVE_POINTS * kappa points per
-   shift; until then that row's band holds up to MVNCU_BAND_WIDTH / kappa. */
+   shift; until then that row's band holds up to MVNCU_BAND_WIDTH / kappa,
+   and stopping on it also needs n >= 1 / tolerance. */
 #define MVNCU_RESOLVE_POINTS 4.0
 #define MVNCU_BAND_WIDTH 3.0
 
@@ -295,8 +296,9 @@ MVNCU_FN int finish_one(const mvncu_scaled *est, int M, uint64_t n, double error
     const double abs_m = abseps == 0.0 ? 0.0
                          : E < -3000 ? INFINITY : E > 3000 ? 0.0 : ldexp(abseps, (int)-E);
     const double rel_m = releps * mean;
-    const int band_ok = resolved || band_mass <= abseps ||
-                        (E >= -3000 && (E > 3000 || ldexp(band_mass, (int)-E) <= rel_m));
+    const int band_ok = resolved || (band_mass <= abseps && (double)n * abseps >= 1.0) ||
+                        (E >= -3000 && (E > 3000 || (ldexp(band_mass, (int)-E) <= rel_m &&
+                                                     (double)n * ldexp(rel_m, (int)E) >= 1.0)));
     const int ok = band_ok && err_m <= (abs_m > rel_m ? abs_m : rel_m);
     O->evals[t] += tpm_n;
     if (mean > 0.0) {

@@ -529,6 +529,116 @@ static void test_singular_trivariate(mvn_context *ctx)
            "rank-2 trivariate (X3 = X1): P = %.17g +- %.3g, exact 1/3", p, e);
 }
 
+/* Fuzz finding grad-nonfinite: log-derivatives on an interval narrower
+   than 1 / DBL_MAX.  X1 ~ N(0, 2.67e-158) on (0, 2.44e-319): d log P /
+   dlower = -1 / width = -4.1e318 is beyond DBL_MAX (-inf, documented),
+   d_upper = +inf, and d_mean = -(d_lower + d_upper), a true 4.6e-162, was
+   NaN with status OK.  It is now taken where the two terms are finite. */
+static void test_narrow_log_grad(mvn_context *ctx)
+{
+    const double lo[1] = {0.0}, up[1] = {2.4410301364078468e-319};
+    const double S[1] = {2.6663624099999994e-158};
+    const ptrdiff_t vs[2] = {0, 1}, ss[3] = {0, 1, 1};
+    double p = NAN, lp = NAN, e = NAN, dl = NAN, du = NAN, dm = NAN;
+    int st = MVN_EINVAL;
+    mvn_logprob_grad_batch(ctx, 1, 1, lo, vs, up, vs, NULL, NULL, S, ss, MVN_SIGMA_COV,
+                           &p, &lp, &e, &st, &dl, &du, &dm, NULL);
+    tap_ok(st == MVN_OK && dl == -INFINITY && du == INFINITY && isfinite(dm) &&
+               fabs(dm) < 1e-150,
+           "log-derivatives on an interval of width 2.4e-319: d_lower %g, d_upper %g, "
+           "d_mean %g (true 4.6e-162), %s", dl, du, dm, mvn_status_name(st));
+}
+
+/* Fuzz finding exact-vs-qmc: a finite limit whose standardized value
+   overflows (upper -1.5e154 over a standard deviation of 7.4e-156) became
+   -inf, which the QMC route read as "no upper limit": P = 1 for an exact
+   0.  Both routes, 1-D and 2-D (the second variable unconstrained). */
+static void test_standardized_overflow(mvn_context *ctx)
+{
+    const double S1 = 5.4323092248710971e-311, up1 = -1.5e154, lo1 = 1.5e154;
+    const double S2[4] = {S1, 0.0, 0.0, 1.0}, up2[2] = {-1.5e154, INFINITY};
+    for (int qmc = 0; qmc < 2; ++qmc) {
+        mvn_context_set(ctx, MVN_OPT_METHOD, qmc ? MVN_METHOD_QMC : MVN_METHOD_AUTO);
+        double p[3] = {NAN, NAN, NAN}, lp, e;
+        int st[3];
+        st[0] = mvn_prob(ctx, 1, NULL, &up1, NULL, &S1, &p[0], &lp, &e);
+        st[1] = mvn_prob(ctx, 1, &lo1, NULL, NULL, &S1, &p[1], &lp, &e);
+        st[2] = mvn_prob(ctx, 2, NULL, up2, NULL, S2, &p[2], &lp, &e);
+        tap_ok(st[0] == MVN_OK && p[0] == 0.0 && st[1] == MVN_OK && p[1] == 0.0 &&
+                   st[2] == MVN_OK && p[2] == 0.0,
+               "%s: limits 1e309 standard deviations out: P = %g, %g, %g (exact 0)",
+               qmc ? "METHOD_QMC" : "METHOD_AUTO", p[0], p[1], p[2]);
+    }
+    mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_AUTO);
+}
+
+/* Fuzz finding exact-vs-qmc (the CI's 90 s fuzz run): a singular or
+   nearly singular factor makes the integrand a step (an indicator row, or
+   a band narrower than the tolerance), and a step that cuts off a region
+   of mass 0.0027 fell between the 31 points of all 8 shifts: METHOD_QMC,
+   X2 = X1 + 3, P(X1 < 0, X2 > 0) = P(-3 < X1 < 0) = 1/2 - Phi(-3) came
+   out as 0.5 +- 9.5e-6 (or +- 0 for r = 1) with status OK.  Stopping on
+   a step now needs 1 / tolerance points per shift.  The 4-D case, the
+   same step next to a correlated pair (X3 = X1 + 3, X4 = X2), is checked
+   against the exact 2-D rectangle P(-3 < X1 < 0, X2 < 0) (r = 0.5). */
+static void test_singular_step(mvn_context *ctx)
+{
+    const double want2 = 0.5 - 0.5 * erfc(3.0 / M_SQRT2);
+    const double rs[3] = {1.0, 1.0 - 5e-12, 1.0 - 1e-13};
+    double seed0, worst = 0.0;
+    int ok = 1, runs = 0;
+    mvn_context_get(ctx, MVN_OPT_SEED, &seed0);
+    mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_QMC);
+    for (int seed = 0; seed < 3; ++seed) {
+        mvn_context_set(ctx, MVN_OPT_SEED, seed);
+        for (int k = 0; k < 3; ++k) {
+            const double lo[2] = {-INFINITY, 0.0}, up[2] = {0.0, INFINITY};
+            const double m[2] = {0.0, 3.0}, S[4] = {1.0, rs[k], rs[k], 1.0};
+            double p = NAN, lp, e = NAN;
+            int st = mvn_prob(ctx, 2, lo, up, m, S, &p, &lp, &e);
+            ++runs;
+            worst = fmax(worst, fabs(p - want2) / e);
+            if (!(contract_ok(st, p, lp, e) && st == MVN_OK && fabs(p - want2) <= e)) {
+                ok = 0;
+                tap_diag("seed %d, r = 1 - %g: p %.10f +- %.3g (%s), exact %.10f", seed,
+                         1.0 - rs[k], p, e, mvn_status_name(st), want2);
+            }
+        }
+    }
+    tap_ok(ok, "METHOD_QMC, X2 = X1 + 3 (r = 1, 1 - 5e-12, 1 - 1e-13), 3 seeds: "
+           "P(X1 < 0, X2 > 0) within abserr of 1/2 - Phi(-3), status OK (worst %.2f abserr)",
+           worst);
+
+    /* A budget too small for the step: not OK unless within abserr. */
+    double maxpts0;
+    mvn_context_get(ctx, MVN_OPT_MAXPTS, &maxpts0);
+    mvn_context_set(ctx, MVN_OPT_MAXPTS, 20000);
+    mvn_context_set(ctx, MVN_OPT_SEED, 0);
+    {
+        const double lo[2] = {-INFINITY, 0.0}, up[2] = {0.0, INFINITY};
+        const double m[2] = {0.0, 3.0}, S[4] = {1.0, 1.0, 1.0, 1.0};
+        double p = NAN, lp, e = NAN;
+        int st = mvn_prob(ctx, 2, lo, up, m, S, &p, &lp, &e);
+        tap_ok(contract_ok(st, p, lp, e) && (st != MVN_OK || fabs(p - want2) <= e),
+               "... with maxpts 20000: %s, p %.10f +- %.3g", mvn_status_name(st), p, e);
+    }
+    mvn_context_set(ctx, MVN_OPT_MAXPTS, maxpts0);
+
+    /* 4-D: X3 = X1 + 3, X4 = X2, corr(X1, X2) = 0.5. */
+    const double S4[16] = {1, 0.5, 1, 0.5, 0.5, 1, 0.5, 1, 1, 0.5, 1, 0.5, 0.5, 1, 0.5, 1};
+    const double m4[4] = {0, 0, 3, 0};
+    const double lo4[4] = {-INFINITY, -INFINITY, 0, -INFINITY}, up4[4] = {0, 0, INFINITY, 1};
+    const double S2[4] = {1, 0.5, 0.5, 1}, lo2[2] = {-3, -INFINITY}, up2[2] = {0, 0};
+    double p4 = NAN, lp4, e4 = NAN, p2 = NAN, lp2, e2;
+    int st4 = mvn_prob(ctx, 4, lo4, up4, m4, S4, &p4, &lp4, &e4);
+    mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_AUTO);
+    mvn_prob(ctx, 2, lo2, up2, NULL, S2, &p2, &lp2, &e2);
+    mvn_context_set(ctx, MVN_OPT_SEED, seed0);
+    tap_ok(contract_ok(st4, p4, lp4, e4) && st4 == MVN_OK && fabs(p4 - p2) <= e4 + e2,
+           "singular 4-D (X3 = X1 + 3, X4 = X2): P = %.10f +- %.3g, exact 2-D rectangle %.10f",
+           p4, e4, p2);
+}
+
 int main(void)
 {
     (void)tap_skip_all;
@@ -545,6 +655,9 @@ int main(void)
     test_transposed_pair(ctx);
     test_log_grad_range(ctx);
     test_singular_trivariate(ctx);
+    test_singular_step(ctx);
+    test_standardized_overflow(ctx);
+    test_narrow_log_grad(ctx);
     mvn_context_free(ctx);
     return tap_exit();
 }

@@ -170,10 +170,8 @@ int mvni_grad_item(void *user, size_t t, size_t d, const double *a,
     out.err_lower = dst[5];
     out.err_upper = dst[6];
     out.err_sigma = dst[7];
+    out.d_mean = want_mean ? dst[2] : NULL;
     int st = mvni_grad_solve(u->route, d, a, b, sigma, opt, res, &out);
-    if (want_mean)
-        for (size_t i = 0; i < d; ++i)
-            dst[2][i] = -(out.d_lower[i] + out.d_upper[i]);
     for (int k = 0; k < N_OUT; ++k)
         if (scattered[k])
             scatter(arr[k], t, d, is_matrix[k], dst[k]);

@@ -35,6 +35,11 @@ extern "C" {
 typedef struct {
     double *d_lower, *d_upper, *g_sigma, *h_upper;
     double *err_lower, *err_upper, *err_sigma;
+    /* -(d_lower + d_upper), the derivative in the mean; needs both.  Set by
+       mvni_grad_solve before it undoes its scaling, where the two terms
+       may be finite and opposite while each overflows in the caller's
+       units (the routes leave it alone). */
+    double *d_mean;
     /* Nonzero: every output (d_lower, d_upper, g_sigma, h_upper and the
        errors) is the derivative of log P instead of P, computed in log
        space (each term exp(log density + log P_cond - log P)), so it stays

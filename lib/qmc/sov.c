@@ -35,8 +35,16 @@
  * its error is at least the band's mass 3 / kappa (the integrand is at
  * most 1), which lets a problem stop early only when that whole band is
  * within the tolerance, and keeps abserr honest when the budget ends
- * first.  Benign problems (kappa <= 7, correlations up to 0.99) are not
- * affected: the first lattice already has 31 points.
+ * first.  A band that narrow makes the row a step, and a step is seen by
+ * the shifts only where the region it cuts off holds points: a lattice of
+ * n points per shift misses regions of mass below about 1/n in every
+ * shift at once (2-D, 1 - rho = 5e-12, mean (0, 3): the step at
+ * w = 0.0027 fell between the 31 points of all 8 shifts, 0.5 +- 9.5e-6
+ * with status OK, exact 0.4986501).  So stopping on an unresolved band
+ * also needs n >= 1 / tolerance, where every region of mass above the
+ * tolerance holds a point of each shift.  Benign problems (kappa <= 7,
+ * correlations up to 0.99) are not affected: the first lattice already
+ * has 31 points.
  *
  * Log space: a point's value is kept as f * 2^k with f renormalized
  * whenever it drops below 2^-500, and partial sums likewise carry their
@@ -51,7 +59,10 @@
  * Singular factors: a row with L_ii = 0 is the constraint
  * a_i <= sum_m L_im z_m <= b_i, an indicator (with a relative tolerance of
  * 1e-8 of the row's standard deviation for rounding), and uses no
- * integration variable.
+ * integration variable.  Its step is the limit of a narrow band (kappa
+ * infinite): stopping needs n >= 1 / tolerance points per shift (exactly
+ * singular 2-D, rho = 1, mean (0, 3): 0.5 +- 0 with status OK before,
+ * exact 0.4986501).
  *
  * Tilting (Botev 2017, JRSS-B 79:125-148; see tilting.c): with a tilt
  * vector mu, z_i is drawn from N(mu_i, 1) truncated to [alpha_i, beta_i]
@@ -406,14 +417,19 @@ static void factor_row(size_t d, const double *L, const mvni_sparse_factor *sf,
  * The sharpness of the integrand (see "Narrow features" above):
  * kappa = max over rows with L_ii > 0 of sqrt(sum_m L_im^2) / L_ii, the
  * conditional standard deviation of the row's limits in units of L_ii.
- * coef already holds L_im / L_ii.  0 for a factor without coefficients.
+ * coef already holds L_im / L_ii.  0 for a factor without coefficients;
+ * +inf when a row with L_ii = 0 has coefficients: its indicator is a step
+ * (band mass 0, never resolved, so stopping needs n >= 1 / tolerance).
  */
 static double sharpest_row(size_t d, const sov_row *rows, const double *coef)
 {
     double kappa = 0.0;
     for (size_t i = 0; i < d; ++i) {
-        if (!rows[i].pos)
+        if (!rows[i].pos) {
+            if (rows[i].first < i)
+                return INFINITY;
             continue;
+        }
         double ss = 0.0;
         for (size_t m = rows[i].first; m < i; ++m) {
             const double c = coef[rows[i].coef + (m - rows[i].first)];
@@ -576,14 +592,19 @@ static int sov_integrate(size_t d, const double *L,
     double E = 0.0;
     int done_ok = 0;
 
-    /* Sizes that cannot stop (the band matters at any p <= 1 and they do
-       not resolve it) are skipped, as far as the budget allows. */
+    /* Sizes that cannot stop are skipped, as far as the budget allows:
+       those below resolve_n when the band matters at any p <= 1, and
+       otherwise those below both resolve_n and the step's 1 / tolerance
+       (the tolerance is at most max(abseps, releps) since p <= 1). */
+    const double tol_max = opt->abseps > opt->releps ? opt->abseps : opt->releps;
+    double min_stop_n = resolve_n;
+    if (band_mass <= tol_max && tol_max > 0.0 && 1.0 / tol_max < min_stop_n)
+        min_stop_n = 1.0 / tol_max;
     int k0 = 0;
-    if (band_mass > opt->abseps && band_mass > opt->releps)
-        while (k0 + 1 < nsizes &&
-               (double)mvni_lattice_points(k0) < resolve_n &&
-               tpm * (double)mvni_lattice_points(k0 + 1) <= opt->maxpts)
-            ++k0;
+    while (k0 + 1 < nsizes &&
+           (double)mvni_lattice_points(k0) < min_stop_n &&
+           tpm * (double)mvni_lattice_points(k0 + 1) <= opt->maxpts)
+        ++k0;
 
     for (int k = k0; k < nsizes; ++k) {
         const uint64_t n = mvni_lattice_points(k);
@@ -677,10 +698,14 @@ static int sov_integrate(size_t d, const double *L,
                            : ldexp(opt->abseps, (int)-E);
         const double rel_m = opt->releps * mean;
         /* The band is an absolute mass: compared with abseps as it is,
-           with releps * p on the scale 2^E. */
+           with releps * p on the scale 2^E; an unresolved band also needs
+           n >= 1 / tolerance (the step's regions above the tolerance hold
+           points of every shift). */
         const int band_ok =
-            resolved || band_mass <= opt->abseps ||
-            (E >= -3000 && (E > 3000 || ldexp(band_mass, (int)-E) <= rel_m));
+            resolved ||
+            (band_mass <= opt->abseps && (double)n * opt->abseps >= 1.0) ||
+            (E >= -3000 && (E > 3000 || (ldexp(band_mass, (int)-E) <= rel_m &&
+                                         (double)n * ldexp(rel_m, (int)E) >= 1.0)));
         if (band_ok && err_m <= (abs_m > rel_m ? abs_m : rel_m)) {
             done_ok = 1;
             break;

@@ -12,6 +12,10 @@
 #   FUZZ_SECONDS     seconds per target (default 60)
 #   FUZZ_TARGETS     targets to run (default "api cli")
 #   FUZZ_FLAGS       more libFuzzer flags (-jobs=N, -dict=..., ...)
+#   FUZZ_SEED        libFuzzer's -seed (default: a random one)
+#   FUZZ_RUNS        per-target run counts, "api=6000 cli=100000": each
+#                    target stops after its count (or FUZZ_SECONDS, which
+#                    comes first); with FUZZ_SEED, a reproducible run
 #   FUZZ_LIB_SOURCES, FUZZ_AVX2_SOURCES, FUZZ_AVX512_SOURCES, FUZZ_CLI_SOURCES
 #                    the library's and the program's sources (from Makefile.am)
 #   FUZZ_LIBS        BLAS/LAPACKE and jansson link flags; FUZZ_CPPFLAGS
@@ -95,11 +99,17 @@ for t in $targets; do
     mkdir -p "$out/$t/corpus"
     dict=
     [ -f "$src/tests/fuzz/$t.dict" ] && dict="-dict=$src/tests/fuzz/$t.dict"
-    echo "make fuzz: $t for $seconds s (new inputs in $out/$t/corpus)"
+    runs=
+    for r in ${FUZZ_RUNS:-}; do
+        case $r in "$t="*) runs="-runs=${r#*=}";; esac
+    done
+    seed=
+    [ -n "${FUZZ_SEED:-}" ] && seed="-seed=$FUZZ_SEED"
+    echo "make fuzz: $t for $seconds s${runs:+ or ${runs#-runs=} runs}${seed:+, seed ${FUZZ_SEED}} (new inputs in $out/$t/corpus)"
     # shellcheck disable=SC2086
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
     nice -n 19 "$obj/fuzz_$t" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 \
-        -max_len=4096 -print_final_stats=1 -artifact_prefix="$out/$t/" $dict ${FUZZ_FLAGS:-} \
+        -max_len=4096 -print_final_stats=1 -artifact_prefix="$out/$t/" $dict $seed $runs ${FUZZ_FLAGS:-} \
         "$out/$t/corpus" "$src/tests/fuzz/corpus/$t" > "$out/$t/log" 2>&1
     rc=$?
     grep -E '^(stat::number_of_executed_units|stat::new_units_added|Done [0-9]+ runs)' "$out/$t/log" | sed "s/^/  $t: /"

@@ -157,7 +157,12 @@ static double fuzz_min_variance = INFINITY;
    value exceeds DBL_MAX: dP/dSigma_ij is of order 1 / sqrt(S_ii S_jj), so
    with a variance below 1e-300 an infinite (never NaN) derivative is
    the correct rounding (the former finding grad-nonfinite-dsigma-inf:
-   variances 6.2e-317 and 8.1e-317, d_sigma = 1.1e315 rounds to inf). */
+   variances 6.2e-317 and 8.1e-317, d_sigma = 1.1e315 rounds to inf).
+   In log space the limits' derivatives are about 1 / (upper - lower)
+   for a narrow interval, beyond DBL_MAX where the interval is narrower
+   than 1 / DBL_MAX = 5.6e-309 (variance 2.7e-158, interval
+   (0, 2.4e-319): d_lower = -4e318); there d_lower, d_upper and d_mean
+   may be infinite, never NaN. */
 static void check_grad(const char *where, int status, size_t d, double p,
                        double lp, const double *lower, const double *upper,
                        const double *dl, const double *du, const double *dm,
@@ -175,8 +180,10 @@ static void check_grad(const char *where, int status, size_t d, double p,
     for (size_t i = 0; i < d; ++i) {
         double l = lower ? lower[i] : -INFINITY;
         double u = upper ? upper[i] : INFINITY;
-        if ((dl && !isfinite(dl[i])) || (du && !isfinite(du[i])) ||
-            (dm && !isfinite(dm[i])))
+        const int narrow = log_space && u - l < 1e-300;
+        if ((dl && (narrow ? isnan(dl[i]) : !isfinite(dl[i]))) ||
+            (du && (narrow ? isnan(du[i]) : !isfinite(du[i]))) ||
+            (dm && (narrow ? isnan(dm[i]) : !isfinite(dm[i]))))
             fuzz_fail_new("grad-nonfinite", "%s: status %d, a derivative in coordinate %zu is not a "
                       "number (d_lower %g, d_upper %g, d_mean %g; p = %g)", where,
                       status, i, dl ? dl[i] : 0, du ? du[i] : 0, dm ? dm[i] : 0, p);
