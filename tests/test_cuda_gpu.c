@@ -250,8 +250,8 @@ int main(void)
                    "MVN_OPT_THREADS = 4 (host preparation in parallel): bitwise the same");
         }
         /* The same batch in device memory, outputs strided. */
-        double *dup, *ds, *dp;
-        int *dst;
+        double *dup = NULL, *ds = NULL, *dp = NULL;
+        int *dst = NULL;
         int ok = cudaMalloc((void **)&dup, N * D * sizeof(double)) == cudaSuccess &&
                  cudaMalloc((void **)&ds, D * D * sizeof(double)) == cudaSuccess &&
                  cudaMalloc((void **)&dp, 2 * N * sizeof(double)) == cudaSuccess &&
@@ -376,6 +376,38 @@ int main(void)
         tap_ok((sg == MVN_OK || sg == MVN_ETOL) && p == 0.0 && isfinite(lp) && lp < -1e19,
                "Genz 4-D with lower[0] = 1e10 on the GPU: p = 0, finite log P %.4g (%s)", lp,
                mvn_status_name(sg));
+        mvn_context_free(gc);
+    }
+    /* The step rule (qmc/sov.c, "Singular factors"): X2 = X1 + 3 with
+       r = 1 (an indicator row) and r = 1 - 5e-12 (a dropped pivot), P(X1
+       < 0, X2 > 0) = 1/2 - Phi(-3); a 31-point lattice missed the step in
+       every shift (0.5 +- 0, status OK).  And a limit 1e309 standard
+       deviations out (plugin.c's standardization): P = 0, not 1. */
+    {
+        const double want = 0.5 - 0.5 * erfc(3.0 / M_SQRT2), rs[2] = {1.0, 1.0 - 5e-12};
+        const double lo2[2] = {-INFINITY, 0.0}, up2[2] = {0.0, INFINITY}, m2[2] = {0.0, 3.0};
+        int good = 1;
+        double worst = 0.0;
+        for (int k = 0; k < 2; ++k) {
+            const double S2[4] = {1.0, rs[k], rs[k], 1.0};
+            double p = NAN, e = NAN;
+            mvn_context *gc = ctx_for(MVN_BACKEND_CUDA, 1e-5, 0, MVN_METHOD_QMC);
+            mvn_context_set(gc, MVN_OPT_MAXPTS, 1e7);
+            int sg = mvn_prob(gc, 2, lo2, up2, m2, S2, &p, NULL, &e);
+            good &= sg == MVN_OK && mvn_context_backend(gc) == MVN_BACKEND_CUDA &&
+                    fabs(p - want) <= e;
+            worst = fmax(worst, fabs(p - want) / e);
+            mvn_context_free(gc);
+        }
+        tap_ok(good, "singular step X2 = X1 + 3 (r = 1, 1 - 5e-12) on the GPU: within abserr "
+                     "of 1/2 - Phi(-3), status OK (worst %.2f abserr)", worst);
+        const double S1[4] = {5.4323092248710971e-311, 0.0, 0.0, 1.0};
+        const double up1[2] = {-1.5e154, INFINITY};
+        double p = NAN, e = NAN;
+        mvn_context *gc = ctx_for(MVN_BACKEND_CUDA, 1e-5, 0, MVN_METHOD_QMC);
+        int sg = mvn_prob(gc, 2, NULL, up1, NULL, S1, &p, NULL, &e);
+        tap_ok(sg == MVN_OK && p == 0.0, "a limit 1e309 standard deviations out on the GPU "
+               "route: P = %g (%s), exact 0", p, mvn_status_name(sg));
         mvn_context_free(gc);
     }
     return tap_exit();
