@@ -83,24 +83,29 @@ static int route_solve(int route, size_t d, const double *a, const double *b,
  * determinants of the pair terms, S_ii S_jj - S_ij^2) and squares of
  * limits over variances; they overflow from variances of about 1e154 on
  * and underflow below 1e-154, where a pair term used to be dropped
- * silently.  P is invariant under Sigma -> s^2 Sigma, limits -> s limits,
- * and the derivatives scale as dP/dlimit = s dP'/dlimit',
- * dP/dSigma = s^2 dP'/dSigma' (and the Hessian in the limits likewise),
- * so the problem is solved at s = 2^-k, which brings the largest variance
- * near 1 exactly (a power of two scales without rounding), and the
- * derivatives are scaled back.  k is 0, and nothing is copied, while the
- * largest variance is within 2^+-64: there no product comes near
- * overflow or underflow, and the numbers are those of the unscaled code.
+ * silently.  P is invariant under X -> D X with D = diag(2^-k_i): limits
+ * D a, D b, Sigma D Sigma D, and the derivatives scale back as
+ * dP/dlimit_i = 2^-k_i dP'/dlimit'_i, dP/dSigma_ij = 2^-(k_i + k_j)
+ * dP'/dSigma'_ij (the Hessian in the limits likewise).  Each k_i brings
+ * its own variance near 1 exactly (powers of two scale without rounding).
+ * One common factor for all coordinates, set by the largest variance,
+ * pushed the others into the subnormals when the variances spanned 1e300
+ * (4.5e307 next to 1: d_sigma = inf with an exact value near 0.01, fuzz
+ * finding grad-nonfinite).  k_i is 0 while the variance is within
+ * 2^+-64: there no product comes near overflow or underflow, and when
+ * every k_i is 0 nothing is copied and the numbers are those of the
+ * unscaled code.  Returns whether any k_i is nonzero.
  */
-static int scale_exponent(size_t d, const double *sigma)
+static int scale_exponents(size_t d, const double *sigma, int *k)
 {
-    double vmax = 0.0;
-    for (size_t i = 0; i < d; ++i)
-        vmax = fmax(vmax, sigma[i * d + i]);
-    if (!(vmax > 0.0))
-        return 0;
-    const int e = ilogb(vmax);
-    return e >= -64 && e <= 64 ? 0 : e / 2;
+    int any = 0;
+    for (size_t i = 0; i < d; ++i) {
+        const double v = sigma[i * d + i];
+        const int e = v > 0.0 ? ilogb(v) : 0;
+        k[i] = e >= -64 && e <= 64 ? 0 : e / 2;
+        any |= k[i] != 0;
+    }
+    return any;
 }
 
 /* A limit times 2^k.  Infinities stay infinite; a finite limit that
@@ -116,11 +121,20 @@ static double scale_limit(double x, int k)
     return isinf(y) && isfinite(x) ? copysign(1e300, x) : y;
 }
 
-static void scale_vec(double *v, size_t n, int k)
+/* v_i *= 2^-k_i, or for a matrix v_ij *= 2^-(k_i + k_j); NULL is skipped. */
+static void unscale_vec(double *v, size_t d, const int *k)
 {
     if (v != NULL)
-        for (size_t i = 0; i < n; ++i)
-            v[i] = ldexp(v[i], k);
+        for (size_t i = 0; i < d; ++i)
+            v[i] = ldexp(v[i], -k[i]);
+}
+
+static void unscale_mat(double *v, size_t d, const int *k)
+{
+    if (v != NULL)
+        for (size_t i = 0; i < d; ++i)
+            for (size_t j = 0; j < d; ++j)
+                v[i * d + j] = ldexp(v[i * d + j], -k[i] - k[j]);
 }
 
 /* out->d_mean = -(d_lower + d_upper), in the units of the problem solved. */
@@ -135,27 +149,32 @@ int mvni_grad_solve(int route, size_t d, const double *a, const double *b,
                     const double *sigma, const mvni_solve_options *opt,
                     mvni_result *res, const mvni_grad_out *out)
 {
-    const int k = scale_exponent(d, sigma);
-    if (k == 0) {
+    int *k = (int *)malloc((d ? d : 1) * sizeof(int));
+    if (k != NULL && !scale_exponents(d, sigma, k)) {
+        free(k);
         int status = route_solve(route, d, a, b, sigma, opt, res, out);
         mean_derivative(d, out);
         return status;
     }
-    double *as = (double *)malloc((2 * d + d * d) * sizeof(double));
+    double *as = k != NULL ? (double *)malloc((2 * d + d * d) * sizeof(double)) : NULL;
     if (as == NULL) {
+        free(k);
         res->p = res->logp = res->abserr = res->relerr = NAN;
         res->evals = 0.0;
         res->status = MVN_ENOMEM;
         mvni_grad_out_nan(d, out);
+        if (out->d_mean != NULL)
+            for (size_t i = 0; i < d; ++i)
+                out->d_mean[i] = NAN;
         return MVN_ENOMEM;
     }
     double *bs = as + d, *ss = bs + d;
     for (size_t i = 0; i < d; ++i) {
-        as[i] = scale_limit(a[i], -k);
-        bs[i] = scale_limit(b[i], -k);
+        as[i] = scale_limit(a[i], -k[i]);
+        bs[i] = scale_limit(b[i], -k[i]);
+        for (size_t j = 0; j < d; ++j)
+            ss[i * d + j] = ldexp(sigma[i * d + j], -k[i] - k[j]);
     }
-    for (size_t i = 0; i < d * d; ++i)
-        ss[i] = ldexp(sigma[i], -2 * k);
     int status = route_solve(route, d, as, bs, ss, opt, res, out);
     free(as);
     /* The mean's derivative before the scaling: -(d_lower + d_upper) of
@@ -165,13 +184,14 @@ int mvni_grad_solve(int route, size_t d, const double *a, const double *b,
        grad-nonfinite). */
     mean_derivative(d, out);
     /* P, log P and abserr are invariant; NaN outputs stay NaN. */
-    scale_vec(out->d_mean, d, -k);
-    scale_vec(out->d_lower, d, -k);
-    scale_vec(out->d_upper, d, -k);
-    scale_vec(out->err_lower, d, -k);
-    scale_vec(out->err_upper, d, -k);
-    scale_vec(out->g_sigma, d * d, -2 * k);
-    scale_vec(out->h_upper, d * d, -2 * k);
-    scale_vec(out->err_sigma, d * d, -2 * k);
+    unscale_vec(out->d_mean, d, k);
+    unscale_vec(out->d_lower, d, k);
+    unscale_vec(out->d_upper, d, k);
+    unscale_vec(out->err_lower, d, k);
+    unscale_vec(out->err_upper, d, k);
+    unscale_mat(out->g_sigma, d, k);
+    unscale_mat(out->h_upper, d, k);
+    unscale_mat(out->err_sigma, d, k);
+    free(k);
     return status;
 }

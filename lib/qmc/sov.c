@@ -38,9 +38,10 @@
  * first.  A band that narrow makes the row a step, and a step is seen by
  * the shifts only where the region it cuts off holds points: a lattice of
  * n points per shift misses regions of mass below about 1/n in every
- * shift at once (2-D, 1 - rho = 5e-12, mean (0, 3): the step at
- * w = 0.0027 fell between the 31 points of all 8 shifts, 0.5 +- 9.5e-6
- * with status OK, exact 0.4986501).  So stopping on an unresolved band
+ * shift at once (the unfolded indicator of "Singular factors" below, 2-D,
+ * 1 - rho = 5e-12, mean (0, 3): the step at w = 0.0027 fell between the
+ * 31 points of all 8 shifts, 0.5 +- 9.5e-6 with status OK, exact
+ * 0.4986501).  So stopping on an unresolved band
  * also needs n >= 1 / tolerance, where every region of mass above the
  * tolerance holds a point of each shift.  Benign problems (kappa <= 7,
  * correlations up to 0.99) are not affected: the first lattice already
@@ -59,10 +60,15 @@
  * Singular factors: a row with L_ii = 0 is the constraint
  * a_i <= sum_m L_im z_m <= b_i, an indicator (with a relative tolerance of
  * 1e-8 of the row's standard deviation for rounding), and uses no
- * integration variable.  Its step is the limit of a narrow band (kappa
- * infinite): stopping needs n >= 1 / tolerance points per shift (exactly
- * singular 2-D, rho = 1, mean (0, 3): 0.5 +- 0 with status OK before,
- * exact 0.4986501).
+ * integration variable.  As such it is a step, the limit of a narrow band
+ * (kappa infinite): stopping would need n >= 1 / tolerance points per
+ * shift (exactly singular 2-D, rho = 1, mean (0, 3): 0.5 +- 0 with status
+ * OK when a 31-point lattice missed the step, exact 0.4986501).  So the
+ * row is folded into the row j of its last nonzero coefficient on a sampled
+ * column: a_i <= t + L_ij z_j <= b_i with t = sum_{m<j} L_im z_m bounds z_j
+ * itself, so z_j is drawn from its own interval intersected with that
+ * bound (fold_step) and the integrand stays continuous.  Only with a tilt,
+ * or when L_ij is below 1e-8 of the row's norm, does the row stay a step.
  *
  * Tilting (Botev 2017, JRSS-B 79:125-148; see tilting.c): with a tilt
  * vector mu, z_i is drawn from N(mu_i, 1) truncated to [alpha_i, beta_i]
@@ -181,12 +187,19 @@ typedef struct {
        2 general (log) path; base = Phi(lo) or Q(lo), e the probability. */
     int cmode;
     double cbase, ce;
+    /* Singular factors ("Singular factors" above): an indicator row folded
+       into the row of its last coefficient has fold_to = that row (its
+       coefficients and limits then divided by that coefficient), else -1;
+       a row's own folded rows are folds[fold_first .. fold_first + nfold). */
+    long fold_to;
+    size_t fold_first, nfold;
 } sov_row;
 
 typedef struct {
     size_t d;
     const sov_row *rows;
     const double *coef;
+    const size_t *folds; /* folded rows, grouped by the row they fold into */
     const double *tilt; /* mu, length d, or NULL */
     /* Regression form (band.c, MVNI_SPARSE_REG): the row sums run over the
        sampled variables x_m = L_mm (s_m + z_m), which y then holds, with
@@ -248,6 +261,43 @@ static double step_log(double al, double be, double w, int need_y, double *f,
 }
 
 /*
+ * Row i with folded indicator rows: z_i is limited by its own interval
+ * (lo - s, hi - s) and by each folded row r's, (lo_r - t_r, hi_r - t_r)
+ * with t_r = sum_{m < i} c_rm z_m (coefficients and limits divided by
+ * L_ri, the order of the limits swapped where L_ri < 0).  The
+ * intersection is sampled through the log path, which is exact for any
+ * interval; an empty one zeroes the lane.
+ */
+static void fold_step(const sov_problem *pb, const sov_row *row, size_t i,
+                      const double *s, const double *w, int need_y, double *yi,
+                      double *f, double *kexp)
+{
+    const double *y = yi - i * SOV_LANES;
+    double al[SOV_LANES], be[SOV_LANES], t[SOV_LANES];
+    for (size_t p = 0; p < SOV_LANES; ++p) {
+        al[p] = row->lo - s[p];
+        be[p] = row->hi - s[p];
+    }
+    for (size_t k = 0; k < row->nfold; ++k) {
+        const sov_row *r = &pb->rows[pb->folds[row->fold_first + k]];
+        pb->k->sov_dot(pb->coef + r->coef, r->first, i, y, t);
+        for (size_t p = 0; p < SOV_LANES; ++p) {
+            al[p] = fmax(al[p], r->lo - t[p]);
+            be[p] = fmin(be[p], r->hi - t[p]);
+        }
+    }
+    for (size_t p = 0; p < SOV_LANES; ++p) {
+        if (!(al[p] < be[p]) || f[p] == 0.0) {
+            f[p] = 0.0;
+            yi[p] = 0.0;
+            continue;
+        }
+        const double v = step_log(al[p], be[p], w[p], need_y, &f[p], &kexp[p]);
+        yi[p] = need_y ? v : 0.0;
+    }
+}
+
+/*
  * Evaluates the integrand at the points i0 .. i0+cnt-1 of the lattice
  * (n, z) shifted by `shift`, and at their antithetic partners.  Adds the
  * sum over the cnt pairs of (f(w) + f(1-w)) / 2 to *acc.
@@ -277,6 +327,13 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
         const sov_row *row = &pb->rows[i];
         double *yi = y + i * SOV_LANES;
         const int need_y = row->wdim >= 0;
+
+        if (row->fold_to >= 0) {
+            /* Enforced at the row it folds into. */
+            for (size_t p = 0; p < SOV_LANES; ++p)
+                yi[p] = 0.0;
+            continue;
+        }
 
         if (need_y) {
             /* Lattice coordinate, shifted, tent-transformed; antithetic
@@ -324,7 +381,9 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
             continue;
         }
 
-        if (row->first == i && row->cmode < 2) {
+        if (row->nfold > 0) {
+            fold_step(pb, row, i, s, w, need_y, yi, f, kexp);
+        } else if (row->first == i && row->cmode < 2) {
             /* Constant limits: Phi was evaluated once at setup. */
             const double base = row->cbase, e = row->ce;
             for (size_t p = 0; p < SOV_LANES; ++p)
@@ -418,16 +477,28 @@ static void factor_row(size_t d, const double *L, const mvni_sparse_factor *sf,
  * kappa = max over rows with L_ii > 0 of sqrt(sum_m L_im^2) / L_ii, the
  * conditional standard deviation of the row's limits in units of L_ii.
  * coef already holds L_im / L_ii.  0 for a factor without coefficients;
- * +inf when a row with L_ii = 0 has coefficients: its indicator is a step
- * (band mass 0, never resolved, so stopping needs n >= 1 / tolerance).
+ * +inf when a row with L_ii = 0 has coefficients and is not folded: its
+ * indicator is a step (band mass 0, never resolved, so stopping needs
+ * n >= 1 / tolerance); a folded one counts with the coefficients of its
+ * bound on the row it folds into.
  */
 static double sharpest_row(size_t d, const sov_row *rows, const double *coef)
 {
     double kappa = 0.0;
     for (size_t i = 0; i < d; ++i) {
         if (!rows[i].pos) {
-            if (rows[i].first < i)
+            if (rows[i].fold_to >= 0) {
+                /* Folded: the bound on z_j moves by sum_m c_m z_m. */
+                double ss = 0.0;
+                for (size_t m = rows[i].first; m < (size_t)rows[i].fold_to; ++m) {
+                    const double c = coef[rows[i].coef + (m - rows[i].first)];
+                    ss += c * c;
+                }
+                if (ss > kappa * kappa)
+                    kappa = sqrt(ss);
+            } else if (rows[i].first < i) {
                 return INFINITY;
+            }
             continue;
         }
         double ss = 0.0;
@@ -455,10 +526,58 @@ static double regression_sharpest_row(const mvni_sparse_factor *sf)
     return kappa;
 }
 
+/* Folds each indicator row of a dense factor without tilt into the row of
+   its last nonzero coefficient on a sampled column (see "Singular
+   factors"), unless that coefficient is below SOV_FOLD_MIN of the row's
+   norm (the row then stays a step).  Fills fold_to, fold_first, nfold and
+   folds[0 .. d); folds[d .. 2d) is scratch. */
+#define SOV_FOLD_MIN 1e-8
+static void fold_indicators(size_t d, sov_row *rows, double *coef, size_t *folds)
+{
+    size_t *count = folds + d, *fill = folds + d;
+    for (size_t i = 0; i < d; ++i)
+        count[i] = 0;
+    for (size_t i = 0; i < d; ++i) {
+        sov_row *row = &rows[i];
+        if (row->pos || row->first >= i)
+            continue;
+        double *c = coef + row->coef;
+        double ss = 0.0;
+        size_t j = i;
+        for (size_t m = row->first; m < i; ++m)
+            if (rows[m].pos && c[m - row->first] != 0.0) {
+                ss += c[m - row->first] * c[m - row->first];
+                j = m;
+            }
+        if (j == i || !(fabs(c[j - row->first]) > SOV_FOLD_MIN * sqrt(ss)))
+            continue;
+        const double lij = c[j - row->first];
+        for (size_t m = row->first; m < j; ++m)
+            c[m - row->first] /= lij;
+        /* Exact limits: the indicator's rounding tolerance is not needed
+           once the bound is on z_j (its rounding is relative). */
+        double lo = row->lo / lij, hi = row->hi / lij;
+        row->lo = lij > 0.0 ? lo : hi;
+        row->hi = lij > 0.0 ? hi : lo;
+        row->fold_to = (long)j;
+        ++count[j];
+    }
+    size_t off = 0;
+    for (size_t j = 0; j < d; ++j) {
+        rows[j].fold_first = off;
+        rows[j].nfold = count[j];
+        fill[j] = off; /* overwrites count[j] */
+        off += rows[j].nfold;
+    }
+    for (size_t i = 0; i < d; ++i)
+        if (rows[i].fold_to >= 0)
+            folds[fill[rows[i].fold_to]++] = i;
+}
+
 /* Sets the per-row data; returns the number of integration coordinates. */
 static int prepare(size_t d, const double *L, const mvni_sparse_factor *sf,
                    const double *a, const double *b, const double *mu,
-                   sov_row *rows, double *coef)
+                   sov_row *rows, double *coef, size_t *folds)
 {
     size_t off = 0;
     int nw = 0;
@@ -495,7 +614,11 @@ static int prepare(size_t d, const double *L, const mvni_sparse_factor *sf,
         if (row->pos && first == i)
             mvni_sov_row_constant(row->lo, row->hi, row->lo_inf, row->hi_inf,
                                   &row->cmode, &row->cbase, &row->ce);
+        row->fold_to = -1;
+        row->fold_first = row->nfold = 0;
     }
+    if (L != NULL && mu == NULL)
+        fold_indicators(d, rows, coef, folds);
     return nw;
 }
 
@@ -548,6 +671,7 @@ static int sov_integrate(size_t d, const double *L,
             ncoef += i - mvni_sov_row_first(d, L, i);
 
     sov_row *rows = malloc(d * sizeof *rows);
+    size_t *folds = malloc(2 * d * sizeof *folds);
     double *coef = malloc(ncoef * sizeof *coef);
     double *ws = aligned_alloc(64, (size_t)nthreads * wsz * sizeof *ws);
     double *kws = aligned_alloc(64, (size_t)nthreads * SOV_LANES * sizeof *kws);
@@ -555,7 +679,7 @@ static int sov_integrate(size_t d, const double *L,
     double *shift = malloc((size_t)M * (d + 1) * sizeof *shift);
     scaled *part = malloc((size_t)M * SOV_MAX_CHUNKS * sizeof *part);
     int status = MVN_OK;
-    if (!rows || !coef || !ws || !kws || !z || !shift || !part) {
+    if (!rows || !folds || !coef || !ws || !kws || !z || !shift || !part) {
         status = MVN_ENOMEM;
         res->p = res->logp = res->abserr = res->relerr = NAN;
         res->evals = 0;
@@ -563,13 +687,13 @@ static int sov_integrate(size_t d, const double *L,
         goto done;
     }
 
-    const int nw = prepare(d, L, sf, a, b, mu, rows, coef);
+    const int nw = prepare(d, L, sf, a, b, mu, rows, coef, folds);
     /* Lane-rows of work per evaluation (see SOV_PAR_MIN_WORK): one per
        row plus the band's multiply-adds at 1/16 each. */
     double row_work = (double)d;
     for (size_t i = 0; i < d; ++i)
         row_work += (double)(i - rows[i].first) / 16.0;
-    const sov_problem pb = {d, rows, coef, mu,
+    const sov_problem pb = {d, rows, coef, folds, mu,
                             sf != NULL && sf->form == MVNI_SPARSE_REG ? sf->diag : NULL,
                             mvni_simd_best()};
     for (int j = 0; j < M; ++j)
@@ -749,6 +873,7 @@ static int sov_integrate(size_t d, const double *L,
 
 done:
     free(rows);
+    free(folds);
     free(coef);
     free(ws);
     free(kws);
