@@ -436,11 +436,18 @@ MVN_API int mvn_plan_prob(mvn_context *ctx, const mvn_plan *plan, size_t n,
  * respect to an infinite limit are 0.  The route is MVN_OPT_GRADIENT.
  * A derivative whose true value exceeds DBL_MAX is +-inf (never NaN):
  * dP/dSigma_ij is of order 1 / sqrt(Sigma_ii Sigma_jj), so this happens
- * only for variances below about 1e-308; the derivatives of log P
- * (mvn_logprob_grad) in the limits are about 1 / (upper_i - lower_i) for
- * a narrow interval, so beyond DBL_MAX for intervals narrower than
- * 1 / DBL_MAX = 5.6e-309.  d_mean is computed where the two limit terms
- * are still finite, so it is a number whenever it is representable.
+ * only for variances below about 1e-308.  The derivatives of log P
+ * (mvn_logprob_grad) in the limits are density / P terms: about
+ * 1 / (upper_i - lower_i) for a narrow interval, so beyond DBL_MAX for
+ * intervals narrower than 1 / DBL_MAX = 5.6e-309, and beyond it too where
+ * a nearly singular Sigma makes the density at a limit exceed P by more
+ * than DBL_MAX.  d_mean = -(d_lower + d_upper) is formed where the two
+ * terms are still finite when the problem is rescaled (variances far
+ * from 1); where both are infinite even then, d_mean[i] is NaN: the
+ * difference of the two is not known.  Likewise the d_sigma entries of a
+ * coordinate with an infinite limit derivative, and the diagonal entries
+ * of the coordinates that covary with it, may be +-inf or NaN (their
+ * terms cancel beyond DBL_MAX).
  */
 MVN_API int mvn_prob_grad(mvn_context *ctx, size_t d,
                           const double *lower, const double *upper,

@@ -587,6 +587,26 @@ static void test_narrow_log_grad(mvn_context *ctx)
                fabs(dm) < 1e-150,
            "log-derivatives on an interval of width 2.4e-319: d_lower %g, d_upper %g, "
            "d_mean %g (true 4.6e-162), %s", dl, du, dm, mvn_status_name(st));
+
+    /* The same narrowness at variance 16 (no scaling for the variance):
+       interval (0, 2.9e-312), d log P / dSigma_11 = -1 / (2 * 16) for an
+       interval that narrow (log P = log width - log sd + const); the term
+       upper * d_upper (= 1) was inf * 2.9e-312 = inf, d_sigma = -inf, and
+       d_mean NaN.  Next to it a coordinate of variance 2.7e-158 on
+       (0, 5e-304), whose d_sigma is -1 / (2 * 2.7e-158). */
+    const double lo2[3] = {0.0, 0.0, 0.0};
+    const double up2[3] = {5.0126465242927477e-304, 2.8858313852521858e-312, 0.0};
+    const double S2[9] = {2.6663624099999994e-158, 0, 0, 0, 16, 0, 0, 0, 0};
+    const ptrdiff_t vs3[2] = {0, 1}, ss3[3] = {0, 3, 1};
+    double dl2[3], du2[3], dm2[3], ds2[9];
+    mvn_logprob_grad_batch(ctx, 1, 3, lo2, vs3, up2, vs3, NULL, NULL, S2, ss3, MVN_SIGMA_COV,
+                           &p, &lp, &e, &st, dl2, du2, dm2, ds2);
+    const double g0 = -0.5 / 2.6663624099999994e-158;
+    tap_ok(st == MVN_OK && fabs(ds2[4] + 1.0 / 32.0) <= 1e-12 / 32.0 && isfinite(dm2[1]) && fabs(dm2[1]) < 1e-100 &&
+               dl2[1] == -INFINITY && du2[1] == INFINITY && fabs(ds2[0] - g0) <= 1e-12 * fabs(g0),
+           "log-derivatives on (0, 2.9e-312) at variance 16: d_sigma_11 = %.17g (exact -1/32), "
+           "d_mean %g, d_sigma_00 = %.17g (exact %.17g), %s", ds2[4], dm2[1], ds2[0], g0,
+           mvn_status_name(st));
 }
 
 /* Fuzz finding exact-vs-qmc: a finite limit whose standardized value

@@ -440,10 +440,13 @@ int mvni_grad_closed(size_t d, const double *a, const double *b,
         const double sii = sigma[i * d + i];
         const double ga = tr[2 * i].val, gb = tr[2 * i + 1].val;
         const double ea = tr[2 * i].err, eb = tr[2 * i + 1].err;
-        const double ta = isfinite(a[i]) ? a[i] * ga : 0.0;
-        const double tb = isfinite(b[i]) ? b[i] * gb : 0.0;
-        const double tea = isfinite(a[i]) ? a[i] * ea : 0.0;
-        const double teb = isfinite(b[i]) ? b[i] * eb : 0.0;
+        /* A zero limit or a zero covariance makes its term 0 even where
+           the other factor is a log-space term beyond DBL_MAX (+-inf):
+           0 * inf would be NaN (fuzz finding grad-nonfinite). */
+        const double ta = isfinite(a[i]) && a[i] != 0.0 ? a[i] * ga : 0.0;
+        const double tb = isfinite(b[i]) && b[i] != 0.0 ? b[i] * gb : 0.0;
+        const double tea = isfinite(a[i]) && a[i] != 0.0 ? a[i] * ea : 0.0;
+        const double teb = isfinite(b[i]) && b[i] != 0.0 ? b[i] * eb : 0.0;
         /* The diagonal combines many conditional integrals whose errors
            are not aligned: their error estimates add in quadrature. */
         double sm = 0.0, sme = 0.0, sh = 0.0;
@@ -460,9 +463,11 @@ int mvni_grad_closed(size_t d, const double *a, const double *b,
             double mij = (Kaa[ij] + Kbb[ij]) + (Kab[ij] + Kba[ij]);
             double eij = (E[ij] + Ebb[ij]) + (E[d * d + ij] + Eba[ij]);
             double sij = sigma[ij];
-            sm += sij * mij;
-            sme += sij * sij * eij * eij;
-            sh += sij * (Kbb[ij] + Kba[ij]);
+            if (sij != 0.0) {
+                sm += sij * mij;
+                sme += sij * sij * eij * eij;
+                sh += sij * (Kbb[ij] + Kba[ij]);
+            }
             if (out->g_sigma)
                 out->g_sigma[ij] = 0.5 * mij;
             if (out->err_sigma)

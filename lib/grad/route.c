@@ -91,18 +91,31 @@ static int route_solve(int route, size_t d, const double *a, const double *b,
  * One common factor for all coordinates, set by the largest variance,
  * pushed the others into the subnormals when the variances spanned 1e300
  * (4.5e307 next to 1: d_sigma = inf with an exact value near 0.01, fuzz
- * finding grad-nonfinite).  k_i is 0 while the variance is within
+ * finding grad-nonfinite).  A coordinate whose interval is narrower than
+ * 2^-1000 is scaled up until it is not (within its variance's range).
+ * k_i is 0 while the variance is within
  * 2^+-64: there no product comes near overflow or underflow, and when
  * every k_i is 0 nothing is copied and the numbers are those of the
  * unscaled code.  Returns whether any k_i is nonzero.
  */
-static int scale_exponents(size_t d, const double *sigma, int *k)
+static int scale_exponents(size_t d, const double *a, const double *b,
+                           const double *sigma, int *k)
 {
     int any = 0;
     for (size_t i = 0; i < d; ++i) {
         const double v = sigma[i * d + i];
         const int e = v > 0.0 ? ilogb(v) : 0;
         k[i] = e >= -64 && e <= 64 ? 0 : e / 2;
+        /* An interval narrower than 2^-1000 is widened to it (the
+           derivatives of log P in its limits are about 1 / width: -inf and
+           +inf, and b * d_upper = inf where it is 1), as far as the
+           variance stays below 2^1000. */
+        const double w = b[i] - a[i];
+        if (v > 0.0 && w > 0.0 && w < 0x1p-1000) {
+            const int kw = ilogb(w) + 1000, kv = (e - 1000) / 2 + 1;
+            if (kw < k[i])
+                k[i] = kw > kv ? kw : kv > k[i] ? k[i] : kv;
+        }
         any |= k[i] != 0;
     }
     return any;
@@ -150,7 +163,7 @@ int mvni_grad_solve(int route, size_t d, const double *a, const double *b,
                     mvni_result *res, const mvni_grad_out *out)
 {
     int *k = (int *)malloc((d ? d : 1) * sizeof(int));
-    if (k != NULL && !scale_exponents(d, sigma, k)) {
+    if (k != NULL && !scale_exponents(d, a, b, sigma, k)) {
         free(k);
         int status = route_solve(route, d, a, b, sigma, opt, res, out);
         mean_derivative(d, out);
