@@ -496,7 +496,10 @@ MVN_API int mvn_prob_grad_err_batch(mvn_context *ctx, size_t n, size_t d,
 /* Hessian of P with respect to the upper limits:
    h_upper[i*d + j] = d2P / (dupper_i dupper_j), a full symmetric d*d
    matrix (the lower limits held fixed).  The Hessian with respect to the
-   mean of a CDF (lower = -inf) is the same matrix.  p may be NULL. */
+   mean of a CDF (lower = -inf) is the same matrix.  p may be NULL.  As for
+   the derivatives, an entry whose true value exceeds DBL_MAX is +-inf:
+   h_ij is of order phi_i phi_j ~ 1 / sqrt(Sigma_ii Sigma_jj), so this
+   happens only for variances below about 1e-300. */
 MVN_API int mvn_prob_hessian(mvn_context *ctx, size_t d,
                              const double *lower, const double *upper,
                              const double *mean, const double *sigma,
