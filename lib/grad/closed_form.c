@@ -63,16 +63,12 @@
 
 void mvni_grad_out_nan(size_t d, const mvni_grad_out *out)
 {
-    double *vec[3] = {out->d_lower, out->d_upper, NULL};
-    double *errv[2] = {out->err_lower, out->err_upper};
-    for (int k = 0; k < 2; ++k) {
+    double *vec[5] = {out->d_lower, out->d_upper, out->d_mean, out->err_lower,
+                      out->err_upper};
+    for (int k = 0; k < 5; ++k)
         if (vec[k] != NULL)
             for (size_t i = 0; i < d; ++i)
                 vec[k][i] = NAN;
-        if (errv[k] != NULL)
-            for (size_t i = 0; i < d; ++i)
-                errv[k][i] = NAN;
-    }
     double *mat[3] = {out->g_sigma, out->h_upper, out->err_sigma};
     for (int k = 0; k < 3; ++k)
         if (mat[k] != NULL)

@@ -38,7 +38,7 @@ typedef struct {
     /* -(d_lower + d_upper), the derivative in the mean; needs both.  Set by
        mvni_grad_solve before it undoes its scaling, where the two terms
        may be finite and opposite while each overflows in the caller's
-       units (the routes leave it alone). */
+       units (the routes only set it to NaN, with the rest, on failure). */
     double *d_mean;
     /* Nonzero: every output (d_lower, d_upper, g_sigma, h_upper and the
        errors) is the derivative of log P instead of P, computed in log

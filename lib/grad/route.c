@@ -113,8 +113,9 @@ static int scale_exponents(size_t d, const double *a, const double *b,
         const double w = b[i] - a[i];
         if (v > 0.0 && w > 0.0 && w < 0x1p-1000) {
             const int kw = ilogb(w) + 1000, kv = (e - 1000) / 2 + 1;
-            if (kw < k[i])
-                k[i] = kw > kv ? kw : kv > k[i] ? k[i] : kv;
+            const int kn = kw > kv ? kw : kv;
+            if (kn < k[i])
+                k[i] = kn;
         }
         any |= k[i] != 0;
     }
@@ -176,9 +177,6 @@ int mvni_grad_solve(int route, size_t d, const double *a, const double *b,
         res->evals = 0.0;
         res->status = MVN_ENOMEM;
         mvni_grad_out_nan(d, out);
-        if (out->d_mean != NULL)
-            for (size_t i = 0; i < d; ++i)
-                out->d_mean[i] = NAN;
         return MVN_ENOMEM;
     }
     double *bs = as + d, *ss = bs + d;

@@ -182,8 +182,6 @@ static void check_grad(const char *where, int status, size_t d, double p,
     for (size_t i = 0; i < d; ++i) {
         double l = lower ? lower[i] : -INFINITY;
         double u = upper ? upper[i] : INFINITY;
-        (void)l;
-        (void)u;
         /* d_mean = -(d_lower + d_upper): NaN where both are infinite. */
         const int both_inf = dl && du && isinf(dl[i]) && isinf(du[i]);
         if ((dl && (log_space ? isnan(dl[i]) : !isfinite(dl[i]))) ||
