@@ -445,9 +445,10 @@ MVN_API int mvn_plan_prob(mvn_context *ctx, const mvn_plan *plan, size_t n,
  * terms are still finite when the problem is rescaled (variances far
  * from 1); where both are infinite even then, d_mean[i] is NaN: the
  * difference of the two is not known.  Likewise the d_sigma entries of a
- * coordinate with an infinite limit derivative, and the diagonal entries
- * of the coordinates that covary with it, may be +-inf or NaN (their
- * terms cancel beyond DBL_MAX).
+ * coordinate whose limit derivatives exceed about 1e154 (the pair terms
+ * are products of two such), and the diagonal entries of the coordinates
+ * that covary with it, may be +-inf or NaN (their terms cancel beyond
+ * DBL_MAX).
  */
 MVN_API int mvn_prob_grad(mvn_context *ctx, size_t d,
                           const double *lower, const double *upper,
