@@ -439,20 +439,20 @@ static void test_dropped_pivot(mvn_context *ctx)
    X3 > x): the conditional probability of the first two tends to 1, so
    log P tends to log Q(x / sqrt(1.4)) (1.4 = Sigma_33), computed here
    with the asymptotic series.  Beyond 1e9 the integrand is not resolvable
-   in double: the answer must still be a number (it is not accurate
-   there: log P = -5e23 for -3.6e23 at 1e12, left to the trivariate
-   kernel's formulation). */
+   in double (its rounding noise exceeds 1e2), but its maximum is log P to
+   far below 1e-12 relative: log P was -5e23 for -3.57e23 at 1e12 (the
+   search for the maximum stopped where the noise hid the slope), now
+   fixed (lib/exact/quadrature.c, probe_step). */
 static void test_trivariate_far_tail(mvn_context *ctx)
 {
     const double L[9] = {1, 0, 0, 0.5, 1, 0, 0.2, 0.6, 1};
-    const double xs[4] = {200.0, 1e4, 1e8, 1e12};
-    for (int k = 0; k < 4; ++k) {
+    const double xs[6] = {200.0, 1e4, 1e8, 1e12, 1e20, 1e100};
+    for (int k = 0; k < 6; ++k) {
         double lo[3] = {0, 0, xs[k]}, p = NAN, lp = NAN, e = NAN;
         int st = mvn_prob_chol(ctx, 3, lo, NULL, NULL, L, MVN_ROW_MAJOR, &p, &lp, &e);
         double z = xs[k] / sqrt(1.4);
         double want = -0.5 * z * z - log(z) - 0.5 * log(2 * M_PI) + log1p(-1 / (z * z));
-        int close = xs[k] < 1e9 ? fabs(lp - want) <= 1e-9 * fabs(want) + 1e-3
-                                : isfinite(lp);
+        int close = fabs(lp - want) <= (xs[k] < 1e9 ? 1e-9 : 1e-14) * fabs(want) + 1e-3;
         tap_ok(contract_ok(st, p, lp, e) && close,
                "trivariate tail X3 > %g: log P = %.10g, want %.10g (status %d, abserr %g)",
                xs[k], lp, want, st, e);
@@ -699,6 +699,76 @@ static void test_singular_step(mvn_context *ctx)
            p4, e4, p2);
 }
 
+/* Limits far beyond the mass in the exact kernels (fuzz finding
+   exact-vs-qmc-huge-limit and the cases around it).  The log-space
+   quadrature of the bivariate and trivariate tails (lib/exact/
+   quadrature.c) searched for the maximum of its integrand up to a finite
+   limit of 1e14 on the side without mass, among values of -1e28, and its
+   panels missed a maximum narrower than their first step: P = 0 with
+   status OK for P = 4.7e-7, log P = -inf for finite log P.  References:
+   the marginal where the other limits are 1e14 and more beyond the mass
+   (exact to double), and where a limit lies 1e8 or more on the side of
+   the mass, -Q / 2 with Q the minimum of x' R^-1 x over the box (attained
+   at the corner named; the neglected terms are O(log Q) = 1e-14 of it). */
+static void test_far_limits(mvn_context *ctx)
+{
+    /* The reproducer: P(X1 < -10 | mean -3.0625, var 2) = Phi(-6.9375 / sqrt 2). */
+    const double S[9] = {2, .6, .3, .6, 1, .2, .3, .2, 1.5};
+    const double up[3] = {-10, 8.7869410049671804e+159, 1.2882297539194816e-231};
+    const double mu[3] = {-3.0625, -5e19, -1.0000000000000001e+300};
+    const double want = 0.5 * erfc(6.9375 / 2.0);
+    double p = NAN, lp = NAN, e = NAN;
+    int st = mvn_prob(ctx, 3, NULL, up, mu, S, &p, &lp, &e);
+    tap_ok(contract_ok(st, p, lp, e) && fabs(p - want) <= 1e-12 * want && e <= 1e-10 * want,
+           "d = 3, limits 1e160 and 1e300 beyond the mass: P = %.17g +- %g (exact %.17g, %s)",
+           p, e, want, mvn_status_name(st));
+
+    /* Standardized: X1 < -4.905, X2 < 1, X3 < 1e8 ... 1e300 against the pair alone. */
+    const double R[9] = {1, .42, .17, .42, 1, .16, .17, .16, 1}, R2[4] = {1, .42, .42, 1};
+    const double up2[2] = {-4.905, 1};
+    double p2, lp2, e2;
+    mvn_prob(ctx, 2, NULL, up2, NULL, R2, &p2, &lp2, &e2);
+    const double far[5] = {1e8, 1e14, 1e15, 1e100, 1e300};
+    int ok = 1;
+    for (int k = 0; k < 5; ++k) {
+        const double up3[3] = {-4.905, 1, far[k]};
+        st = mvn_prob(ctx, 3, NULL, up3, NULL, R, &p, &lp, &e);
+        if (!(contract_ok(st, p, lp, e) && fabs(p - p2) <= 1e-12 * p2 && fabs(lp - lp2) <= 1e-12 * fabs(lp2))) {
+            ok = 0;
+            tap_diag("X3 < %g: P %.17g, log P %.17g (%s), pair %.17g", far[k], p, lp,
+                     mvn_status_name(st), p2);
+        }
+    }
+    tap_ok(ok, "d = 3, X3 < 1e8 ... 1e300: P and log P those of the pair (%.17g) to 1e-12", p2);
+
+    /* The bivariate orthant X1 < -t, X2 < -1, r = 0.42: log Phi(-t) (X2 | X1 = -t has mean -0.42 t). */
+    ok = 1;
+    const double ts[4] = {1e8, 1e12, 1e20, 1e100};
+    for (int k = 0; k < 4; ++k) {
+        const double upt[2] = {-ts[k], -1};
+        st = mvn_prob(ctx, 2, NULL, upt, NULL, R2, &p, &lp, &e);
+        const double w = mvn_norm_logP(-ts[k]);
+        if (!(contract_ok(st, p, lp, e) && fabs(lp - w) <= 1e-12 * fabs(w))) {
+            ok = 0;
+            tap_diag("X1 < -%g: log P %.17g (%s), want %.17g", ts[k], lp, mvn_status_name(st), w);
+        }
+    }
+    tap_ok(ok, "d = 2, X1 < -1e8 ... -1e100, X2 < -1: log P = log Phi(-t) to 1e-12 (it was -inf)");
+
+    /* X1 in (1e20, 1e21), X2 in (-1, 3) [, X3 in (-3, 5)]: the corner (1e20, 3 [, 5]). */
+    const double lo2[2] = {1e20, -1}, hi2[2] = {1e21, 3};
+    st = mvn_prob(ctx, 2, lo2, hi2, NULL, R2, &p, &lp, &e);
+    double Q = (1e40 - 2 * .42 * 3e20 + 9) / (1 - .42 * .42);
+    tap_ok(contract_ok(st, p, lp, e) && fabs(lp + Q / 2) <= 1e-14 * Q,
+           "d = 2, X1 in (1e20, 1e21): log P = %.17g, -Q/2 = %.17g (it was -inf)", lp, -Q / 2);
+    const double lo3[3] = {1e20, -1, -3}, hi3[3] = {1e21, 3, 5};
+    st = mvn_prob(ctx, 3, lo3, hi3, NULL, R, &p, &lp, &e);
+    const double det = 1 + 2 * .42 * .17 * .16 - .42 * .42 - .17 * .17 - .16 * .16;
+    Q = 1e40 * (1 - .16 * .16) / det; /* R^-1_11 x1^2; the rest is 1e-20 of it */
+    tap_ok(contract_ok(st, p, lp, e) && fabs(lp + Q / 2) <= 1e-14 * Q,
+           "d = 3, X1 in (1e20, 1e21): log P = %.17g, -Q/2 = %.17g (it was -inf)", lp, -Q / 2);
+}
+
 int main(void)
 {
     (void)tap_skip_all;
@@ -719,6 +789,7 @@ int main(void)
     test_standardized_overflow(ctx);
     test_narrow_log_grad(ctx);
     test_variance_range(ctx);
+    test_far_limits(ctx);
     mvn_context_free(ctx);
     return tap_exit();
 }

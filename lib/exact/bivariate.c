@@ -287,6 +287,12 @@ static double bvn_rect_sheppard(double l1, double h1, double l2, double h2, doub
     return q < 0.0 ? 0.0 : q;
 }
 
+static void swap2(double *a, double *b)
+{
+    double t = *a;
+    *a = *b, *b = t;
+}
+
 double mvni_bvn_rect(const double lo[2], const double hi[2], double r,
                      double *p, double *logp)
 {
@@ -352,7 +358,19 @@ double mvni_bvn_rect(const double lo[2], const double hi[2], double r,
         *logp = log(q);
         return err;
     }
-    /* Small probability: integrate over the first variable in logs. */
+    /* Small probability: integrate over the first variable in logs --
+       over the second where the first lies beyond 1e6 from 0 and further
+       than the second.  Conditioned on X = x, Y's limits move by r x, and
+       beyond about 1e16 times the width of Y's interval the rounding of
+       r x swallows the width: the slice's interval was empty, and log P
+       = -inf for X in (1e20, 1e21), Y in (-1, 3) (log P = -5.1e39).  The
+       far variable's conditional limits keep their (huge) width. */
+    const double n1 = l1 > 0.0 ? l1 : (h1 < 0.0 ? -h1 : 0.0);
+    const double n2 = l2 > 0.0 ? l2 : (h2 < 0.0 ? -h2 : 0.0);
+    if (n1 > 1e6 && n1 > n2) {
+        swap2(&l1, &l2);
+        swap2(&h1, &h2);
+    }
     bvn_slice c = {l2, h2, r, sqrt((1.0 - r) * (1.0 + r))};
     double rel;
     double lq = mvni_log_integrate_concave_v(bvn_slice_log_search, bvn_slice_panel, &c, l1, h1, &rel);

@@ -35,7 +35,9 @@ double mvni_bvn_rect(const double lo[2], const double hi[2], double r,
 /* log of the integral over [lo, hi] of exp(f(x)) for a log-concave
    integrand, by adaptive log-space Gauss-Kronrod panels (exact/quadrature.c,
    the one adaptive quadrature of the exact kernels); the tail path of the
-   rectangle kernels.  Writes a relative error
+   rectangle kernels.  f must be log phi(x) plus the log of a probability
+   (f(x) <= -x^2 / 2 - ln sqrt(2 pi)): the search for the maximum relies
+   on it.  Writes a relative error
    estimate to *relerr. */
 typedef double (*mvni_logfn)(double x, const void *ctx);
 double mvni_log_integrate_concave(mvni_logfn f, const void *ctx, double lo,
@@ -69,7 +71,7 @@ double mvni_quad_work(void);
    last refinement (42 points), each with an inner call that only does its
    fixed steps. */
 #define MVNI_LQ_BUDGET 400000.0
-#define MVNI_LQ_FIXED 350.0
+#define MVNI_LQ_FIXED 383.0
 #define MVNI_LQ_MAXPANELS 64
 #define MVNI_LQ_MAX_WORK                                                   \
     (MVNI_LQ_BUDGET + 21.0 * MVNI_LQ_MAXPANELS + MVNI_LQ_FIXED +           \

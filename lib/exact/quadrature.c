@@ -39,7 +39,7 @@
  *      carry errors of order eps |limit|).  64 panels were 200 until
  *      2026-12: with the noise stop the test suite's accuracy checks pass
  *      unchanged with 64 at a level, and the cap bounds one bivariate tail at
- *      MVNI_LQ_FIXED + 64 * 21 = 1700 evaluations
+ *      MVNI_LQ_FIXED + 64 * 21 = 1730 evaluations
  *      (it was 4550).
  * Writes the relative error estimate to *relerr.  Used as the tail path of
  * the rectangle functions of bivariate.c and trivariate.c.
@@ -60,14 +60,17 @@
  * panel and each returns its current sum with its error estimate (which
  * the kernels report).  What is left are the fixed steps of each level
  * (the maximum and truncation searches and the first four panels, at most
- * MVNI_LQ_FIXED = 102 + 4 + 160 + 84 evaluations), so one call of an
- * exact kernel costs at most MVNI_LQ_MAX_WORK (5.5e5) integrand
+ * MVNI_LQ_FIXED = 1 + 102 + 4 + 160 + 2 * LQ_SHRINK + 84 = 383
+ * evaluations), so one call of an
+ * exact kernel costs at most MVNI_LQ_MAX_WORK (5.6e5) integrand
  * evaluations (exact/exact.h).  Smooth integrands converge far
  * below the budget (the test suite's largest nested use is below 1e5), so
  * their results are unchanged.
  */
 #define LQ_WORK_BUDGET MVNI_LQ_BUDGET
 #define LQ_NOISY 4
+#define LQ_DROP 46.0  /* the truncation level, f < M - LQ_DROP */
+#define LQ_SHRINK 16  /* first-step shrinks of a truncation search */
 
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L && !defined(__STDC_NO_THREADS__)
 #define LQ_THREAD_LOCAL _Thread_local
@@ -164,6 +167,62 @@ double mvni_log_integrate_concave(mvni_logfn f, const void *ctx, double lo,
     return mvni_log_integrate_concave_v(f, NULL, ctx, lo, hi, relerr);
 }
 
+/* The distance at which the search for the maximum compares f(x) with
+   f(x + h) to tell whether f still rises towards x: 1e-6 (1 + |x|), or
+   4e-15 sqrt(|f(x)|) where that is larger.  f's rounding noise is about
+   eps |f|.  Where the maximum lies a distance D away and f falls like
+   -(x - D)^2 / (2 s^2) (s <= 1: f'' <= -1), D <= sqrt(2 |f|) s and f
+   changes over h by D h / s^2, beyond the noise eps D^2 / (2 s^2) once
+   h > eps D / 2, which 4e-15 sqrt(|f|) is, 25 times over.  With f =
+   -3.6e23 (a trivariate tail with a limit of 1e12) the change over
+   1e-6 (1 + |x|) was below the noise, the search stopped at -50 instead
+   of -4.5e11 and log P came out as -5e23 (-3.57e23 exactly). */
+static double probe_step(double x, double fx)
+{
+    return fmax(1e-6 * (1.0 + fabs(x)), 4e-15 * sqrt(fabs(fx)));
+}
+
+/* Where f falls below m - LQ_DROP (e^-46 = 1e-20 relative) on the side
+   dir (-1: left, +1: right) of the maximum xm, or the limit lim if it
+   does not before that: steps outward, doubling, from
+   1e-3 (1 + min(|xm|, 100)).  Beyond |xm| = 100, where the phi factor
+   alone makes the peak narrower than 0.5, a peak narrower than the first
+   step is found by shrinking the step first: f is concave, so it lies
+   above its chord, and f(xm + dir s) >= m - LQ_DROP for s = step LQ_DROP
+   / (m - f(xm + dir step)); half of that is the new first step (once, or
+   up to LQ_SHRINK times where f is -inf there).  Without it a maximum at
+   a limit of -1e8, where f' = 1e8 and the peak is 1e-7 wide, was
+   truncated 0.1 away, its panels' nodes all gave exp(f - m) = 0 and
+   log P = -inf for a bivariate orthant with log P = -5e15.  Within 100
+   the panels refine such peaks, and shrinking there moved the panels of
+   a singular trivariate tail (tests/test_extremes.c, test_derivative_cost)
+   to an error estimate of 2e-3 from 5e-13. */
+static double truncation_point(mvni_logfn f, const void *ctx, double xm,
+                               double m, double lim, double dir)
+{
+    double step = 1e-3 * (1.0 + fmin(fabs(xm), 100.0));
+    double edge = xm;
+    int shrinks = 0;
+    for (int it = 0; it < 80; ++it) {
+        double t = xm + dir * step;
+        if (dir * (t - lim) >= 0.0)
+            return lim;
+        edge = t;
+        double v = lq_eval(f, ctx, t);
+        if (!(v < m - LQ_DROP))
+            step *= 2.0;
+        else if (it == 0 && fabs(xm) > 100.0 && shrinks < LQ_SHRINK &&
+                   xm + dir * 1e-3 * step != xm) {
+            step *= isfinite(v) ? 0.5 * LQ_DROP / (m - v) : 1.0 / 1024.0;
+            ++shrinks;
+            --it; /* the shrunk step is the first step again */
+        } else {
+            break;
+        }
+    }
+    return edge;
+}
+
 static double integrate(mvni_logfn f, mvni_panelfn g, const void *ctx,
                         double lo, double hi, double *relerr)
 {
@@ -181,16 +240,36 @@ static double integrate(mvni_logfn f, mvni_panelfn g, const void *ctx,
        tail with a standardized limit of 200 has it near -100, and the
        search that stopped at -50 gave exp(f - M) = inf and P = NaN
        (found by tests/fuzz/fuzz_cli.c). */
-    for (double step = 50.0; !isfinite(lo) && step < 1e300; step *= 2.0) {
-        double h = 1e-6 * (1.0 + fabs(A));
-        if (!(lq_eval(f, ctx, A) > lq_eval(f, ctx, A + h)))
+    /* The integrands carry a phi(x) factor times a probability (exact.h),
+       so f(x) <= -x^2 / 2 - ln sqrt(2 pi), and the maximum lies within
+       |x| <= r0 = sqrt(-2 (f(x0) + ln sqrt(2 pi))) for any x0 in [lo, hi]
+       where f is finite; x0 is the point nearest 0.  The search stays
+       inside (and inside +-100, where it always stayed: the bracket
+       below and the golden section's tolerance, which depend on it, are
+       unchanged there): with a finite limit of 1e15 (a limit far on the side
+       without mass) the golden section ran among integrand values of
+       -1e28, rounding noise at the level of 1e12, and returned log P =
+       -1e28 for a trivariate P of 4.7e-7 (fuzz finding
+       exact-vs-qmc-huge-limit); with a limit of -1e308 it ran among
+       values of -inf. */
+    const double x0 = fmin(fmax(0.0, lo), hi);
+    const double f0 = lq_eval(f, ctx, x0);
+    const double r0 = isfinite(f0) ? fmax(sqrt(fmax(0.0, -2.0 * (f0 + MVNI_LN_SQRT_2PI))) * (1.0 + 1e-6) + 1.0, 100.0)
+                                   : INFINITY;
+    A = fmax(A, -r0);
+    B = fmin(B, r0);
+    if (!(A < B)) /* the limits and the 50 beyond them: x0 is the maximum */
+        A = fmin(A, x0), B = fmax(B, x0);
+    for (double step = 50.0; !isfinite(lo) && step < 1e300 && A > -r0; step *= 2.0) {
+        const double fa = lq_eval(f, ctx, A), h = probe_step(A, fa);
+        if (!(fa > lq_eval(f, ctx, A + h)))
             break;
         B = fmin(B, A + h);
         A -= step;
     }
-    for (double step = 50.0; !isfinite(hi) && step < 1e300; step *= 2.0) {
-        double h = 1e-6 * (1.0 + fabs(B));
-        if (!(lq_eval(f, ctx, B) > lq_eval(f, ctx, B - h)))
+    for (double step = 50.0; !isfinite(hi) && step < 1e300 && B < r0; step *= 2.0) {
+        const double fb = lq_eval(f, ctx, B), h = probe_step(B, fb);
+        if (!(fb > lq_eval(f, ctx, B - h)))
             break;
         A = fmax(A, B - h);
         B += step;
@@ -232,33 +311,8 @@ static double integrate(mvni_logfn f, mvni_panelfn g, const void *ctx,
     if (!(m > -INFINITY))
         return -INFINITY;
     /* Truncation points: step outward with doubling steps. */
-    const double drop = 46.0;
-    double L = xm, R = xm;
-    double step = 1e-3 * (1.0 + fmin(fabs(xm), 100.0));
-    /* Scale steps to the local width when the maximum is sharp. */
-    for (int it = 0; it < 80; ++it) {
-        double t = xm - step;
-        if (t <= lo) {
-            L = lo;
-            break;
-        }
-        L = t;
-        if (lq_eval(f, ctx, t) < m - drop)
-            break;
-        step *= 2.0;
-    }
-    step = 1e-3 * (1.0 + fmin(fabs(xm), 100.0));
-    for (int it = 0; it < 80; ++it) {
-        double t = xm + step;
-        if (t >= hi) {
-            R = hi;
-            break;
-        }
-        R = t;
-        if (lq_eval(f, ctx, t) < m - drop)
-            break;
-        step *= 2.0;
-    }
+    const double L = truncation_point(f, ctx, xm, m, lo, -1.0);
+    const double R = truncation_point(f, ctx, xm, m, hi, 1.0);
     /* Adaptive panels; start with two on each side of the maximum, so the
        kink-free but strongly skewed sides are resolved separately. */
     double pa[LQ_MAXPANELS], pb[LQ_MAXPANELS], ps[LQ_MAXPANELS], pe[LQ_MAXPANELS];
@@ -295,14 +349,18 @@ static double integrate(mvni_logfn f, mvni_panelfn g, const void *ctx,
            its rounding error exceeds 709 and exp(f - m) overflows: the
            integral is not resolvable in double, but m alone is log P to
            a relative accuracy far below 1e-10 there.  Say so through a
-           relative error of 1 rather than return NaN. */
-        if (!isfinite(tot)) {
+           relative error of 1 rather than return NaN.  The same where
+           every node underflowed (tot = 0; f' beyond 1e9 at the maximum,
+           a peak narrower than the rounding of its abscissae): log P =
+           -inf, the former answer, claimed that P is exactly 0, but f(xm)
+           = m is finite and exp(f) is continuous. */
+        if (!isfinite(tot) || tot <= 0.0) {
             *relerr = 1.0;
             return m;
         }
-        if (err <= 1e-13 * tot || np + 1 >= LQ_MAXPANELS || tot <= 0.0 ||
+        if (err <= 1e-13 * tot || np + 1 >= LQ_MAXPANELS ||
             lq_work >= lq_limit || (noisy >= LQ_NOISY && err <= 1e-10 * tot)) {
-            *relerr = tot > 0.0 ? err / tot + 1e-20 * 8.0 : 0.0;
+            *relerr = err / tot + 1e-20 * 8.0;
             return m + log(tot);
         }
         double a = pa[worst], b = pb[worst], c = 0.5 * (a + b), e0 = pe[worst];
