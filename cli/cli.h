@@ -73,6 +73,9 @@ typedef struct {
     double *lower, *upper, *mean, *sigma;
     int is_chol;
     int grad;
+    int quantile;     /* "quantile" given: the equicoordinate quantile */
+    double quantile_p; /* its probability */
+    int tail;         /* MVN_TAIL_*, from "tail" (default lower) */
     int has_override[N_LINE_OPTIONS];
     double override[N_LINE_OPTIONS];
     const json_t *id; /* borrowed from the parsed line */
@@ -90,6 +93,8 @@ typedef struct {
     int grad;
     size_t d;
     const double *d_lower, *d_upper, *d_mean, *d_cov;
+    int quantile;        /* q and q_err are set: a quantile problem */
+    double q, q_err;
 } cli_result;
 
 /* read.c */

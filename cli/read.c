@@ -177,6 +177,25 @@ static int check_line_option(int k, const char *key, const json_t *val,
                     json_real_value(val), lo, hi);
     return 0;
 }
+/* "tail" of a quantile problem: "lower", "upper" or "both", or
+   mvtnorm's "lower.tail", "upper.tail", "both.tails". */
+static int read_tail(const json_t *val, int *tail, char *err)
+{
+    static const struct {
+        const char *name, *mvtnorm;
+        int tail;
+    } names[3] = {{"lower", "lower.tail", MVN_TAIL_LOWER},
+                  {"upper", "upper.tail", MVN_TAIL_UPPER},
+                  {"both", "both.tails", MVN_TAIL_BOTH}};
+    const char *t = json_is_string(val) ? json_string_value(val) : NULL;
+    for (int k = 0; t && k < 3; ++k)
+        if (strcmp(t, names[k].name) == 0 || strcmp(t, names[k].mvtnorm) == 0) {
+            *tail = names[k].tail;
+            return 0;
+        }
+    return fail(err, "\"tail\" must be \"lower\", \"upper\" or \"both\"");
+}
+
 
 /* Fills pb from the parsed line obj.  Returns 0, LINE_ERROR with the
    reason in err, or a library status (MVN_EDIM, MVN_ENOMEM) for problems
@@ -192,7 +211,7 @@ static int parse_problem(json_t *obj, problem *pb, int ints_as_real,
     /* The arrays that fix the dimension, in the order they are compared. */
     const char *names[4];
     size_t lens[4];
-    int n_dims = 0, k, rc;
+    int n_dims = 0, k, rc, tail_given = 0;
     size_t d;
 
     memset(pb, 0, sizeof *pb);
@@ -225,6 +244,15 @@ static int parse_problem(json_t *obj, problem *pb, int ints_as_real,
             if (!json_is_boolean(val))
                 return fail(err, "\"grad\" must be true or false");
             pb->grad = json_is_true(val);
+        } else if (strcmp(key, "quantile") == 0) {
+            if (!json_is_number(val) || !(json_number_value(val) > 0.0 && json_number_value(val) < 1.0))
+                return fail(err, "\"quantile\" must be a probability in (0, 1)");
+            pb->quantile = 1;
+            pb->quantile_p = json_number_value(val);
+        } else if (strcmp(key, "tail") == 0) {
+            if ((rc = read_tail(val, &pb->tail, err)) != 0)
+                return rc;
+            tail_given = 1;
         } else {
             for (k = 0; k < N_LINE_OPTIONS; ++k)
                 if (strcmp(key, cli_line_options[k].key) == 0)
@@ -242,6 +270,11 @@ static int parse_problem(json_t *obj, problem *pb, int ints_as_real,
 
     if (!mat)
         return fail(err, "one of \"cov\" or \"chol\" is required");
+    if (tail_given && !pb->quantile)
+        return fail(err, "\"tail\" belongs to a \"quantile\" problem");
+    if (pb->quantile && (lower || upper || pb->grad || strcmp(mat_key, "cov") != 0))
+        return fail(err, "a \"quantile\" problem takes \"mean\" and \"cov\" only "
+                    "(no \"lower\", \"upper\", \"chol\" or \"grad\")");
     if (!json_is_array(mat))
         return fail(err, "\"%s\" must be an array of rows (arrays of numbers)",
                     mat_key);

@@ -50,6 +50,27 @@ static int apply_line_options(cli_state *st, const problem *pb, char *err)
     return MVN_OK;
 }
 
+/* A "quantile" line: the equicoordinate quantile, with P at it. */
+static void run_quantile(cli_state *st, unsigned long line, const problem *pb)
+{
+    cli_result res = {0};
+    double q = NAN, q_err = NAN, p = NAN, abserr = NAN;
+    res.status = mvn_quantile_equi(st->ctx, pb->d, pb->quantile_p, pb->tail, pb->mean,
+                                   pb->sigma, &q, &q_err, &p, &abserr);
+    res.quantile = 1;
+    res.q = q;
+    res.q_err = q_err;
+    res.p = p;
+    res.logp = log(p);
+    res.abserr = abserr;
+    res.logerr = p > 0.0 ? abserr / p : NAN;
+    res.evaluations = mvn_context_evaluations(st->ctx);
+    res.backend = mvn_context_backend(st->ctx);
+    res.message = mvn_context_message(st->ctx);
+    res.d = pb->d;
+    cli_write_result(st, line, pb->id, &res);
+}
+
 void cli_run_problem(cli_state *st, unsigned long line, const problem *pb)
 {
     size_t d = pb->d;
@@ -66,6 +87,10 @@ void cli_run_problem(cli_state *st, unsigned long line, const problem *pb)
         return;
     }
 
+    if (pb->quantile) {
+        run_quantile(st, line, pb);
+        return;
+    }
     if (grad) {
         size_t n = d ? d : 1;
         dl = malloc(n * sizeof *dl);
@@ -120,6 +145,7 @@ void cli_run_problem(cli_state *st, unsigned long line, const problem *pb)
     res.backend = mvn_context_backend(st->ctx);
     res.message = mvn_context_message(st->ctx);
     res.grad = grad;
+    res.quantile = 0;
     res.d = d;
     res.d_lower = dl;
     res.d_upper = du;

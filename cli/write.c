@@ -122,6 +122,10 @@ void cli_write_result(cli_state *st, unsigned long line, const json_t *id,
     int answered = rc == MVN_OK || rc == MVN_ETOL;
     double logerr = res->logerr;
     json_t *rec = record_new(st, line, id);
+    if (answered && res->quantile) {
+        json_object_set_new(rec, "q", json_num(res->q));
+        json_object_set_new(rec, "q_err", json_num(res->q_err));
+    }
     if (answered) {
         json_object_set_new(rec, "p", json_num(res->p));
         json_object_set_new(rec, "logp", json_num(res->logp));

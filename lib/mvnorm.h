@@ -734,6 +734,46 @@ typedef enum {
 MVN_API int mvn_batch_compute(mvn_context *ctx, int computation,
                               const mvn_batch_desc *desc);
 
+/* ===================================================================== */
+/* 13. Equicoordinate quantiles (0.2)                                    */
+/* ===================================================================== */
+/*
+ * mvn_quantile_equi: the equicoordinate quantile q of X ~ N(mean, sigma)
+ * for probability p, mvtnorm's qmvnorm:
+ *   MVN_TAIL_LOWER  P(X_i < q for all i) = p
+ *   MVN_TAIL_UPPER  P(X_i > q for all i) = p
+ *   MVN_TAIL_BOTH   P(-q < X_i < q for all i) = p, q >= 0
+ * (the limits are on X itself, with its mean; the critical value of a
+ * simultaneous test or confidence band).
+ *   d, mean, sigma  as mvn_prob (mean NULL: the zero vector)
+ *   p       in (0, 1)
+ *   q       the quantile
+ *   q_err   its error estimate: (|P(q) - p| + abserr) / (dP/dq), the
+ *           error of P at q propagated through the slope
+ *   p_at_q  P at the returned q (mvtnorm's f.quantile is p_at_q - p)
+ *   p_err   the abserr of p_at_q
+ * Each output may be NULL.  Safeguarded Newton on log P (log-concave in
+ * q) with the closed-form derivative, inside a bracket from the marginals
+ * (Bonferroni), starting at the independence (Sidak) root; it stops when
+ * |P(q) - p| is within 1/1000 of the context's tolerance (max(abseps,
+ * releps p)) or within abserr of P(q).  MVN_OK when P at q is within the
+ * tolerance of p; MVN_ETOL when P at q is not
+ * within the tolerance (a probability that missed its own tolerance, or
+ * P that jumps across p where a variance is 0), with the outputs set and
+ * the reason in the context message; other statuses as mvn_prob, with
+ * NaN outputs.  mvn_context_evaluations counts all iterations together.
+ */
+typedef enum {
+    MVN_TAIL_LOWER = 0,
+    MVN_TAIL_UPPER = 1,
+    MVN_TAIL_BOTH = 2
+} mvn_tail;
+
+MVN_API int mvn_quantile_equi(mvn_context *ctx, size_t d, double p, int tail,
+                              const double *mean, const double *sigma,
+                              double *q, double *q_err, double *p_at_q,
+                              double *p_err);
+
 #ifdef __cplusplus
 }
 #endif

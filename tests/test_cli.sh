@@ -499,5 +499,31 @@ run
 check "error records keep their message when the reason quotes non-ASCII input" \
     'len(r) == 2 and all(x["status"] == "error" and "message" in x for x in r) and "unknown key" in r[0]["message"]'
 
+# Equicoordinate quantiles ("quantile", "tail"): mvtnorm's documented
+# qmvnorm(0.95, sigma = diag(2), tail = "both") = 2.236477, the 1-D
+# closed form, the upper tail as minus the lower tail of -X, and the
+# refusals.
+cat >"$T/in" <<'EOF_Q'
+{"quantile": 0.95, "tail": "both", "cov": [[1, 0], [0, 1]]}
+{"quantile": 0.975, "cov": [[4]], "mean": [1]}
+{"quantile": 0.3, "tail": "upper.tails", "cov": [[1]]}
+{"quantile": 0.3, "tail": "upper", "cov": [[1, 0.5], [0.5, 1]], "mean": [1, -1]}
+{"quantile": 0.3, "cov": [[1, 0.5], [0.5, 1]], "mean": [-1, 1]}
+{"quantile": 0.3, "upper": [1], "cov": [[1]]}
+{"tail": "both", "cov": [[1]]}
+{"quantile": 1, "cov": [[1]]}
+EOF_Q
+run
+check "quantile, both tails, identity 2-D: q = 2.236477 (mvtnorm), P(q) = 0.95" \
+    'r[0]["status"] == "ok" and near(r[0]["q"], 2.236477, 5e-7) and near(r[0]["p"], 0.95, 1e-12) and r[0]["q_err"] < 1e-10'
+check "quantile, 1-D lower tail: q = mean + sd * 1.959963985" \
+    'near(r[1]["q"], 1 + 2 * 1.959963984540054, 1e-12)'
+check "\"tail\": \"upper.tails\" (misspelt) is an error naming the choices" \
+    'r[2]["status"] == "error" and "lower" in r[2]["message"]'
+check "upper-tail q(mean) = -(lower-tail q(-mean))" \
+    'r[3]["status"] == "ok" and near(r[3]["q"], -r[4]["q"], 1e-12)'
+check "a quantile line with limits, a tail without quantile, quantile 1: errors" \
+    'all(r[k]["status"] == "error" for k in (5, 6, 7)) and "quantile" in r[5]["message"] and "quantile" in r[6]["message"]'
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
