@@ -753,10 +753,12 @@ MVN_API int mvn_batch_compute(mvn_context *ctx, int computation,
  *   p_at_q  P at the returned q (mvtnorm's f.quantile is p_at_q - p)
  *   p_err   the abserr of p_at_q
  * Each output may be NULL.  Safeguarded Newton on log P (log-concave in
- * q) with the closed-form derivative, inside a bracket from the marginals
+ * q), inside a bracket from the marginals
  * (Bonferroni), starting at the independence (Sidak) root; it stops when
- * |P(q) - p| is within 1/1000 of the context's tolerance (max(abseps,
- * releps p)) or within abserr of P(q).  MVN_OK when P at q is within the
+ * |P(q) - p| is within 1e-6 of the context's tolerance (max(abseps,
+ * releps p)) or within abserr of P(q) (after the first step, which also
+ * computes dP/dq, each step evaluates P alone and takes the slope of
+ * log P from secants).  MVN_OK when P at q is within the
  * tolerance of p; MVN_ETOL when P at q is not
  * within the tolerance (a probability that missed its own tolerance, or
  * P that jumps across p where a variance is 0), with the outputs set and

@@ -6,9 +6,11 @@
  * P is increasing in q (lower and both tails; the upper tail is the lower
  * tail of -X) and log-concave in q (Prekopa: P(l < X < u) is log-concave
  * in (l, u) jointly, and q moves the limits along a line), so Newton's
- * method on log P(q) = log p with the closed-form derivative dP/dq = sum
- * of the limit derivatives converges monotonically once on the left of
- * the root, and from the right overshoots at most once.  It is kept
+ * method on log P(q) = log p converges monotonically once on the left of
+ * the root, and from the right overshoots at most once.  The slope comes
+ * from the closed-form derivative dP/dq = sum of the limit derivatives at
+ * the start, then from secants of log P (P alone costs a fraction of P
+ * with its derivatives).  It is kept
  * inside a bracket that is valid from the start:
  *   lower tail: P(q) <= min_i P(X_i < q), and P(q) >= 1 - sum_i P(X_i > q)
  *   (Bonferroni), so the root lies between max_i (mu_i + s_i Phi^-1(p))
@@ -18,7 +20,7 @@
  * the root of the independence (Sidak) product, which for the positive
  * correlations of simultaneous inference is close.
  *
- * Stopping: |P(q) - p| <= max(tolerance / 1000, abserr of P(q)), with the
+ * Stopping: |P(q) - p| <= max(1e-6 tolerance, abserr of P(q)), with the
  * tolerance of the context (max(abseps, releps p)) -- the same accuracy
  * the caller asks of a probability.  The error of q is propagated from P:
  * q_err = (|P(q) - p| + abserr) / (dP/dq).
@@ -36,7 +38,8 @@
 #include "backend/validate.h"
 #include "mvnorm.h"
 
-/* Newton iterations at most; each evaluates P and its limit derivatives. */
+/* Newton iterations at most; each evaluates P (the first also its limit
+   derivatives). */
 #define QUANTILE_MAX_ITER 60
 
 /* 1 - P(a < X_i < b) for one coordinate X_i ~ N(m, s^2), accurate where
@@ -175,20 +178,38 @@ MVN_API int mvn_quantile_equi(mvn_context *ctx, size_t d, double p, int tail,
     /* The mean the probability calls see: reflected for the upper tail. */
     const double *mu = mean ? m : NULL;
 
-    double P = NAN, logP = NAN, err = NAN, slope = NAN, evals = 0.0;
+    double P = NAN, logP = NAN, err = NAN, dlog = NAN, evals = 0.0;
+    double prev_x = NAN, prev_P = NAN, prev_logP = NAN, prev_err = NAN;
     int iter = 0, pst = MVN_OK, converged = 0;
     for (; iter < QUANTILE_MAX_ITER; ++iter) {
         for (size_t i = 0; i < d; ++i)
             lower[i] = both ? -x : -INFINITY, upper[i] = x;
-        pst = mvn_prob_grad(ctx, d, lower, upper, mu, sigma, &P, &logP, &err, dl, du, NULL, NULL);
+        if (!(dlog > 0.0)) {
+            /* The slope from the closed-form limit derivatives: at the
+               start, and again while P underflows. */
+            pst = mvn_prob_grad(ctx, d, lower, upper, mu, sigma, &P, &logP, &err, dl, du,
+                                NULL, NULL);
+            double slope = 0.0;
+            for (size_t i = 0; i < d; ++i)
+                slope += du[i] - (both ? dl[i] : 0.0);
+            dlog = P > 0.0 ? slope / P : NAN;
+        } else {
+            /* Then P alone (a fraction of the cost at the same accuracy),
+               the slope of log P from the secant where the two values
+               differ beyond their errors: log P is concave, so the
+               secant brackets the slope between the two points. */
+            pst = mvn_prob(ctx, d, lower, upper, mu, sigma, &P, &logP, &err);
+            if (P > 0.0 && prev_P > 0.0 && fabs(P - prev_P) > 10.0 * (err + prev_err)) {
+                const double sec = (logP - prev_logP) / (x - prev_x);
+                if (sec > 0.0)
+                    dlog = sec;
+            }
+        }
         evals += mvn_context_evaluations(ctx);
         if (pst != MVN_OK && pst != MVN_ETOL)
             break;
-        slope = 0.0;
-        for (size_t i = 0; i < d; ++i)
-            slope += du[i] - (both ? dl[i] : 0.0);
         const double diff = P - p;
-        if (fabs(diff) <= fmax(1e-3 * tol, err)) {
+        if (fabs(diff) <= fmax(1e-6 * tol, err)) {
             converged = 1;
             break;
         }
@@ -196,15 +217,14 @@ MVN_API int mvn_quantile_equi(mvn_context *ctx, size_t d, double p, int tail,
             lo = x;
         else
             hi = x;
-        /* Newton on log P: (log P)' = slope / P; bisection where P
-           underflows or leans the wrong way. */
-        double next = P > 0.0 && slope > 0.0 ? x + (log(p) - logP) * (P / slope) : NAN;
+        prev_x = x, prev_P = P, prev_logP = logP, prev_err = err;
+        /* Newton on log P; bisection where P underflows or the step
+           leaves the bracket. */
+        double next = P > 0.0 && dlog > 0.0 ? x + (log(p) - logP) / dlog : NAN;
         if (!(next > lo && next < hi))
             next = 0.5 * (lo + hi);
-        if (next == x || !(hi - lo > 4.0 * DBL_EPSILON * fmax(1.0, fabs(x)))) {
-            x = next;
+        if (next == x || !(hi - lo > 4.0 * DBL_EPSILON * fmax(1.0, fabs(x))))
             break; /* P jumps across p (a zero variance), or q is resolved to rounding */
-        }
         x = next;
     }
     ctx->evaluations = evals;
@@ -212,7 +232,7 @@ MVN_API int mvn_quantile_equi(mvn_context *ctx, size_t d, double p, int tail,
         free(buf);
         return pst;
     }
-    const double diff = fabs(P - p);
+    const double diff = fabs(P - p), slope = dlog * P;
     if (q)
         *q = sign * x;
     if (q_err)

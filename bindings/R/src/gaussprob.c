@@ -277,6 +277,64 @@ static double scalar_real(SEXP x, const char *what)
 
 enum { GP_PROB = 0, GP_GRAD = 1, GP_LOG_GRAD = 2 };
 
+/* A context for one call, owned by the external pointer holder (its
+   finalizer frees it if an R error intervenes), with the options (a named
+   list: numbers set as they are, strings parsed as option values;
+   names are the library's, mvn_option_from_name) and the seed: NULL
+   draws it from R's RNG (53 random bits fit the library's range
+   [0, 2^53]).  *maxpts receives the budget (for the progress bar). */
+static mvn_context *gp_new_context(SEXP holder, SEXP options, SEXP seed_,
+                                   double *maxpts)
+{
+    double seed;
+    if (Rf_isNull(seed_)) {
+        GetRNGstate();
+        seed = floor(unif_rand() * 2147483648.0) +
+               2147483648.0 * floor(unif_rand() * 4194304.0);
+        PutRNGstate();
+    } else {
+        seed = scalar_real(seed_, "seed");
+    }
+    R_RegisterCFinalizerEx(holder, gp_context_finalizer, TRUE);
+    mvn_context *ctx = mvn_context_alloc();
+    if (!ctx)
+        Rf_error("libmvnorm: out of memory allocating a context");
+    R_SetExternalPtrAddr(holder, ctx);
+
+    SEXP onames = Rf_getAttrib(options, R_NamesSymbol);
+    *maxpts = 1e7;
+    for (R_xlen_t k = 0; k < XLENGTH(options); k++) {
+        SEXP v = VECTOR_ELT(options, k);
+        const char *name = Rf_isNull(onames) ? "" : CHAR(STRING_ELT(onames, k));
+        int opt = option_from_name(name);
+        double value;
+        if (opt <= 0)
+            Rf_error("unknown libmvnorm option '%s'", name);
+        if (Rf_isString(v) && XLENGTH(v) == 1) {
+            if (option_parse(opt, CHAR(STRING_ELT(v, 0)), &value) != MVN_OK)
+                Rf_error("option %s: '%s' is not a valid value", name,
+                         CHAR(STRING_ELT(v, 0)));
+        } else {
+            value = scalar_real(v, name);
+        }
+        if (opt == MVN_OPT_THREADS && gp_forked_child && value != 1)
+            value = 1;    /* see gp_atfork_child */
+        if (opt == MVN_OPT_MAXPTS)
+            *maxpts = value;
+        if (mvn_context_set(ctx, opt, value) != MVN_OK) {
+            double lo = 0, hi = 0;
+            mvn_option_bounds(opt, &lo, &hi, NULL);
+            Rf_error("option %s = %g is out of its bounds [%g, %g]", name,
+                     value, lo, hi);
+        }
+    }
+    if (gp_forked_child)
+        mvn_context_set(ctx, MVN_OPT_THREADS, 1);
+    if (mvn_context_set(ctx, MVN_OPT_SEED, seed) != MVN_OK)
+        Rf_error("seed = %.17g is not an integer in [0, 2^53]", seed);
+    return ctx;
+}
+
 /*
  * gp_compute(what, lower, upper, mean, sigma, chol, d, n, options, seed,
  *            progress, cancel_after)
@@ -341,18 +399,6 @@ static SEXP gp_compute(SEXP what_, SEXP lower, SEXP upper, SEXP mean,
         ss[1] = 1; ss[2] = (ptrdiff_t) d;
     }
 
-    /* The seed: drawn from R's RNG unless given (53 random bits fit the
-       library's range [0, 2^53]). */
-    double seed;
-    if (Rf_isNull(seed_)) {
-        GetRNGstate();
-        seed = floor(unif_rand() * 2147483648.0) +
-               2147483648.0 * floor(unif_rand() * 4194304.0);
-        PutRNGstate();
-    } else {
-        seed = scalar_real(seed_, "seed");
-    }
-
     /* Outputs, allocated before the context exists. */
     SEXP p = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) n)); nprot++;
     SEXP logp = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) n)); nprot++;
@@ -381,44 +427,8 @@ static SEXP gp_compute(SEXP what_, SEXP lower, SEXP upper, SEXP mean,
 
     /* The context, owned by an external pointer until freed below. */
     SEXP holder = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue)); nprot++;
-    R_RegisterCFinalizerEx(holder, gp_context_finalizer, TRUE);
-    mvn_context *ctx = mvn_context_alloc();
-    if (!ctx)
-        Rf_error("libmvnorm: out of memory allocating a context");
-    R_SetExternalPtrAddr(holder, ctx);
-
-    /* Options.  Names are the library's (mvn_option_from_name). */
-    SEXP onames = Rf_getAttrib(options, R_NamesSymbol);
-    double maxpts = 1e7;
-    for (R_xlen_t k = 0; k < XLENGTH(options); k++) {
-        SEXP v = VECTOR_ELT(options, k);
-        const char *name = Rf_isNull(onames) ? "" : CHAR(STRING_ELT(onames, k));
-        int opt = option_from_name(name);
-        double value;
-        if (opt <= 0)
-            Rf_error("unknown libmvnorm option '%s'", name);
-        if (Rf_isString(v) && XLENGTH(v) == 1) {
-            if (option_parse(opt, CHAR(STRING_ELT(v, 0)), &value) != MVN_OK)
-                Rf_error("option %s: '%s' is not a valid value", name,
-                         CHAR(STRING_ELT(v, 0)));
-        } else {
-            value = scalar_real(v, name);
-        }
-        if (opt == MVN_OPT_THREADS && gp_forked_child && value != 1)
-            value = 1;    /* see gp_atfork_child */
-        if (opt == MVN_OPT_MAXPTS)
-            maxpts = value;
-        if (mvn_context_set(ctx, opt, value) != MVN_OK) {
-            double lo = 0, hi = 0;
-            mvn_option_bounds(opt, &lo, &hi, NULL);
-            Rf_error("option %s = %g is out of its bounds [%g, %g]", name,
-                     value, lo, hi);
-        }
-    }
-    if (gp_forked_child)
-        mvn_context_set(ctx, MVN_OPT_THREADS, 1);
-    if (mvn_context_set(ctx, MVN_OPT_SEED, seed) != MVN_OK)
-        Rf_error("seed = %.17g is not an integer in [0, 2^53]", seed);
+    double maxpts;
+    mvn_context *ctx = gp_new_context(holder, options, seed_, &maxpts);
 
     gp_progress_state st;
     memset(&st, 0, sizeof st);
@@ -503,6 +513,63 @@ static SEXP gp_compute(SEXP what_, SEXP lower, SEXP upper, SEXP mean,
     return out;
 }
 
+/*
+ * gp_quantile(p, tail, mean, sigma, d, options, seed): the equicoordinate
+ * quantile (mvn_quantile_equi; tail 0 lower, 1 upper, 2 both), as a list
+ * quantile, q_err, p_at_q, p_err, return, message, evaluations.  Library
+ * errors other than a missed tolerance become R errors.
+ */
+static SEXP gp_quantile(SEXP p_, SEXP tail_, SEXP mean, SEXP sigma, SEXP d_,
+                        SEXP options, SEXP seed_)
+{
+#ifdef GP_HAVE_QUANTILE
+    double p = scalar_real(p_, "p"), dd = scalar_real(d_, "d");
+    int tail = Rf_asInteger(tail_);
+    if (!(dd >= 1 && dd <= MVN_MAX_DIM && dd == floor(dd)))
+        Rf_error("dimension d = %g must be an integer in [1, %d]", dd, MVN_MAX_DIM);
+    size_t d = (size_t) dd;
+    if (TYPEOF(mean) != REALSXP || (size_t) XLENGTH(mean) != d)
+        Rf_error("'mean' must be a double vector of length d = %lu", (unsigned long) d);
+    if (TYPEOF(sigma) != REALSXP || (size_t) XLENGTH(sigma) != d * d)
+        Rf_error("'sigma' must be a d x d double matrix");
+    if (!Rf_isNewList(options))
+        Rf_error("'options' must be a list");
+    const char *names[] = {"quantile", "q_err", "p_at_q", "p_err", "return",
+                           "message", "evaluations", ""};
+    SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
+    SEXP holder = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
+    double maxpts, q, q_err, p_at_q, p_err;
+    mvn_context *ctx = gp_new_context(holder, options, seed_, &maxpts);
+    /* A symmetric matrix reads the same column-major. */
+    int ret = mvn_quantile_equi(ctx, d, p, tail, REAL(mean), REAL(sigma),
+                                &q, &q_err, &p_at_q, &p_err);
+    char msg[1024];
+    strncpy(msg, mvn_context_message(ctx), sizeof msg - 1);
+    msg[sizeof msg - 1] = '\0';
+    double evaluations = mvn_context_evaluations(ctx);
+    mvn_context_free(ctx);
+    R_ClearExternalPtr(holder);
+    if (ret != MVN_OK && ret != MVN_ETOL) {
+        const char *nm = status_name(ret);
+        Rf_errorcall(R_NilValue, "libmvnorm: %s (%s)", msg[0] ? msg : mvn_strerror(ret),
+                     nm ? nm : "unknown status");
+    }
+    SET_VECTOR_ELT(out, 0, Rf_ScalarReal(q));
+    SET_VECTOR_ELT(out, 1, Rf_ScalarReal(q_err));
+    SET_VECTOR_ELT(out, 2, Rf_ScalarReal(p_at_q));
+    SET_VECTOR_ELT(out, 3, Rf_ScalarReal(p_err));
+    SET_VECTOR_ELT(out, 4, Rf_ScalarInteger(ret));
+    SET_VECTOR_ELT(out, 5, Rf_mkString(msg));
+    SET_VECTOR_ELT(out, 6, Rf_ScalarReal(evaluations));
+    UNPROTECT(2);
+    return out;
+#else
+    (void) p_; (void) tail_; (void) mean; (void) sigma; (void) d_; (void) options; (void) seed_;
+    Rf_error("qmvnorm needs libmvnorm 0.2 (mvn_quantile_equi); this one is older");
+    return R_NilValue;
+#endif
+}
+
 /* Whether this process is a forked child (for the tests). */
 static SEXP gp_forked(void)
 {
@@ -518,6 +585,7 @@ static const R_CallMethodDef gp_call_methods[] = {
     {"gp_status_names", (DL_FUNC) &gp_status_names, 0},
     {"gp_info", (DL_FUNC) &gp_info, 0},
     {"gp_forked", (DL_FUNC) &gp_forked, 0},
+    {"gp_quantile", (DL_FUNC) &gp_quantile, 7},
     {NULL, NULL, 0}
 };
 

@@ -27,7 +27,7 @@ using LinearAlgebra: PosDefException
 using Random: AbstractRNG
 
 export mvnormcdf, mvnormlogcdf, mvnormcdf!, mvnormlogcdf!,
-       mvnormcdf_grad, mvnormlogcdf_grad, MvNormError
+       mvnormcdf_grad, mvnormlogcdf_grad, mvnormquantile, MvNormError
 
 include("library.jl")
 include("arrays.jl")

@@ -175,3 +175,41 @@ function _single_loggrad(r)
     return (logp = r.logp[1], logerr = r.logerr[1], a = vec(r.d_lower),
             b = vec(r.d_upper), μ = vec(r.d_mean), Σ = dropdims(r.d_sigma; dims = 3))
 end
+
+const _TAILS = Dict(:lower => Cint(0), :upper => Cint(1), :both => Cint(2))
+
+"""
+    mvnormquantile(p, μ, Σ; tail = :lower, kw...) -> (q, q_err, p_at_q, p_err)
+    mvnormquantile(p, Σ; tail = :lower, kw...)
+
+The equicoordinate quantile `q` of `X ~ N(μ, Σ)` (mvtnorm's `qmvnorm`):
+`tail = :lower` solves `P(X .< q) = p`, `:upper` solves `P(X .> q) = p`,
+`:both` solves `P(-q .< X .< q) = p` (`q ≥ 0`); the limits are on `X`
+itself, with its mean.  `q_err` is the error of `P` at `q` propagated
+through `dP/dq`; `p_at_q` is `P` at `q` with its error `p_err`, within the
+tolerance (`abseps`, `releps`) of `p`.  Keyword arguments: see
+`LibMvNorm.OPTIONS_DOC`.
+"""
+function mvnormquantile(p::Real, μ::Union{Nothing,_RealVec}, Σ::_RealMat;
+                        tail::Symbol = :lower, kw...)
+    haskey(_TAILS, tail) ||
+        throw(ArgumentError("tail must be :lower, :upper or :both, not :$tail"))
+    d = size(Σ, 1)
+    size(Σ, 2) == d || throw(DimensionMismatch("Σ must be square, got $(size(Σ))"))
+    μ === nothing || length(μ) == d ||
+        throw(DimensionMismatch("μ has length $(length(μ)), Σ is $d × $d"))
+    opts = _options(; kw...)
+    sig = Matrix{Float64}(Σ)             # symmetric: row- and column-major agree
+    mu = μ === nothing ? nothing : Vector{Float64}(μ)
+    q, qe, pq, pe = Ref(NaN), Ref(NaN), Ref(NaN), Ref(NaN)
+    _with_context(opts) do ctx
+        rc = GC.@preserve sig mu begin
+            mvn_quantile_equi(ctx, d, Float64(p), _TAILS[tail],
+                              mu === nothing ? Ptr{Cdouble}(C_NULL) : pointer(mu),
+                              pointer(sig), q, qe, pq, pe)
+        end
+        _check_status(ctx, rc, "mvnormquantile", opts.etol)
+    end
+    return (q[], qe[], pq[], pe[])
+end
+mvnormquantile(p::Real, Σ::_RealMat; kw...) = mvnormquantile(p, nothing, Σ; kw...)

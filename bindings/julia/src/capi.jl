@@ -51,6 +51,14 @@ mvn_context_set(ctx, option, value) =
 mvn_context_message(ctx) = @ccall libmvnorm().mvn_context_message(ctx::Ptr{Cvoid})::Cstring
 mvn_context_evaluations(ctx) = @ccall libmvnorm().mvn_context_evaluations(ctx::Ptr{Cvoid})::Cdouble
 
+# -- 13. equicoordinate quantiles (0.2) ------------------------------------------
+mvn_quantile_equi(ctx, d, p, tail, mean, sigma, q, q_err, p_at_q, p_err) =
+    @gcsafe_ccall libmvnorm().mvn_quantile_equi(ctx::Ptr{Cvoid}, d::Csize_t, p::Cdouble,
+                                                tail::Cint, mean::Ptr{Cdouble},
+                                                sigma::Ptr{Cdouble}, q::Ref{Cdouble},
+                                                q_err::Ref{Cdouble}, p_at_q::Ref{Cdouble},
+                                                p_err::Ref{Cdouble})::Cint
+
 # -- 12. batch descriptor (0.2): the one computing entry point used ------------
 # Every array of a call, inputs and outputs, with its strides, in one
 # struct (_BatchDesc, in arrays.jl, mirrors mvn_batch_desc).

@@ -239,6 +239,23 @@ const TIGHT = (abseps = 1e-10, releps = 0.0)
         @test ForwardDiff.gradient(x -> mvnormlogcdf(μ, S, x, b; TIGHT...)[1], a) ≈ lg.a rtol = 1e-12
     end
 
+    @testset "equicoordinate quantiles" begin
+        # mvtnorm: qmvnorm(0.95, sigma = diag(2), tail = "both") = 2.236477
+        q, qe, pq, pe = mvnormquantile(0.95, [1.0 0.0; 0.0 1.0]; tail = :both)
+        @test abs(q - 2.236477) < 5e-7
+        @test abs(pq - 0.95) < 1e-10
+        # independence: Phi^-1(p^(1/d)); upper tail of X = -(lower tail of -X)
+        S = [1.0 0.0 0.0; 0.0 1.0 0.0; 0.0 0.0 1.0]
+        ql = mvnormquantile(0.9, S)[1]
+        @test abs(ql - 1.8182808) < 1e-6   # Phi^-1(0.9^(1/3)) = 1.81828077...
+        R = [1.0 0.5 0.2; 0.5 1.0 0.3; 0.2 0.3 1.0]
+        m = [0.3, -0.2, 1.0]
+        @test mvnormquantile(0.25, m, R; tail = :upper)[1] ==
+              -mvnormquantile(0.25, -m, R; tail = :lower)[1]
+        @test_throws ArgumentError mvnormquantile(0.5, S; tail = :left)
+        @test_throws ArgumentError mvnormquantile(1.5, S)
+    end
+
     @testset "extension: ChainRulesCore" begin
         μ = [0.2, -0.1]
         S = [1.0 0.4; 0.4 1.5]

@@ -155,6 +155,21 @@ _hessian_batch = _declare("mvn_prob_hessian_batch", _c_int,
                           [_vp, _c_size, _c_size, _vp, _pd, _vp, _pd, _vp, _pd,
                            _vp, _pd, _c_int, _vp, _vp, _vp], required=False)
 
+# Equicoordinate quantiles (0.2): ctx, d, p, tail, mean, sigma, q, q_err,
+# p_at_q, p_err.
+_quantile_equi = _declare("mvn_quantile_equi", _c_int,
+                          [_vp, _c_size, _c_double, _c_int, _vp, _vp, _vp, _vp, _vp, _vp],
+                          required=False)
+TAIL_LOWER, TAIL_UPPER, TAIL_BOTH = 0, 1, 2
+
+
+def quantile_equi(*args):
+    """mvn_quantile_equi, or ImportError from a library older than 0.2."""
+    if _quantile_equi is None:
+        raise ImportError("mvnorm: %s lacks mvn_quantile_equi (libmvnorm 0.2)" % library_path)
+    return _quantile_equi(*args)
+
+
 version = lib.mvn_version_string().decode()
 
 

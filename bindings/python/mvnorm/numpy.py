@@ -35,7 +35,8 @@ from . import _library as L
 from ._settings import options_for
 
 __all__ = ["normal_probability", "log_normal_probability", "normal_probability_grad",
-           "log_normal_probability_grad", "Gradient", "STATUS"]
+           "log_normal_probability_grad", "equicoordinate_quantile", "Gradient", "Quantile",
+           "STATUS"]
 
 STATUS = dict(L.STATUS)
 _F64 = np.float64
@@ -375,3 +376,51 @@ def log_normal_probability_grad(lower=None, upper=None, loc=None, covariance_mat
     return _grad(True, lower, upper, loc, covariance_matrix, scale_tril, return_error,
                  seed, maxpts, abseps, releps, n_jobs, method, errors, return_status, wrt,
                  "log_normal_probability_grad")
+
+
+Quantile = collections.namedtuple("Quantile", ["quantile", "error", "probability",
+                                               "probability_error", "status"])
+Quantile.__doc__ = """Result of equicoordinate_quantile.
+
+quantile: q; error: its error estimate (the error of P at q propagated
+through dP/dq); probability: P at q (mvtnorm's f.quantile is probability -
+p); probability_error: the error estimate of that P; status: the library's
+status (0, or 1 for a missed tolerance, which also warns)."""
+
+_TAILS = {"lower": L.TAIL_LOWER, "lower.tail": L.TAIL_LOWER,
+          "upper": L.TAIL_UPPER, "upper.tail": L.TAIL_UPPER,
+          "both": L.TAIL_BOTH, "both.tails": L.TAIL_BOTH}
+
+
+def equicoordinate_quantile(p, loc=None, covariance_matrix=None, tail="lower", seed=None, *,
+                            maxpts=None, abseps=None, releps=None, n_jobs=None, method=None):
+    """The equicoordinate quantile q of X ~ N(loc, Sigma) (mvtnorm's qmvnorm).
+
+    tail "lower": P(X_i < q for all i) = p; "upper": P(X_i > q for all i)
+    = p; "both": P(-q < X_i < q for all i) = p, q >= 0 (mvtnorm's names
+    "lower.tail", "upper.tail", "both.tails" are accepted too).  The
+    limits are on X itself, with its mean loc (shape (d,), default 0);
+    covariance_matrix has shape (d, d).  P at q equals p within the
+    tolerance (abseps, releps as for a probability).  Returns a Quantile
+    (quantile, error, probability, probability_error, status).
+    """
+    what = "equicoordinate_quantile"
+    if tail not in _TAILS:
+        raise ValueError("mvnorm.%s: tail must be one of %s, not %r"
+                         % (what, ", ".join(sorted(_TAILS)), tail))
+    sigma = _array(covariance_matrix, "covariance_matrix")
+    if sigma is None or sigma.ndim != 2 or sigma.shape[0] != sigma.shape[1]:
+        raise ValueError("mvnorm.%s: covariance_matrix must have shape (d, d)" % what)
+    d = sigma.shape[0]
+    sigma = np.ascontiguousarray(sigma)
+    mean = _array(loc, "loc")
+    if mean is not None:
+        mean = np.ascontiguousarray(np.broadcast_to(mean, (d,)))
+    opts = _options(maxpts, abseps, releps, n_jobs, seed, method)
+    out = np.full(4, np.nan)
+    with L.Context(opts) as ctx:
+        st = L.quantile_equi(ctx.ptr, d, float(p), _TAILS[tail],
+                             None if mean is None else _ptr(mean), _ptr(sigma),
+                             *(_ptr(out[k:]) for k in range(4)))
+        L.check_status(ctx, st, what)
+    return Quantile(float(out[0]), float(out[1]), float(out[2]), float(out[3]), int(st))

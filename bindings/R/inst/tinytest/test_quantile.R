@@ -1,0 +1,56 @@
+## Equicoordinate quantiles (qmvnorm): closed forms, mvtnorm's documented
+## example, round trips through pmvnorm, and mvtnorm's argument checks.
+library(gaussprob)
+
+## mvtnorm's example: qmvnorm(0.95, sigma = diag(2), tail = "both") = 2.236477
+q <- qmvnorm(0.95, sigma = diag(2), tail = "both")
+expect_true(abs(q$quantile - 2.236477) < 5e-7)
+expect_equal(names(q), c("quantile", "f.quantile"))
+expect_equal(attr(q, "message"), "Normal Completion")
+
+## Independence: Phi^-1(p^(1/d)) for the lower tail, its negative for the upper.
+for (d in c(1, 3, 6)) {
+    ql <- qmvnorm(0.9, sigma = diag(d), tail = "lower.tail")$quantile
+    qu <- qmvnorm(0.9, sigma = diag(d), tail = "upper.tail")$quantile
+    expect_true(abs(ql - qnorm(0.9^(1 / d))) < 1e-9, info = paste("lower, d =", d))
+    expect_true(abs(qu + qnorm(0.9^(1 / d))) < 1e-9, info = paste("upper, d =", d))
+}
+
+## Round trip with a mean and a correlation: pmvnorm at the quantile is p.
+R <- matrix(0.5, 4, 4); diag(R) <- 1
+m <- c(0.5, -1, 0, 1)
+q <- qmvnorm(0.8, corr = R, mean = m, tail = "both.tails", seed = 1, maxpts = 1e6,
+             abseps = 1e-5)
+p <- pmvnorm(rep(-q$quantile, 4), rep(q$quantile, 4), mean = m, corr = R, seed = 2,
+             maxpts = 1e7, abseps = 1e-5)
+expect_true(abs(p - 0.8) <= 1e-5 + 3 * attr(p, "error") + abs(q$f.quantile))
+expect_true(attr(q, "estim.prec") > 0 && attr(q, "estim.prec") < 1e-3)
+
+## mvtnorm's checks
+expect_error(qmvnorm(1.5, sigma = diag(2)), "between zero and one")
+expect_error(qmvnorm(0.5, sigma = diag(2), tail = "sideways"))
+expect_error(qmvnorm(0.5, corr = matrix(c(1, 2, 2, 1), 2)), "correlation")
+
+## Agreement with mvtnorm's qmvnorm (its default ptol = 0.001 bounds the
+## distance of its own probability from p; ours is within 1e-5 here).
+if (requireNamespace("mvtnorm", quietly = TRUE)) {
+    S <- matrix(c(4, 3, 2, 1, 3, 5, -1, 1, 2, -1, 4, 2, 1, 1, 2, 5), 4)
+    cases <- list(list(sigma = diag(2), mean = 0, tail = "both.tails"),
+                  list(sigma = R, mean = 0, tail = "both.tails"),
+                  list(sigma = S, mean = c(0.5, -1, 2, 0), tail = "upper.tail"),
+                  list(sigma = S, mean = 0, tail = "lower.tail"))
+    for (k in seq_along(cases)) {
+        a <- cases[[k]]
+        set.seed(k)
+        theirs <- mvtnorm::qmvnorm(0.9, sigma = a$sigma, mean = a$mean, tail = a$tail)
+        ours <- qmvnorm(0.9, sigma = a$sigma, mean = a$mean, tail = a$tail, seed = k,
+                        maxpts = 1e7, abseps = 1e-5)
+        ## both within their probability tolerances: 1e-3 in P is at most
+        ## 1e-3 / (dP/dq) in q, and dP/dq > 0.1 in these cases
+        expect_true(abs(ours$quantile - theirs$quantile) < 1e-2,
+                    info = sprintf("case %d: %.6f vs mvtnorm %.6f", k, ours$quantile,
+                                   theirs$quantile))
+        expect_true(abs(ours$f.quantile) <= 1e-5 && attr(ours, "status") == "MVN_OK",
+                    info = paste("case", k))
+    }
+}
