@@ -335,6 +335,30 @@ static mvn_context *gp_new_context(SEXP holder, SEXP options, SEXP seed_,
     return ctx;
 }
 
+/* Frees the context of gp_new_context, after copying its message into
+   msg (size bytes) -- the message must be copied before the context is
+   freed -- and returns its evaluation count. */
+static double gp_end_context(mvn_context *ctx, SEXP holder, char *msg, size_t size)
+{
+    strncpy(msg, mvn_context_message(ctx), size - 1);
+    msg[size - 1] = '\0';
+    double evaluations = mvn_context_evaluations(ctx);
+    mvn_context_free(ctx);
+    R_ClearExternalPtr(holder);
+    return evaluations;
+}
+
+/* Library errors other than a missed tolerance become R errors with the
+   library's message. */
+static void gp_check_status(int ret, const char *msg)
+{
+    if (ret != MVN_OK && ret != MVN_ETOL) {
+        const char *nm = status_name(ret);
+        Rf_errorcall(R_NilValue, "libmvnorm: %s (%s)", msg[0] ? msg : mvn_strerror(ret),
+                     nm ? nm : "unknown status");
+    }
+}
+
 /*
  * gp_compute(what, lower, upper, mean, sigma, chol, d, n, options, seed,
  *            progress, cancel_after)
@@ -477,21 +501,12 @@ static SEXP gp_compute(SEXP what_, SEXP lower, SEXP upper, SEXP mean,
     if (st.drawn)
         REprintf("\r%*s\r", 48, "");
 
-    /* The message must be copied before the context is freed. */
     char msg[1024];
-    strncpy(msg, mvn_context_message(ctx), sizeof msg - 1);
-    msg[sizeof msg - 1] = '\0';
-    double evaluations = mvn_context_evaluations(ctx);
-    mvn_context_free(ctx);
-    R_ClearExternalPtr(holder);
-
+    double evaluations = gp_end_context(ctx, holder, msg, sizeof msg);
     if (st.interrupted)
         Rf_errorcall(R_NilValue, "interrupted by the user (%s)", msg);
-    if (ret != MVN_OK && ret != MVN_ETOL && ret != MVN_ECANCELED) {
-        const char *nm = status_name(ret);
-        Rf_errorcall(R_NilValue, "libmvnorm: %s (%s)", msg[0] ? msg : mvn_strerror(ret),
-                     nm ? nm : "unknown status");
-    }
+    if (ret != MVN_ECANCELED)
+        gp_check_status(ret, msg);
 
     SET_VECTOR_ELT(out, 0, p);
     SET_VECTOR_ELT(out, 1, logp);
@@ -544,16 +559,8 @@ static SEXP gp_quantile(SEXP p_, SEXP tail_, SEXP mean, SEXP sigma, SEXP d_,
     int ret = mvn_quantile_equi(ctx, d, p, tail, REAL(mean), REAL(sigma),
                                 &q, &q_err, &p_at_q, &p_err);
     char msg[1024];
-    strncpy(msg, mvn_context_message(ctx), sizeof msg - 1);
-    msg[sizeof msg - 1] = '\0';
-    double evaluations = mvn_context_evaluations(ctx);
-    mvn_context_free(ctx);
-    R_ClearExternalPtr(holder);
-    if (ret != MVN_OK && ret != MVN_ETOL) {
-        const char *nm = status_name(ret);
-        Rf_errorcall(R_NilValue, "libmvnorm: %s (%s)", msg[0] ? msg : mvn_strerror(ret),
-                     nm ? nm : "unknown status");
-    }
+    double evaluations = gp_end_context(ctx, holder, msg, sizeof msg);
+    gp_check_status(ret, msg);
     SET_VECTOR_ELT(out, 0, Rf_ScalarReal(q));
     SET_VECTOR_ELT(out, 1, Rf_ScalarReal(q_err));
     SET_VECTOR_ELT(out, 2, Rf_ScalarReal(p_at_q));
