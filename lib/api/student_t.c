@@ -1,0 +1,352 @@
+/*
+ * api/student_t.c -- multivariate t probabilities (mvn_prob_t): mvtnorm's
+ * pmvt with noncentrality delta (Kshirsagar's, mvtnorm's default type).
+ *
+ * T = (Y + delta) / W with Y ~ N(0, Sigma) and W = S / sqrt(df), S ~ chi
+ * with df degrees of freedom, independent of Y, so
+ *   P(a < T < b) = E_S[ P_N(a S / sqrt(df) < Y + delta < b S / sqrt(df)) ],
+ * one normal probability per value of S (Genz and Bretz 2009, ch. 4.2,
+ * separate the chi variable the same way).  The outer integral is taken in
+ * t = log S, where the chi density times S,
+ *   c(t) = 2^(1 - df/2) / Gamma(df/2) exp(df t - e^(2t) / 2),
+ * is smooth and log-concave (maximum at t* = log(df) / 2, width 1 / sqrt(2 df)
+ * there; it decays like e^(df t) to the left -- the heavy tails of T come
+ * from small S -- and like exp(-e^(2t) / 2) to the right).  The range is
+ * where c(t) is within e^-46 of its maximum, cut at t*, by adaptive
+ * 21-point Gauss-Kronrod panels (exact/kronrod.h): the panel with the
+ * largest error estimate (QUADPACK's scaled |Kronrod - Gauss|) is halved
+ * until the sum of the estimates is within the target (QT_RELTOL of P for
+ * exact nodes, a tenth of the tolerance for QMC ones) or QT_MAXPANELS
+ * panels are in use.  Where P is so small that the chi density's left
+ * tail beyond the range could matter, panels are added on the left.
+ * Each node's normal probability is the library's own (exact kernels for
+ * d <= 3, QMC beyond, with the context's options and seed: the same
+ * lattice at every node, so the integrand stays smooth in t).  The sum is
+ * kept in logs, so log P is accurate where P underflows.
+ * abserr = quadrature estimate + sum_i w_i c(t_i) abserr_i.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "api/context.h"
+#include "backend/validate.h"
+#include "exact/kronrod.h"
+#include "mvnorm.h"
+
+#define QT_MAXPANELS 48 /* panels of the outer integral, at most */
+#define QT_DROP 46.0    /* the range: c(t) within e^-46 of its maximum */
+#define QT_RELTOL 1e-12 /* quadrature target, relative to P */
+
+typedef struct {
+    mvn_context *ctx;
+    size_t d;
+    double df, ts;                /* df, and t* = log(df) / 2 */
+    const double *lower, *upper, *delta, *sigma;
+    double *lo, *up;              /* scaled limits, d each */
+    double evals;
+    int status;                   /* worst status of the node calls */
+} t_problem;
+
+/* One panel: its Kronrod and Gauss sums (scaled by exp(-m)) and the node
+   errors sum_i w_i c(t_i) abserr_i (also scaled). */
+typedef struct {
+    double a, b;
+    double m;       /* the scale: the largest log term of the panel */
+    double k, g;    /* Kronrod and Gauss sums times exp(-m) */
+    double nerr;    /* node error times exp(-m) */
+} t_panel;
+
+/* log c(t) up to its constant, relative to its maximum at t*:
+   df (u - expm1(2u) / 2), u = t - t*.  The constant (1 - df/2) log 2 -
+   lgamma(df/2) + (df/2)(log df - 1) cancels to 1e-9 absolute for df =
+   1e6; the result is instead divided by the integral of c, taken here by
+   its own adaptive quadrature (log_weight_integral), in which the
+   constant cancels exactly. */
+static double log_weight(double df, double u)
+{
+    return df * (u - 0.5 * expm1(2.0 * u));
+}
+
+/* log c(t) + log P_N at t, and the node's abserr times c(t) in *err;
+   -inf when P_N = 0.  c is log_weight's, up to the constant. Records the
+   first failing status. */
+static double node(t_problem *tp, double t, double *err)
+{
+    const double s = exp(t) / sqrt(tp->df);
+    const double logc = log_weight(tp->df, t - tp->ts);
+    for (size_t i = 0; i < tp->d; ++i) {
+        tp->lo[i] = tp->lower ? tp->lower[i] * s : -INFINITY;
+        tp->up[i] = tp->upper ? tp->upper[i] * s : INFINITY;
+    }
+    double p = NAN, lp = NAN, e = NAN;
+    int st = mvn_prob(tp->ctx, tp->d, tp->lo, tp->up, tp->delta, tp->sigma, &p, &lp, &e);
+    tp->evals += mvn_context_evaluations(tp->ctx);
+    if (st != MVN_OK && tp->status == MVN_OK)
+        tp->status = st;
+    if (st != MVN_OK && st != MVN_ETOL) {
+        *err = NAN;
+        return NAN;
+    }
+    *err = e > 0.0 ? exp(logc + log(e)) : 0.0;
+    return logc + lp;
+}
+
+/* The Kronrod and Gauss sums of one panel, in logs. */
+static int panel_eval(t_problem *tp, t_panel *pn)
+{
+    const double c = 0.5 * (pn->a + pn->b), h = 0.5 * (pn->b - pn->a);
+    double lv[21], ne[21];
+    lv[0] = node(tp, c, &ne[0]);
+    for (int i = 0; i < 10; ++i) {
+        lv[1 + 2 * i] = node(tp, c - h * kr21_x[i], &ne[1 + 2 * i]);
+        lv[2 + 2 * i] = node(tp, c + h * kr21_x[i], &ne[2 + 2 * i]);
+    }
+    if (tp->status != MVN_OK && tp->status != MVN_ETOL)
+        return tp->status;
+    double m = -INFINITY;
+    for (int i = 0; i < 21; ++i)
+        m = fmax(m, lv[i]);
+    pn->m = isfinite(m) ? m : 0.0;
+    double k = kr21_w0 * exp(lv[0] - pn->m), g = 0.0, nerr = kr21_w0 * ne[0];
+    for (int i = 0; i < 10; ++i) {
+        const double f = exp(lv[1 + 2 * i] - pn->m) + exp(lv[2 + 2 * i] - pn->m);
+        k += kr21_w[i] * f;
+        nerr += kr21_w[i] * (ne[1 + 2 * i] + ne[2 + 2 * i]);
+        if (i % 2 == 1) /* the Gauss nodes are kr21_x[1], [3], ... */
+            g += gl10_w[i / 2] * f;
+    }
+    pn->k = h * k;
+    pn->g = h * g;
+    /* Node errors are absolute; scaled like the sums (an underflowing
+       exp(-m) leaves them 0 where the panel's terms are 0 anyway). */
+    pn->nerr = h * nerr * exp(-pn->m);
+    if (!isfinite(pn->nerr))
+        pn->nerr = h * nerr;
+    return MVN_OK;
+}
+
+/* Distance from t* = log(df) / 2 at which log c falls QT_DROP below its
+   maximum, to the left (dir = -1) or the right (+1): bisection on
+   df dt - df (e^(2 dt) - 1) / 2 = -QT_DROP. */
+static double range_half(double df, double dir)
+{
+    double lo = 0.0, hi = 1.0;
+    for (;;) {
+        const double x = dir * hi;
+        if (df * x - 0.5 * df * expm1(2.0 * x) < -QT_DROP || hi > 1e6)
+            break;
+        hi *= 2.0;
+    }
+    for (int it = 0; it < 100; ++it) {
+        const double mid = 0.5 * (lo + hi), x = dir * mid;
+        if (df * x - 0.5 * df * expm1(2.0 * x) < -QT_DROP)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return hi;
+}
+
+static void set_nan(double *x)
+{
+    if (x)
+        *x = NAN;
+}
+
+/* log P: the log of the sum over panels of exp(m) k, divided by the
+   integral of c; the error estimates relative to P (quadrature: sum of
+   the scaled |k - g|; nodes: sum nerr), and the worst panel. */
+static double total(const t_panel *pn, int np, double *qerr, double *nerr, int *worst)
+{
+    double M = -INFINITY;
+    for (int i = 0; i < np; ++i)
+        if (pn[i].k > 0.0)
+            M = fmax(M, pn[i].m);
+    double s = 0.0, q = 0.0, n = 0.0, we = -1.0;
+    *worst = 0;
+    for (int i = 0; i < np; ++i) {
+        const double f = isfinite(M) ? exp(pn[i].m - M) : 1.0;
+        /* QUADPACK's qk21 scaling of |K - G| (the integrand is positive):
+           the error of the 21-point result, not of the 10-point rule. */
+        const double kg = fabs(pn[i].k - pn[i].g);
+        const double e = (pn[i].k > 0.0 ? fmin(kg, pn[i].k * pow(200.0 * kg / pn[i].k, 1.5)) : kg) * f;
+        s += pn[i].k * f;
+        q += e;
+        n += pn[i].nerr * f;
+        if (e > we)
+            we = e, *worst = i;
+    }
+    *qerr = s > 0.0 ? q / s : 0.0;
+    *nerr = s > 0.0 ? n / s : 0.0;
+    return s > 0.0 ? M + log(s) : -INFINITY;
+}
+
+/* One Kronrod panel of exp(log_weight) on [a, b]: the sum, and
+   |Kronrod - Gauss| in *err. */
+static double weight_panel(double df, double a, double b, double *err)
+{
+    const double c = 0.5 * (a + b), h = 0.5 * (b - a);
+    double k = kr21_w0 * exp(log_weight(df, c)), g = 0.0;
+    for (int j = 0; j < 10; ++j) {
+        const double f = exp(log_weight(df, c - h * kr21_x[j])) +
+                         exp(log_weight(df, c + h * kr21_x[j]));
+        k += kr21_w[j] * f;
+        if (j % 2 == 1)
+            g += gl10_w[j / 2] * f;
+    }
+    *err = h * fabs(k - g);
+    return h * k;
+}
+
+/* log of the integral of exp(log_weight(df, u)) du over [-left, right]
+   (the whole mass to e^-46), by adaptive 21-point Gauss-Kronrod to 1e-15
+   relative: cheap, it calls no normal probability. */
+static double log_weight_integral(double df, double left, double right)
+{
+    enum { MAXP = 256 };
+    double pa[MAXP], pb[MAXP], pk[MAXP], pe[MAXP];
+    int np = 2;
+    pa[0] = -left, pb[0] = 0.0, pa[1] = 0.0, pb[1] = right;
+    for (int i = 0; i < np; ++i)
+        pk[i] = weight_panel(df, pa[i], pb[i], &pe[i]);
+    for (;;) {
+        double tot = 0.0, err = 0.0;
+        int w = 0;
+        for (int i = 0; i < np; ++i) {
+            tot += pk[i], err += pe[i];
+            if (pe[i] > pe[w])
+                w = i;
+        }
+        if (err <= 1e-15 * tot || np == MAXP)
+            return log(tot);
+        const double mid = 0.5 * (pa[w] + pb[w]);
+        pa[np] = mid, pb[np] = pb[w];
+        pk[np] = weight_panel(df, mid, pb[np], &pe[np]);
+        pb[w] = mid;
+        pk[w] = weight_panel(df, pa[w], mid, &pe[w]);
+        ++np;
+    }
+}
+
+MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
+                       const double *lower, const double *upper,
+                       const double *delta, const double *sigma,
+                       double *p, double *logp, double *abserr)
+{
+    set_nan(p);
+    set_nan(logp);
+    set_nan(abserr);
+    if (ctx == NULL)
+        return MVN_EINVAL;
+    if (isnan(df)) {
+        mvni_context_begin(ctx);
+        return mvni_fail(ctx, MVN_ENAN, "df is NaN");
+    }
+    if (!(df > 0.0)) {
+        mvni_context_begin(ctx);
+        return mvni_fail(ctx, MVN_EINVAL,
+                         "df = %g: the degrees of freedom must be positive "
+                         "(+inf for the normal)", df);
+    }
+    if (isinf(df)) /* the normal limit */
+        return mvn_prob(ctx, d, lower, upper, delta, sigma, p, logp, abserr);
+    mvni_context_begin(ctx);
+    int st = mvni_check_dim(d, ctx->message, sizeof ctx->message);
+    if (st != MVN_OK)
+        return st;
+    double *buf = (double *)malloc(2 * d * sizeof(double));
+    t_panel *pn = (t_panel *)malloc(QT_MAXPANELS * sizeof(t_panel));
+    if (buf == NULL || pn == NULL) {
+        free(buf);
+        free(pn);
+        return mvni_fail(ctx, MVN_ENOMEM, "out of memory for d = %zu", d);
+    }
+    const double ts = 0.5 * log(df);
+    t_problem tp = {ctx, d, df, ts, lower, upper, delta, sigma, buf, buf + d, 0.0, MVN_OK};
+    double abseps, releps;
+    mvn_context_get(ctx, MVN_OPT_ABSEPS, &abseps);
+    mvn_context_get(ctx, MVN_OPT_RELEPS, &releps);
+
+    const double cuts[3] = {ts - range_half(df, -1.0), ts, ts + range_half(df, 1.0)};
+    int np = 0;
+    st = MVN_OK;
+    for (int i = 0; i < 2 && st == MVN_OK; ++i) {
+        pn[np].a = cuts[i], pn[np].b = cuts[i + 1];
+        st = panel_eval(&tp, &pn[np]);
+        ++np;
+    }
+    double lp = NAN, qerr = 0.0, nerr = 0.0;
+    int worst = 0;
+    double method;
+    mvn_context_get(ctx, MVN_OPT_METHOD, &method);
+    /* Exact nodes (d <= 3 under METHOD_AUTO) cost microseconds: the outer
+       integral is then taken to QT_RELTOL whatever the tolerance, as the
+       exact kernels answer the normal probabilities. */
+    const int exact_nodes = d <= 3 && method == MVN_METHOD_AUTO;
+    double t_lo = cuts[0];
+    int extensions = 0;
+    while (st == MVN_OK) {
+        lp = total(pn, np, &qerr, &nerr, &worst);
+        const double P = exp(lp);
+        /* Left of t_lo the integrand is at most c(t); c is log-concave in
+           t and rises there, so its integral left of t_lo is at most
+           c(t_lo) / (log c)'(t_lo) (relative to the normalization, which
+           is about sqrt(pi / df) or more).  Where that is not within
+           QT_RELTOL of P (a P below about 1e-18: its mass sits at S near
+           1 / |limit|, far left of the chi density's bulk; P(T < -1e30) =
+           1e-90 for df = 3), a panel as wide again is added on the left. */
+        const double u = t_lo - ts, slope = -df * expm1(2.0 * u);
+        const double rest = log_weight(df, u) - log(slope) - 0.5 * log(M_PI / df);
+        if (isfinite(lp) && rest > log(QT_RELTOL) + lp && extensions < 16 && np < QT_MAXPANELS) {
+            pn[np].a = t_lo - (ts - t_lo), pn[np].b = t_lo;
+            t_lo = pn[np].a;
+            st = panel_eval(&tp, &pn[np]);
+            ++np;
+            ++extensions;
+            continue;
+        }
+        /* The target: QT_RELTOL of P, or for QMC nodes a tenth of the
+           requested tolerance where that is larger (they carry that much). */
+        const double target = exact_nodes ? QT_RELTOL
+                              : fmax(QT_RELTOL, P > 0.0 ? 0.1 * fmax(abseps, releps * P) / P : 0.0);
+        if (qerr <= target || np >= QT_MAXPANELS || !isfinite(lp))
+            break;
+        t_panel *w = &pn[worst];
+        const double mid = 0.5 * (w->a + w->b), b = w->b;
+        w->b = mid;
+        st = panel_eval(&tp, w);
+        if (st != MVN_OK)
+            break;
+        pn[np].a = mid, pn[np].b = b;
+        st = panel_eval(&tp, &pn[np]);
+        ++np;
+    }
+    ctx->evaluations = tp.evals;
+    free(buf);
+    free(pn);
+    if (st != MVN_OK || (tp.status != MVN_OK && tp.status != MVN_ETOL))
+        return st != MVN_OK ? st : tp.status; /* the node call's message stays */
+    lp -= log_weight_integral(df, ts - cuts[0], cuts[2] - ts);
+    const double P = exp(lp);
+    const double err = P * (qerr + nerr);
+    if (p)
+        *p = P > 1.0 ? 1.0 : P;
+    if (logp)
+        *logp = lp > 0.0 ? 0.0 : lp;
+    if (abserr)
+        *abserr = err;
+    ctx->message[0] = '\0';
+    if (tp.status == MVN_ETOL)
+        return mvni_fail(ctx, MVN_ETOL, "a normal probability of the outer integral "
+                         "missed its tolerance (abserr %.3g)", err);
+    if (qerr > QT_RELTOL && err > fmax(abseps, releps * P))
+        return mvni_fail(ctx, MVN_ETOL, "the outer integral over the chi variable "
+                         "reached %d panels with relative error %.3g", np, qerr);
+    return MVN_OK;
+}

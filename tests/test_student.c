@@ -1,0 +1,205 @@
+/*
+ * test_student.c -- multivariate t probabilities (mvn_prob_t, issue 16):
+ * univariate closed forms (df = 1, 2) and SciPy 1.10's stats.t and
+ * stats.nct values, orthants (a scale mixture keeps the normal's orthant
+ * probabilities: 1/4 + asin(r) / (2 pi), and 1/(d + 1) for the
+ * equicorrelated 1/2), the normal limit, regular variation of the far
+ * tail, and bad input.  Cross-checks against mvtnorm's pmvt are in the R
+ * suite (bindings/R/inst/tinytest/test_student.R).
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "mvnorm.h"
+#include "tap.h"
+
+static double t1(mvn_context *ctx, double df, double lo, double up, double delta,
+                 double *lp, double *e, int *st)
+{
+    const double one = 1.0;
+    double p = NAN;
+    *st = mvn_prob_t(ctx, 1, df, &lo, &up, &delta, &one, &p, lp, e);
+    return p;
+}
+
+static void test_univariate(mvn_context *ctx)
+{
+    /* Closed forms: df = 1 (Cauchy) and df = 2. */
+    const double xs[5] = {-30.0, -2.2, 0.0, 0.7, 5.0};
+    double worst = 0.0;
+    int ok = 1;
+    for (int k = 0; k < 5; ++k) {
+        const double x = xs[k];
+        const double want[2] = {0.5 + atan(x) / M_PI, 0.5 + x / (2.0 * sqrt(2.0 + x * x))};
+        for (int j = 0; j < 2; ++j) {
+            double lp, e;
+            int st;
+            const double p = t1(ctx, j + 1.0, -INFINITY, x, 0.0, &lp, &e, &st);
+            const double rel = fabs(p - want[j]) / want[j];
+            worst = fmax(worst, rel);
+            ok &= st == MVN_OK && rel <= 1e-12 && fabs(p - want[j]) <= e + 1e-16;
+        }
+    }
+    tap_ok(ok, "df = 1 and 2: P(T < x) = the closed forms to 1e-12 (worst %.2g), within abserr",
+           worst);
+
+    /* SciPy 1.10.1: stats.t.cdf(0.7, df), stats.t.cdf(-2.2, df),
+       stats.t.cdf(1.9, df) - stats.t.cdf(-0.4, df). */
+    const double dfs[4] = {1.0, 3.0, 4.5, 10.0};
+    const double scipy[4][3] = {{0.6944001122142147, 0.13579974878009182, 0.46690482714050996},
+                                {0.7328365008476182, 0.05758597598823535, 0.5652166513598154},
+                                {0.7407801988441909, 0.04255765951183326, 0.5851460714721968},
+                                {0.7500562149135578, 0.02622053422467655, 0.6079050664122181}};
+    ok = 1;
+    worst = 0.0;
+    for (int k = 0; k < 4; ++k) {
+        double lp, e;
+        int st[3];
+        const double got[3] = {t1(ctx, dfs[k], -INFINITY, 0.7, 0.0, &lp, &e, &st[0]),
+                               t1(ctx, dfs[k], -INFINITY, -2.2, 0.0, &lp, &e, &st[1]),
+                               t1(ctx, dfs[k], -0.4, 1.9, 0.0, &lp, &e, &st[2])};
+        for (int j = 0; j < 3; ++j) {
+            const double rel = fabs(got[j] - scipy[k][j]) / scipy[k][j];
+            worst = fmax(worst, rel);
+            ok &= st[j] == MVN_OK && rel <= 1e-11;
+        }
+    }
+    tap_ok(ok, "df = 1, 3, 4.5, 10: SciPy's t.cdf to 1e-11 (worst %.2g)", worst);
+
+    /* Noncentral (Kshirsagar): SciPy 1.10.1 stats.nct.cdf(x, df, delta). */
+    const double nct[3][4] = {{1.5, 4.0, 0.8, 0.7048766285121866},
+                              {-1.0, 2.5, -0.3, 0.28918413341465277},
+                              {3.0, 10.0, 1.7, 0.8467536152079407}};
+    ok = 1;
+    worst = 0.0;
+    for (int k = 0; k < 3; ++k) {
+        double lp, e;
+        int st;
+        const double p = t1(ctx, nct[k][1], -INFINITY, nct[k][0], nct[k][2], &lp, &e, &st);
+        const double rel = fabs(p - nct[k][3]) / nct[k][3];
+        worst = fmax(worst, rel);
+        ok &= st == MVN_OK && rel <= 1e-10;
+    }
+    tap_ok(ok, "noncentral delta: SciPy's nct.cdf to 1e-10 (worst %.2g)", worst);
+
+    /* Far tail: SciPy's t.logcdf(-1e30, 3) = -207.13493493041952 (P = 1e-90,
+       its mass at chi values near 1e-30, far left of the chi density). */
+    double lp, e;
+    int st;
+    double p = t1(ctx, 3.0, -INFINITY, -1e30, 0.0, &lp, &e, &st);
+    tap_ok(st == MVN_OK && fabs(lp - -207.13493493041952) <= 1e-12 * 207.2 && e <= 1e-10 * p,
+           "df = 3, P(T < -1e30): log P = %.17g (SciPy -207.13493493041952), abserr %.2g relative",
+           lp, e / p);
+}
+
+static void equicorrelated(size_t d, double rho, double *S)
+{
+    for (size_t i = 0; i < d; ++i)
+        for (size_t j = 0; j < d; ++j)
+            S[i * d + j] = i == j ? 1.0 : rho;
+}
+
+static void test_orthants(mvn_context *ctx)
+{
+    /* d = 2: 1/4 + asin(r) / (2 pi) for every df. */
+    const double rs[3] = {-0.7, 0.3, 0.95}, dfs[3] = {1.0, 2.5, 7.0};
+    const double zero[5] = {0, 0, 0, 0, 0};
+    int ok = 1;
+    double worst = 0.0;
+    for (int a = 0; a < 3; ++a)
+        for (int b = 0; b < 3; ++b) {
+            const double S[4] = {1, rs[a], rs[a], 1};
+            double p, lp, e;
+            int st = mvn_prob_t(ctx, 2, dfs[b], NULL, zero, NULL, S, &p, &lp, &e);
+            const double want = 0.25 + asin(rs[a]) / (2.0 * M_PI);
+            worst = fmax(worst, fabs(p - want));
+            ok &= st == MVN_OK && fabs(p - want) <= 1e-13 + e;
+        }
+    tap_ok(ok, "d = 2 orthants, r = -0.7, 0.3, 0.95, df = 1, 2.5, 7: 1/4 + asin(r)/(2 pi) "
+           "(worst %.2g)", worst);
+    /* Equicorrelated 1/2: P(T > 0) = 1 / (d + 1); d = 3 exact, d = 5 QMC. */
+    double S[25], p, lp, e;
+    equicorrelated(3, 0.5, S);
+    int st = mvn_prob_t(ctx, 3, 4.0, zero, NULL, NULL, S, &p, &lp, &e);
+    tap_ok(st == MVN_OK && fabs(p - 0.25) <= 1e-13, "d = 3, df = 4: P(T > 0) = %.17g (1/4)", p);
+    equicorrelated(5, 0.5, S);
+    st = mvn_prob_t(ctx, 5, 4.0, zero, NULL, NULL, S, &p, &lp, &e);
+    tap_ok(st == MVN_OK && fabs(p - 1.0 / 6.0) <= 3.0 * e && e <= 1e-4,
+           "d = 5, df = 4 (QMC nodes): P(T > 0) = %.10f +- %.2g (1/6)", p, e);
+}
+
+/* The normal limit: df = inf is mvn_prob bitwise; df = 1e8 within 1e-7. */
+static void test_normal_limit(mvn_context *ctx)
+{
+    const double S[4] = {2, 0.6, 0.6, 1}, lo[2] = {-1, -0.5}, up[2] = {1.5, 2}, m[2] = {0.2, -0.1};
+    double pn, lpn, en, pt, lpt, et;
+    mvn_prob(ctx, 2, lo, up, m, S, &pn, &lpn, &en);
+    int st = mvn_prob_t(ctx, 2, INFINITY, lo, up, m, S, &pt, &lpt, &et);
+    tap_ok(st == MVN_OK && pt == pn && lpt == lpn, "df = inf: mvn_prob bitwise (%.17g)", pt);
+    st = mvn_prob_t(ctx, 2, 1e8, lo, up, m, S, &pt, &lpt, &et);
+    tap_ok(st == MVN_OK && fabs(pt - pn) <= 1e-7, "df = 1e8: %.15f, normal %.15f", pt, pn);
+}
+
+/* The tail of T is regularly varying with index -df: log P(T1 < -x, T2 <
+   -x) + df log x tends to a constant, with corrections of order x^-2.
+   Between x = 1e20 and 1e40 the difference of log P is -df log(1e20). */
+static void test_regular_variation(mvn_context *ctx)
+{
+    const double S[4] = {1, 0.5, 0.5, 1}, df = 3.0;
+    double lp[2], p, e;
+    int st[2];
+    for (int k = 0; k < 2; ++k) {
+        const double x = k == 0 ? 1e20 : 1e40, up[2] = {-x, -x};
+        st[k] = mvn_prob_t(ctx, 2, df, NULL, up, NULL, S, &p, &lp[k], &e);
+    }
+    const double want = -df * log(1e20);
+    tap_ok(st[0] == MVN_OK && st[1] == MVN_OK && fabs(lp[1] - lp[0] - want) <= 1e-10 * fabs(lp[1]),
+           "d = 2, df = 3: log P(T < -1e40) - log P(T < -1e20) = %.12f (-3 log 1e20 = %.12f)",
+           lp[1] - lp[0], want);
+}
+
+static void test_bad_input(mvn_context *ctx)
+{
+    const double S[4] = {1, 0.5, 0.5, 1}, notpd[4] = {1, 2, 2, 1}, up[2] = {1, 1};
+    const double nanup[2] = {NAN, 1};
+    struct {
+        const char *what;
+        size_t d;
+        double df;
+        const double *up, *S;
+        int want;
+    } cases[6] = {
+        {"df = 0", 2, 0.0, up, S, MVN_EINVAL},
+        {"df = -1", 2, -1.0, up, S, MVN_EINVAL},
+        {"df NaN", 2, NAN, up, S, MVN_ENAN},
+        {"d = 0", 0, 3.0, up, S, MVN_EDIM},
+        {"not positive semidefinite", 2, 3.0, up, notpd, MVN_ENOTPD},
+        {"NaN limit", 2, 3.0, nanup, S, MVN_ENAN},
+    };
+    for (int k = 0; k < 6; ++k) {
+        double p = 0, lp = 0, e = 0;
+        int st = mvn_prob_t(ctx, cases[k].d, cases[k].df, NULL, cases[k].up, NULL, cases[k].S,
+                            &p, &lp, &e);
+        const char *msg = mvn_context_message(ctx);
+        tap_ok(st == cases[k].want && isnan(p) && isnan(lp) && isnan(e) && msg && *msg,
+               "%s: %s (%s)", cases[k].what, mvn_status_name(st), msg ? msg : "");
+    }
+    double p = 0;
+    tap_ok(mvn_prob_t(NULL, 2, 3.0, NULL, up, NULL, S, &p, NULL, NULL) == MVN_EINVAL && isnan(p),
+           "NULL context: MVN_EINVAL, P NaN");
+}
+
+int main(void)
+{
+    (void)tap_skip_all;
+    mvn_context *ctx = mvn_context_alloc();
+    test_univariate(ctx);
+    test_orthants(ctx);
+    test_normal_limit(ctx);
+    test_regular_variation(ctx);
+    test_bad_input(ctx);
+    mvn_context_free(ctx);
+    return tap_exit();
+}
