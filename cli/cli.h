@@ -73,6 +73,7 @@ typedef struct {
     double *lower, *upper, *mean, *sigma;
     int is_chol;
     int grad;
+    size_t sample; /* "sample": N draws instead of P; 0 when not asked */
     int has_override[N_LINE_OPTIONS];
     double override[N_LINE_OPTIONS];
     const json_t *id; /* borrowed from the parsed line */
@@ -90,6 +91,9 @@ typedef struct {
     int grad;
     size_t d;
     const double *d_lower, *d_upper, *d_mean, *d_cov;
+    size_t n_samples;       /* rows of samples (a "sample" line), else 0 */
+    const double *samples;  /* n_samples x d, row-major */
+    double accept_rate;
 } cli_result;
 
 /* read.c */

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -50,6 +51,31 @@ static int apply_line_options(cli_state *st, const problem *pb, char *err)
     return MVN_OK;
 }
 
+/* A "sample" line: pb->sample exact draws from the truncated normal. */
+static void run_sample(cli_state *st, unsigned long line, const problem *pb)
+{
+    const size_t d = pb->d, n = pb->sample;
+    double *x = d > 0 && n <= SIZE_MAX / sizeof(double) / d
+                ? malloc(n * d * sizeof *x) : NULL;
+    if (x == NULL && d > 0) {
+        cli_write_line_error(st, line, pb->id, MVN_ENOMEM,
+                             "out of memory for the samples");
+        return;
+    }
+    cli_result res = {0};
+    res.status = mvn_sample_truncated(st->ctx, d, pb->lower, pb->upper, pb->mean,
+                                      pb->sigma, n, x, &res.accept_rate);
+    res.p = res.logp = res.abserr = res.logerr = NAN;
+    res.evaluations = mvn_context_evaluations(st->ctx);
+    res.backend = mvn_context_backend(st->ctx);
+    res.message = mvn_context_message(st->ctx);
+    res.d = d;
+    res.n_samples = n;
+    res.samples = x;
+    cli_write_result(st, line, pb->id, &res);
+    free(x);
+}
+
 void cli_run_problem(cli_state *st, unsigned long line, const problem *pb)
 {
     size_t d = pb->d;
@@ -63,6 +89,10 @@ void cli_run_problem(cli_state *st, unsigned long line, const problem *pb)
     rc = apply_line_options(st, pb, err);
     if (rc != MVN_OK) {
         cli_write_line_error(st, line, pb->id, rc, err);
+        return;
+    }
+    if (pb->sample) {
+        run_sample(st, line, pb);
         return;
     }
 
@@ -125,6 +155,8 @@ void cli_run_problem(cli_state *st, unsigned long line, const problem *pb)
     res.d_upper = du;
     res.d_mean = dm;
     res.d_cov = ds;
+    res.n_samples = 0;
+    res.samples = NULL;
     cli_write_result(st, line, pb->id, &res);
     free(dl); free(du); free(dm); free(ds);
 }

@@ -109,6 +109,7 @@ static int sample_problem(mvn_context *ctx, size_t d, const double *lower,
         goto out;
     }
     ctx->evaluations = attempts;
+    ctx->backend_used = MVN_BACKEND_CPU;
     /* Back to the caller's order and scale.  L z lies in the box up to
        rounding; the clamp makes "inside [lower, upper]" hold exactly. */
     for (size_t r = 0; r < got; ++r) {
