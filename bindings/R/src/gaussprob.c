@@ -15,6 +15,7 @@
  * Nothing longjmps through the library: the progress callback checks for
  * a user interrupt inside R_ToplevelExec and asks the library to stop.
  */
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -271,6 +272,19 @@ static double scalar_real(SEXP x, const char *what)
     return Rf_asReal(x);
 }
 
+/* The seed: drawn from R's RNG unless given (53 random bits fit the
+   library's range [0, 2^53]). */
+static double gp_seed(SEXP seed_)
+{
+    if (!Rf_isNull(seed_))
+        return scalar_real(seed_, "seed");
+    GetRNGstate();
+    double seed = floor(unif_rand() * 2147483648.0) +
+                  2147483648.0 * floor(unif_rand() * 4194304.0);
+    PutRNGstate();
+    return seed;
+}
+
 /* ------------------------------------------------------------------ */
 /* The one computing entry point                                       */
 /* ------------------------------------------------------------------ */
@@ -341,17 +355,7 @@ static SEXP gp_compute(SEXP what_, SEXP lower, SEXP upper, SEXP mean,
         ss[1] = 1; ss[2] = (ptrdiff_t) d;
     }
 
-    /* The seed: drawn from R's RNG unless given (53 random bits fit the
-       library's range [0, 2^53]). */
-    double seed;
-    if (Rf_isNull(seed_)) {
-        GetRNGstate();
-        seed = floor(unif_rand() * 2147483648.0) +
-               2147483648.0 * floor(unif_rand() * 4194304.0);
-        PutRNGstate();
-    } else {
-        seed = scalar_real(seed_, "seed");
-    }
+    double seed = gp_seed(seed_);
 
     /* Outputs, allocated before the context exists. */
     SEXP p = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) n)); nprot++;
@@ -503,6 +507,78 @@ static SEXP gp_compute(SEXP what_, SEXP lower, SEXP upper, SEXP mean,
     return out;
 }
 
+/* ------------------------------------------------------------------ */
+/* Exact sampling from the truncated normal                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * gp_sample(lower, upper, mean, sigma, n, seed)
+ *   lower, upper, mean  double vectors of length d (R recycles scalars)
+ *   sigma     double d x d covariance (column-major = row-major)
+ *   n         number of samples
+ *   seed      NULL (draw from R's RNG) or a number
+ * Returns the n x d matrix of samples with attribute "accept_rate".
+ * Errors become R errors with the library's message; a proposal budget
+ * that runs out (MVN_ETOL) a warning, the rows not drawn NA.
+ */
+static SEXP gp_sample(SEXP lower, SEXP upper, SEXP mean, SEXP sigma, SEXP n_,
+                      SEXP seed_)
+{
+    if (TYPEOF(lower) != REALSXP || TYPEOF(upper) != REALSXP ||
+        TYPEOF(mean) != REALSXP || TYPEOF(sigma) != REALSXP)
+        Rf_error("lower, upper, mean and sigma must be double vectors");
+    const size_t d = (size_t) XLENGTH(lower);
+    const double nd = scalar_real(n_, "n");
+    if (!(nd >= 1 && nd == floor(nd) && nd <= INT_MAX && nd * (double) d < 4e15))
+        Rf_error("number of samples n = %g must be a positive integer", nd);
+    if ((size_t) XLENGTH(upper) != d || (size_t) XLENGTH(mean) != d ||
+        (size_t) XLENGTH(sigma) != d * d)
+        Rf_error("lower, upper and mean must have length d and sigma d * d");
+    const size_t n = (size_t) nd;
+    const double seed = gp_seed(seed_);
+
+    SEXP out = PROTECT(Rf_allocMatrix(REALSXP, (int) n, (int) d));
+    double *rows = (double *) R_alloc(n * d, sizeof(double));
+    SEXP holder = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
+    R_RegisterCFinalizerEx(holder, gp_context_finalizer, TRUE);
+    mvn_context *ctx = mvn_context_alloc();
+    if (!ctx)
+        Rf_error("libmvnorm: out of memory allocating a context");
+    R_SetExternalPtrAddr(holder, ctx);
+    if (mvn_context_set(ctx, MVN_OPT_SEED, seed) != MVN_OK)
+        Rf_error("seed = %.17g is not an integer in [0, 2^53]", seed);
+    double rate = NA_REAL;
+#ifdef GP_HAVE_SAMPLE
+    int ret = mvn_sample_truncated(ctx, d, REAL(lower), REAL(upper), REAL(mean),
+                                   REAL(sigma), n, rows, &rate);
+#else
+    (void) rows;
+    Rf_error("the libmvnorm this package was built against has no "
+             "mvn_sample_truncated: reinstall gaussprob against libmvnorm 0.2");
+    int ret = MVN_EUNSUPPORTED;
+#endif
+    char msg[1024];
+    strncpy(msg, mvn_context_message(ctx), sizeof msg - 1);
+    msg[sizeof msg - 1] = '\0';
+    mvn_context_free(ctx);
+    R_ClearExternalPtr(holder);
+    if (ret != MVN_OK && ret != MVN_ETOL) {
+        const char *nm = status_name(ret);
+        Rf_errorcall(R_NilValue, "libmvnorm: %s (%s)", msg[0] ? msg : mvn_strerror(ret),
+                     nm ? nm : "unknown status");
+    }
+    if (ret == MVN_ETOL)
+        Rf_warningcall(R_NilValue, "libmvnorm: %s", msg);
+    /* Row-major samples into R's column-major n x d matrix. */
+    double *x = REAL(out);
+    for (size_t r = 0; r < n; r++)
+        for (size_t i = 0; i < d; i++)
+            x[r + i * n] = ISNAN(rows[r * d + i]) ? NA_REAL : rows[r * d + i];
+    Rf_setAttrib(out, Rf_install("accept_rate"), Rf_ScalarReal(rate));
+    UNPROTECT(2);
+    return out;
+}
+
 /* Whether this process is a forked child (for the tests). */
 static SEXP gp_forked(void)
 {
@@ -518,6 +594,7 @@ static const R_CallMethodDef gp_call_methods[] = {
     {"gp_status_names", (DL_FUNC) &gp_status_names, 0},
     {"gp_info", (DL_FUNC) &gp_info, 0},
     {"gp_forked", (DL_FUNC) &gp_forked, 0},
+    {"gp_sample", (DL_FUNC) &gp_sample, 6},
     {NULL, NULL, 0}
 };
 
