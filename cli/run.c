@@ -51,6 +51,20 @@ static int apply_line_options(cli_state *st, const problem *pb, char *err)
     return MVN_OK;
 }
 
+/* A result with the library's status and what the context says about the
+   call (evaluations, backend, message); everything else empty. */
+static cli_result result_from_context(const cli_state *st, int status, size_t d)
+{
+    cli_result res = {0};
+    res.status = status;
+    res.p = res.logp = res.abserr = res.logerr = NAN;
+    res.evaluations = mvn_context_evaluations(st->ctx);
+    res.backend = mvn_context_backend(st->ctx);
+    res.message = mvn_context_message(st->ctx);
+    res.d = d;
+    return res;
+}
+
 /* A "sample" line: pb->sample exact draws from the truncated normal. */
 static void run_sample(cli_state *st, unsigned long line, const problem *pb)
 {
@@ -62,14 +76,11 @@ static void run_sample(cli_state *st, unsigned long line, const problem *pb)
                              "out of memory for the samples");
         return;
     }
-    cli_result res = {0};
-    res.status = mvn_sample_truncated(st->ctx, d, pb->lower, pb->upper, pb->mean,
-                                      pb->sigma, n, x, &res.accept_rate);
-    res.p = res.logp = res.abserr = res.logerr = NAN;
-    res.evaluations = mvn_context_evaluations(st->ctx);
-    res.backend = mvn_context_backend(st->ctx);
-    res.message = mvn_context_message(st->ctx);
-    res.d = d;
+    double rate;
+    const int rc = mvn_sample_truncated(st->ctx, d, pb->lower, pb->upper, pb->mean,
+                                        pb->sigma, n, x, &rate);
+    cli_result res = result_from_context(st, rc, d);
+    res.accept_rate = rate;
     res.n_samples = n;
     res.samples = x;
     cli_write_result(st, line, pb->id, &res);
@@ -141,22 +152,16 @@ void cli_run_problem(cli_state *st, unsigned long line, const problem *pb)
     if (grad && p > 0.0)
         logerr = abserr / p; /* the gradient calls give no logerr */
 
-    res.status = rc;
+    res = result_from_context(st, rc, d);
     res.p = p;
     res.logp = logp;
     res.abserr = abserr;
     res.logerr = logerr;
-    res.evaluations = mvn_context_evaluations(st->ctx);
-    res.backend = mvn_context_backend(st->ctx);
-    res.message = mvn_context_message(st->ctx);
     res.grad = grad;
-    res.d = d;
     res.d_lower = dl;
     res.d_upper = du;
     res.d_mean = dm;
     res.d_cov = ds;
-    res.n_samples = 0;
-    res.samples = NULL;
     cli_write_result(st, line, pb->id, &res);
     free(dl); free(du); free(dm); free(ds);
 }
