@@ -76,6 +76,7 @@ typedef struct {
     int quantile;     /* "quantile" given: the equicoordinate quantile */
     double quantile_p; /* its probability */
     int tail;         /* MVN_TAIL_*, from "tail" (default lower) */
+    size_t sample; /* "sample": N draws instead of P; 0 when not asked */
     int has_override[N_LINE_OPTIONS];
     double override[N_LINE_OPTIONS];
     const json_t *id; /* borrowed from the parsed line */
@@ -95,6 +96,9 @@ typedef struct {
     const double *d_lower, *d_upper, *d_mean, *d_cov;
     int quantile;        /* q and q_err are set: a quantile problem */
     double q, q_err;
+    size_t n_samples;       /* rows of samples (a "sample" line), else 0 */
+    const double *samples;  /* n_samples x d, row-major */
+    double accept_rate;
 } cli_result;
 
 /* read.c */

@@ -240,6 +240,11 @@ static int parse_problem(json_t *obj, problem *pb, int ints_as_real,
                 return fail(err, "both \"cov\" and \"chol\" given; give exactly one");
             mat = val;
             mat_key = strcmp(key, "cov") == 0 ? "cov" : "chol";
+        } else if (strcmp(key, "sample") == 0) {
+            if (!json_is_integer(val) || json_integer_value(val) < 1
+                || (double)json_integer_value(val) >= INT_EXACT)
+                return fail(err, "\"sample\" must be an integer in [1, 2^53)");
+            pb->sample = (size_t)json_integer_value(val);
         } else if (strcmp(key, "grad") == 0) {
             if (!json_is_boolean(val))
                 return fail(err, "\"grad\" must be true or false");
@@ -272,13 +277,15 @@ static int parse_problem(json_t *obj, problem *pb, int ints_as_real,
         return fail(err, "one of \"cov\" or \"chol\" is required");
     if (tail_given && !pb->quantile)
         return fail(err, "\"tail\" belongs to a \"quantile\" problem");
-    if (pb->quantile && (lower || upper || pb->grad || strcmp(mat_key, "cov") != 0))
+    if (pb->quantile && (lower || upper || pb->grad || pb->sample || strcmp(mat_key, "cov") != 0))
         return fail(err, "a \"quantile\" problem takes \"mean\" and \"cov\" only "
-                    "(no \"lower\", \"upper\", \"chol\" or \"grad\")");
+                    "(no \"lower\", \"upper\", \"chol\", \"grad\" or \"sample\")");
     if (!json_is_array(mat))
         return fail(err, "\"%s\" must be an array of rows (arrays of numbers)",
                     mat_key);
     pb->is_chol = mat_key[1] == 'h';
+    if (pb->sample && (pb->is_chol || pb->grad))
+        return fail(err, "\"sample\" takes \"cov\" and no \"grad\"");
 
     /* A null lower/upper as a whole means the same as an omitted one. */
     if (json_is_null(lower))

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -50,13 +51,49 @@ static int apply_line_options(cli_state *st, const problem *pb, char *err)
     return MVN_OK;
 }
 
+/* A result with the library's status and what the context says about the
+   call (evaluations, backend, message); everything else empty. */
+static cli_result result_from_context(const cli_state *st, int status, size_t d)
+{
+    cli_result res = {0};
+    res.status = status;
+    res.p = res.logp = res.abserr = res.logerr = NAN;
+    res.evaluations = mvn_context_evaluations(st->ctx);
+    res.backend = mvn_context_backend(st->ctx);
+    res.message = mvn_context_message(st->ctx);
+    res.d = d;
+    return res;
+}
+
+/* A "sample" line: pb->sample exact draws from the truncated normal. */
+static void run_sample(cli_state *st, unsigned long line, const problem *pb)
+{
+    const size_t d = pb->d, n = pb->sample;
+    double *x = d > 0 && n <= SIZE_MAX / sizeof(double) / d
+                ? malloc(n * d * sizeof *x) : NULL;
+    if (x == NULL && d > 0) {
+        cli_write_line_error(st, line, pb->id, MVN_ENOMEM,
+                             "out of memory for the samples");
+        return;
+    }
+    double rate;
+    const int rc = mvn_sample_truncated(st->ctx, d, pb->lower, pb->upper, pb->mean,
+                                        pb->sigma, n, x, &rate);
+    cli_result res = result_from_context(st, rc, d);
+    res.accept_rate = rate;
+    res.n_samples = n;
+    res.samples = x;
+    cli_write_result(st, line, pb->id, &res);
+    free(x);
+}
+
 /* A "quantile" line: the equicoordinate quantile, with P at it. */
 static void run_quantile(cli_state *st, unsigned long line, const problem *pb)
 {
-    cli_result res = {0};
     double q = NAN, q_err = NAN, p = NAN, abserr = NAN;
-    res.status = mvn_quantile_equi(st->ctx, pb->d, pb->quantile_p, pb->tail, pb->mean,
-                                   pb->sigma, &q, &q_err, &p, &abserr);
+    const int rc = mvn_quantile_equi(st->ctx, pb->d, pb->quantile_p, pb->tail, pb->mean,
+                                     pb->sigma, &q, &q_err, &p, &abserr);
+    cli_result res = result_from_context(st, rc, pb->d);
     res.quantile = 1;
     res.q = q;
     res.q_err = q_err;
@@ -64,10 +101,6 @@ static void run_quantile(cli_state *st, unsigned long line, const problem *pb)
     res.logp = log(p);
     res.abserr = abserr;
     res.logerr = p > 0.0 ? abserr / p : NAN;
-    res.evaluations = mvn_context_evaluations(st->ctx);
-    res.backend = mvn_context_backend(st->ctx);
-    res.message = mvn_context_message(st->ctx);
-    res.d = pb->d;
     cli_write_result(st, line, pb->id, &res);
 }
 
@@ -84,6 +117,10 @@ void cli_run_problem(cli_state *st, unsigned long line, const problem *pb)
     rc = apply_line_options(st, pb, err);
     if (rc != MVN_OK) {
         cli_write_line_error(st, line, pb->id, rc, err);
+        return;
+    }
+    if (pb->sample) {
+        run_sample(st, line, pb);
         return;
     }
 
@@ -136,17 +173,12 @@ void cli_run_problem(cli_state *st, unsigned long line, const problem *pb)
     if (grad && p > 0.0)
         logerr = abserr / p; /* the gradient calls give no logerr */
 
-    res.status = rc;
+    res = result_from_context(st, rc, d);
     res.p = p;
     res.logp = logp;
     res.abserr = abserr;
     res.logerr = logerr;
-    res.evaluations = mvn_context_evaluations(st->ctx);
-    res.backend = mvn_context_backend(st->ctx);
-    res.message = mvn_context_message(st->ctx);
     res.grad = grad;
-    res.quantile = 0;
-    res.d = d;
     res.d_lower = dl;
     res.d_upper = du;
     res.d_mean = dm;

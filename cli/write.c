@@ -126,7 +126,14 @@ void cli_write_result(cli_state *st, unsigned long line, const json_t *id,
         json_object_set_new(rec, "q", json_num(res->q));
         json_object_set_new(rec, "q_err", json_num(res->q_err));
     }
-    if (answered) {
+    if (answered && res->samples) {
+        /* Rows past an MVN_ETOL budget are NaN: written as null. */
+        json_t *rows = json_array();
+        for (size_t r = 0; r < res->n_samples; ++r)
+            json_array_append_new(rows, json_vec(res->samples + r * res->d, res->d));
+        json_object_set_new(rec, "samples", rows);
+        json_object_set_new(rec, "accept_rate", json_num(res->accept_rate));
+    } else if (answered) {
         json_object_set_new(rec, "p", json_num(res->p));
         json_object_set_new(rec, "logp", json_num(res->logp));
         json_object_set_new(rec, "abserr", json_num(res->abserr));

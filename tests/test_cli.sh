@@ -524,6 +524,43 @@ check "upper-tail q(mean) = -(lower-tail q(-mean))" \
     'r[3]["status"] == "ok" and near(r[3]["q"], -r[4]["q"], 1e-12)'
 check "a quantile line with limits, a tail without quantile, quantile 1: errors" \
     'all(r[k]["status"] == "error" for k in (5, 6, 7)) and "quantile" in r[5]["message"] and "quantile" in r[6]["message"]'
+# --- Exact sampling ("sample": N) -------------------------------------
+
+# X ~ N(0, 1) given X > 0: mean sqrt(2/pi), standard deviation
+# sqrt(1 - 2/pi) = 0.603, so 5 standard errors of a mean of 2000 draws
+# are 0.068.
+cat >"$T/in" <<EOF
+{"id": "s", "lower": [1, 1], "upper": [2, null], "cov": $R05, "sample": 50, "seed": 7}
+{"id": "s", "lower": [1, 1], "upper": [2, null], "cov": $R05, "sample": 50, "seed": 7}
+{"lower": [1, 1], "upper": [2, null], "cov": $R05, "sample": 50, "seed": 8}
+{"lower": [0], "cov": [[1]], "sample": 2000}
+{"upper": [0, 0], "cov": $R05}
+EOF
+run
+check_rc "sample lines: exit status 0" 0
+check "a sample line gives N rows of d values inside the box, an acceptance rate, no p" \
+    'r[0]["status"] == "ok" and len(r[0]["samples"]) == 50 and all(len(x) == 2 and 1 <= x[0] <= 2 and x[1] >= 1 for x in r[0]["samples"]) and 0 < r[0]["accept_rate"] <= 1 and "p" not in r[0] and r[0]["id"] == "s"'
+check "the same seed gives the same samples, another seed others" \
+    'r[0]["samples"] == r[1]["samples"] and r[0]["samples"] != r[2]["samples"]'
+check "1-D: the mean of 2000 draws of N(0,1) given X > 0 is sqrt(2/pi) within 5 standard errors" \
+    'near(sum(x[0] for x in r[3]["samples"]) / 2000, math.sqrt(2 / math.pi), 0.068) and min(x[0] for x in r[3]["samples"]) >= 0'
+check "a line without \"sample\" still gives P" 'near(r[4]["p"], 1/3, 1e-15) and "samples" not in r[4]'
+
+cat >"$T/in" <<EOF
+{"lower": [0], "cov": [[1]], "sample": 0}
+{"lower": [0], "cov": [[1]], "sample": 1.5}
+{"lower": [0], "chol": [[1]], "sample": 2}
+{"lower": [0], "cov": [[1]], "sample": 2, "grad": true}
+{"lower": [1, 0], "upper": [1, 1], "cov": $R05, "sample": 2}
+{"lower": [0, 0], "cov": [[1, 1], [1, 1]], "sample": 2}
+{"lower": [0, 0], "cov": [[1, 0.9], [0.9, -1]], "sample": 2}
+EOF
+run
+check_rc "bad sample lines: exit status 1" 1
+check "\"sample\" must be a positive integer, with cov and without grad" \
+    'all(r[i]["status"] == "error" and "sample" in r[i]["message"] for i in range(4))'
+check "an empty box is ebounds, a singular cov eunsupported, a negative variance enotpd, with messages" \
+    'r[4]["status"] == "ebounds" and "empty" in r[4]["message"] and r[5]["status"] == "eunsupported" and "singular" in r[5]["message"] and r[6]["status"] == "enotpd" and "samples" not in r[6]'
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -15,6 +15,7 @@
  * Nothing longjmps through the library: the progress callback checks for
  * a user interrupt inside R_ToplevelExec and asks the library to stop.
  */
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -271,6 +272,19 @@ static double scalar_real(SEXP x, const char *what)
     return Rf_asReal(x);
 }
 
+/* The seed: drawn from R's RNG unless given (53 random bits fit the
+   library's range [0, 2^53]). */
+static double gp_seed(SEXP seed_)
+{
+    if (!Rf_isNull(seed_))
+        return scalar_real(seed_, "seed");
+    GetRNGstate();
+    double seed = floor(unif_rand() * 2147483648.0) +
+                  2147483648.0 * floor(unif_rand() * 4194304.0);
+    PutRNGstate();
+    return seed;
+}
+
 /* ------------------------------------------------------------------ */
 /* The one computing entry point                                       */
 /* ------------------------------------------------------------------ */
@@ -279,22 +293,13 @@ enum { GP_PROB = 0, GP_GRAD = 1, GP_LOG_GRAD = 2 };
 
 /* A context for one call, owned by the external pointer holder (its
    finalizer frees it if an R error intervenes), with the options (a named
-   list: numbers set as they are, strings parsed as option values;
-   names are the library's, mvn_option_from_name) and the seed: NULL
-   draws it from R's RNG (53 random bits fit the library's range
-   [0, 2^53]).  *maxpts receives the budget (for the progress bar). */
+   list, or NULL for none: numbers set as they are, strings parsed as option values;
+   names are the library's, mvn_option_from_name) and the seed (gp_seed).
+   *maxpts receives the budget (for the progress bar). */
 static mvn_context *gp_new_context(SEXP holder, SEXP options, SEXP seed_,
                                    double *maxpts)
 {
-    double seed;
-    if (Rf_isNull(seed_)) {
-        GetRNGstate();
-        seed = floor(unif_rand() * 2147483648.0) +
-               2147483648.0 * floor(unif_rand() * 4194304.0);
-        PutRNGstate();
-    } else {
-        seed = scalar_real(seed_, "seed");
-    }
+    const double seed = gp_seed(seed_);
     R_RegisterCFinalizerEx(holder, gp_context_finalizer, TRUE);
     mvn_context *ctx = mvn_context_alloc();
     if (!ctx)
@@ -303,7 +308,8 @@ static mvn_context *gp_new_context(SEXP holder, SEXP options, SEXP seed_,
 
     SEXP onames = Rf_getAttrib(options, R_NamesSymbol);
     *maxpts = 1e7;
-    for (R_xlen_t k = 0; k < XLENGTH(options); k++) {
+    const R_xlen_t n_options = Rf_isNull(options) ? 0 : XLENGTH(options);
+    for (R_xlen_t k = 0; k < n_options; k++) {
         SEXP v = VECTOR_ELT(options, k);
         const char *name = Rf_isNull(onames) ? "" : CHAR(STRING_ELT(onames, k));
         int opt = option_from_name(name);
@@ -577,6 +583,65 @@ static SEXP gp_quantile(SEXP p_, SEXP tail_, SEXP mean, SEXP sigma, SEXP d_,
 #endif
 }
 
+/* ------------------------------------------------------------------ */
+/* Exact sampling from the truncated normal                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * gp_sample(lower, upper, mean, sigma, n, seed)
+ *   lower, upper, mean  double vectors of length d (R recycles scalars)
+ *   sigma     double d x d covariance (column-major = row-major)
+ *   n         number of samples
+ *   seed      NULL (draw from R's RNG) or a number
+ * Returns the n x d matrix of samples with attribute "accept_rate".
+ * Errors become R errors with the library's message; a proposal budget
+ * that runs out (MVN_ETOL) a warning, the rows not drawn NA.
+ */
+static SEXP gp_sample(SEXP lower, SEXP upper, SEXP mean, SEXP sigma, SEXP n_,
+                      SEXP seed_)
+{
+    if (TYPEOF(lower) != REALSXP || TYPEOF(upper) != REALSXP ||
+        TYPEOF(mean) != REALSXP || TYPEOF(sigma) != REALSXP)
+        Rf_error("lower, upper, mean and sigma must be double vectors");
+    const size_t d = (size_t) XLENGTH(lower);
+    const double nd = scalar_real(n_, "n");
+    if (!(nd >= 1 && nd == floor(nd) && nd <= INT_MAX && nd * (double) d < 4e15))
+        Rf_error("number of samples n = %g must be a positive integer", nd);
+    if ((size_t) XLENGTH(upper) != d || (size_t) XLENGTH(mean) != d ||
+        (size_t) XLENGTH(sigma) != d * d)
+        Rf_error("lower, upper and mean must have length d and sigma d * d");
+    const size_t n = (size_t) nd;
+
+    SEXP out = PROTECT(Rf_allocMatrix(REALSXP, (int) n, (int) d));
+    double *rows = (double *) R_alloc(n * d, sizeof(double));
+    SEXP holder = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
+    double maxpts;
+    mvn_context *ctx = gp_new_context(holder, R_NilValue, seed_, &maxpts);
+    double rate = NA_REAL;
+#ifdef GP_HAVE_SAMPLE
+    int ret = mvn_sample_truncated(ctx, d, REAL(lower), REAL(upper), REAL(mean),
+                                   REAL(sigma), n, rows, &rate);
+#else
+    (void) rows;
+    Rf_error("the libmvnorm this package was built against has no "
+             "mvn_sample_truncated: reinstall gaussprob against libmvnorm 0.2");
+    int ret = MVN_EUNSUPPORTED;
+#endif
+    char msg[1024];
+    gp_end_context(ctx, holder, msg, sizeof msg);
+    gp_check_status(ret, msg);
+    if (ret == MVN_ETOL)
+        Rf_warningcall(R_NilValue, "libmvnorm: %s", msg);
+    /* Row-major samples into R's column-major n x d matrix. */
+    double *x = REAL(out);
+    for (size_t r = 0; r < n; r++)
+        for (size_t i = 0; i < d; i++)
+            x[r + i * n] = ISNAN(rows[r * d + i]) ? NA_REAL : rows[r * d + i];
+    Rf_setAttrib(out, Rf_install("accept_rate"), Rf_ScalarReal(rate));
+    UNPROTECT(2);
+    return out;
+}
+
 /* Whether this process is a forked child (for the tests). */
 static SEXP gp_forked(void)
 {
@@ -593,6 +658,7 @@ static const R_CallMethodDef gp_call_methods[] = {
     {"gp_info", (DL_FUNC) &gp_info, 0},
     {"gp_forked", (DL_FUNC) &gp_forked, 0},
     {"gp_quantile", (DL_FUNC) &gp_quantile, 7},
+    {"gp_sample", (DL_FUNC) &gp_sample, 6},
     {NULL, NULL, 0}
 };
 

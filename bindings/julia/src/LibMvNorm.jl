@@ -13,7 +13,8 @@ Multivariate normal rectangle probabilities `P(a < X < b)` for
 - [`mvnormcdf!`](@ref), [`mvnormlogcdf!`](@ref): many problems (the columns
   of `d × n` matrices) in place, arrays passed by pointer and strides;
 - [`mvnormcdf_grad`](@ref), [`mvnormlogcdf_grad`](@ref): derivatives with
-  respect to `a`, `b`, `μ` and `Σ`.
+  respect to `a`, `b`, `μ` and `Σ`;
+- [`mvnormrand`](@ref): exact samples of `X` given `a < X < b`.
 
 The library is located when the module is loaded: the environment variable
 `MVNORM_LIBRARY` first, then the system library (see [`libmvnorm`](@ref)).
@@ -27,7 +28,7 @@ using LinearAlgebra: PosDefException
 using Random: AbstractRNG
 
 export mvnormcdf, mvnormlogcdf, mvnormcdf!, mvnormlogcdf!,
-       mvnormcdf_grad, mvnormlogcdf_grad, mvnormquantile, MvNormError
+       mvnormcdf_grad, mvnormlogcdf_grad, mvnormquantile, mvnormrand, MvNormError
 
 include("library.jl")
 include("arrays.jl")
@@ -36,6 +37,7 @@ include("errors.jl")
 include("options.jl")
 include("compute.jl")
 include("api.jl")
+include("sample.jl")
 
 function __init__()
     _load_library!()

@@ -65,3 +65,11 @@ mvn_quantile_equi(ctx, d, p, tail, mean, sigma, q, q_err, p_at_q, p_err) =
 mvn_batch_compute(ctx, computation, desc) =
     @gcsafe_ccall libmvnorm().mvn_batch_compute(ctx::Ptr{Cvoid}, computation::Cint,
                                                 desc::Ref{_BatchDesc})::Cint
+
+# -- exact sampling from the truncated normal (0.2) ----------------------------
+mvn_sample_truncated(ctx, d, lower, upper, mean, sigma, n, x, accept_rate) =
+    @gcsafe_ccall libmvnorm().mvn_sample_truncated(ctx::Ptr{Cvoid}, d::Csize_t,
+                                                   lower::Ptr{Cdouble}, upper::Ptr{Cdouble},
+                                                   mean::Ptr{Cdouble}, sigma::Ptr{Cdouble},
+                                                   n::Csize_t, x::Ptr{Cdouble},
+                                                   accept_rate::Ref{Cdouble})::Cint

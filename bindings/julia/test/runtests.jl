@@ -214,6 +214,31 @@ const TIGHT = (abseps = 1e-10, releps = 0.0)
         @test_throws Stop mvnormcdf(Σ, a, b; abseps = 1e-9, progress = (x...) -> throw(Stop()))
     end
 
+    @testset "exact sampling from the truncated normal" begin
+        # N(0, 1) given -0.5 < X < 1: the mean from the closed form, within
+        # 5 standard errors.
+        n = 50_000
+        X, rate = mvnormrand(fill(1.0, 1, 1), [-0.5], [1.0], n; seed = 3)
+        @test size(X) == (1, n) && rate == 1.0
+        @test all(x -> -0.5 <= x <= 1.0, X)
+        φ(x) = exp(-x^2 / 2) / sqrt(2π)
+        Z = mvnormcdf(fill(1.0, 1, 1), [-0.5], [1.0])[1]
+        m = (φ(-0.5) - φ(1.0)) / Z
+        v = 1 + (-0.5 * φ(-0.5) - φ(1.0)) / Z - m^2
+        @test abs(sum(X) / n - m) <= 5 * sqrt(v / n)
+        # d = 10 equicorrelated 0.5, all X_i > 6 (P = 8.5e-20): inside, useful rate
+        S = fill(0.5, 10, 10) + 0.5I
+        Y, r = mvnormrand(S, fill(6.0, 10), fill(Inf, 10), 500; seed = 1)
+        @test all(>=(6.0), Y) && r > 0.05
+        # reproducible from the seed, independent of threads
+        @test mvnormrand(S, fill(6.0, 10), fill(Inf, 10), 500; seed = 1, threads = 2)[1] == Y
+        @test mvnormrand(S, fill(6.0, 10), fill(Inf, 10), 500; seed = 2)[1] != Y
+        # errors
+        @test_throws ArgumentError mvnormrand(S, fill(1.0, 10), fill(1.0, 10), 5)
+        @test_throws MvNormError mvnormrand(ones(2, 2), [0.0, 0.0], [1.0, 1.0], 5)
+        @test_throws DimensionMismatch mvnormrand(S, fill(1.0, 10), fill(Inf, 10), 0)
+    end
+
     @testset "extension: Distributions" begin
         μ, S = [0.1, 0.2], [1.0 0.3; 0.3 2.0]
         D = MvNormal(μ, S)

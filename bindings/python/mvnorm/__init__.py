@@ -15,6 +15,10 @@ New API (torch.distributions vocabulary)::
     mvnorm.log_normal_probability(lower=a, loc=m, covariance_matrix=S)
     mvnorm.MultivariateNormal(m, S).cdf(x)
 
+Exact sampling from the truncated normal (NumPy or torch)::
+
+    X = mvnorm.sample_truncated(lower, upper, mean, cov, n, seed=1)   # (n, d)
+
 NumPy (no torch needed) and Dask::
 
     import mvnorm.numpy as mvn            # NumPy arrays in and out
@@ -26,6 +30,7 @@ See doc/python.md (installed as the package README) for the full guide.
 from ._library import (ToleranceWarning, library_path, version as library_version,
                        version_number as library_version_number, has_gradients, has_hessian)
 from ._settings import integration, IntegrationSettings
+from ._sample import sample_truncated
 
 __version__ = "0.1.0"
 
@@ -69,5 +74,5 @@ __all__ = [
     "multivariate_normal_cdf", "normal_probability", "log_normal_probability",
     "MultivariateNormal", "integration", "IntegrationSettings", "ToleranceWarning",
     "library_path", "library_version", "library_version_number",
-    "has_gradients", "has_hessian",
+    "has_gradients", "has_hessian", "sample_truncated",
 ]
