@@ -73,6 +73,7 @@ typedef struct {
     double *lower, *upper, *mean, *sigma;
     int is_chol;
     int grad;
+    double df;        /* "df": multivariate t degrees of freedom; 0: normal */
     int quantile;     /* "quantile" given: the equicoordinate quantile */
     double quantile_p; /* its probability */
     int tail;         /* MVN_TAIL_*, from "tail" (default lower) */

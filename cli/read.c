@@ -240,6 +240,10 @@ static int parse_problem(json_t *obj, problem *pb, int ints_as_real,
                 return fail(err, "both \"cov\" and \"chol\" given; give exactly one");
             mat = val;
             mat_key = strcmp(key, "cov") == 0 ? "cov" : "chol";
+        } else if (strcmp(key, "df") == 0) {
+            if (!json_is_number(val) || !(json_number_value(val) > 0.0))
+                return fail(err, "\"df\" must be a positive number (omit it for the normal)");
+            pb->df = json_number_value(val);
         } else if (strcmp(key, "sample") == 0) {
             if (!json_is_integer(val) || json_integer_value(val) < 1
                 || (double)json_integer_value(val) >= INT_EXACT)
@@ -275,6 +279,9 @@ static int parse_problem(json_t *obj, problem *pb, int ints_as_real,
 
     if (!mat)
         return fail(err, "one of \"cov\" or \"chol\" is required");
+    if (pb->df > 0.0 && (pb->grad || pb->sample || pb->quantile || pb->is_chol))
+        return fail(err, "a \"df\" (multivariate t) line takes \"lower\", \"upper\", "
+                    "\"mean\" (the noncentrality) and \"cov\" (the scale matrix) only");
     if (tail_given && !pb->quantile)
         return fail(err, "\"tail\" belongs to a \"quantile\" problem");
     if (pb->quantile && (lower || upper || pb->grad || pb->sample || strcmp(mat_key, "cov") != 0))

@@ -87,6 +87,20 @@ static void run_sample(cli_state *st, unsigned long line, const problem *pb)
     free(x);
 }
 
+/* A "df" line: the multivariate t probability (mvn_prob_t). */
+static void run_student(cli_state *st, unsigned long line, const problem *pb)
+{
+    double p = NAN, logp = NAN, abserr = NAN;
+    const int rc = mvn_prob_t(st->ctx, pb->d, pb->df, pb->lower, pb->upper, pb->mean,
+                              pb->sigma, &p, &logp, &abserr);
+    cli_result res = result_from_context(st, rc, pb->d);
+    res.p = p;
+    res.logp = logp;
+    res.abserr = abserr;
+    res.logerr = p > 0.0 ? abserr / p : NAN;
+    cli_write_result(st, line, pb->id, &res);
+}
+
 /* A "quantile" line: the equicoordinate quantile, with P at it. */
 static void run_quantile(cli_state *st, unsigned long line, const problem *pb)
 {
@@ -121,6 +135,10 @@ void cli_run_problem(cli_state *st, unsigned long line, const problem *pb)
     }
     if (pb->sample) {
         run_sample(st, line, pb);
+        return;
+    }
+    if (pb->df > 0.0) {
+        run_student(st, line, pb);
         return;
     }
 

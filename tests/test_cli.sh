@@ -562,5 +562,24 @@ check "\"sample\" must be a positive integer, with cov and without grad" \
 check "an empty box is ebounds, a singular cov eunsupported, a negative variance enotpd, with messages" \
     'r[4]["status"] == "ebounds" and "empty" in r[4]["message"] and r[5]["status"] == "eunsupported" and "singular" in r[5]["message"] and r[6]["status"] == "enotpd" and "samples" not in r[6]'
 
+# Multivariate t ("df"): SciPy 1.10.1's stats.t.cdf(0.7, 3) and
+# stats.nct.cdf(1.5, 4, 0.8), the equicorrelated orthant 1/4 for any df,
+# and the refusals.
+cat >"$T/in" <<'EOF_T'
+{"upper": [0.7], "cov": [[1]], "df": 3}
+{"upper": [1.5], "mean": [0.8], "cov": [[1]], "df": 4}
+{"lower": [0, 0, 0], "cov": [[1, 0.5, 0.5], [0.5, 1, 0.5], [0.5, 0.5, 1]], "df": 2.5}
+{"upper": [1], "cov": [[1]], "df": 0}
+{"upper": [1], "cov": [[1]], "df": 3, "grad": true}
+EOF_T
+run
+check "df = 3: P(T < 0.7) = SciPy's t.cdf 0.7328365008476182 to 1e-12" \
+    'r[0]["status"] == "ok" and near(r[0]["p"], 0.7328365008476182, 1e-12)'
+check "df = 4, mean = noncentrality 0.8: SciPy's nct.cdf 0.7048766285121866 to 1e-12" \
+    'near(r[1]["p"], 0.7048766285121866, 1e-12)'
+check "df = 2.5: equicorrelated 1/2 orthant P(T > 0) = 1/4" 'near(r[2]["p"], 0.25, 1e-13)'
+check "df = 0 and df with grad are errors" \
+    'r[3]["status"] == "error" and "df" in r[3]["message"] and r[4]["status"] == "error" and "df" in r[4]["message"]'
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
