@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "mvnorm.h"
+#include "sample/sample.h"
 #include "tap.h"
 
 #define MOMENT_N 200000
@@ -390,6 +391,32 @@ static void test_budget(void)
     mvn_context_free(ctx);
 }
 
+/* The budget's end, reached through the sampler itself (the public call's
+   budget is at least 100 proposals per sample, more than the tilt ever
+   needs): at most max_attempts proposals, the rows not drawn NaN. */
+static void test_budget_end(void)
+{
+    enum { N = 50 };
+    /* Y1, Y2 with correlation -0.5, both above 1 (the factor of
+       mvni_chol_reorder without reordering). */
+    const double L[4] = {1.0, 0.0, -0.5, 0.86602540378443865};
+    const double a[2] = {1.0, 1.0}, b[2] = {INFINITY, INFINITY};
+    mvni_tmvn t;
+    char msg[256];
+    int st = mvni_tmvn_setup(&t, 2, L, a, b, msg, sizeof msg);
+    tap_ok(st == MVN_OK, "tilt set up: %d", st);
+    double y[2 * N], attempts;
+    size_t got;
+    st = mvni_tmvn_sample(&t, 1, N, 7, 1, y, &got, &attempts);
+    int nan_rows = 1;
+    for (size_t i = 2 * got; i < 2 * N; ++i)
+        nan_rows &= isnan(y[i]) != 0;
+    tap_ok(st == MVN_ETOL && got <= 7 && attempts == 7 && nan_rows,
+           "a budget of 7 proposals: MVN_ETOL, %zu rows, %g proposals, the rest NaN",
+           got, attempts);
+    mvni_tmvn_free(&t);
+}
+
 int main(void)
 {
     test_univariate("N(0,1) on [-1, 2]", (uni){0.0, 1.0, -1.0, 2.0}, 1);
@@ -405,5 +432,6 @@ int main(void)
     test_tail(20, 0.5, 3.5, 0.05);
     test_errors();
     test_budget();
+    test_budget_end();
     return tap_exit();
 }
