@@ -17,6 +17,9 @@
  *  10. names of statuses, options and option values (for bindings)
  *  11. progress and cancellation
  *  12. backends, build information and the batch descriptor (0.2)
+ *  13. equicoordinate quantiles (0.2)
+ *  14. multivariate t probabilities (0.2)
+ *  15. exact sampling from the truncated normal (0.2)
  *
  * Problem.  For X ~ N(mean, Sigma) in R^d the library computes
  *     P = P(lower < X < upper),

@@ -308,6 +308,8 @@ static mvn_context *gp_new_context(SEXP holder, SEXP options, SEXP seed_,
 
     SEXP onames = Rf_getAttrib(options, R_NamesSymbol);
     *maxpts = 1e7;
+    if (!Rf_isNull(options) && !Rf_isNewList(options))
+        Rf_error("'options' must be a list");
     const R_xlen_t n_options = Rf_isNull(options) ? 0 : XLENGTH(options);
     for (R_xlen_t k = 0; k < n_options; k++) {
         SEXP v = VECTOR_ELT(options, k);
@@ -534,6 +536,43 @@ static SEXP gp_compute(SEXP what_, SEXP lower, SEXP upper, SEXP mean,
     return out;
 }
 
+/* The dimension argument of a single-problem entry: an integer in
+   [1, MVN_MAX_DIM]. */
+static size_t gp_dimension(SEXP d_)
+{
+    const double dd = scalar_real(d_, "d");
+    if (!(dd >= 1 && dd <= MVN_MAX_DIM && dd == floor(dd)))
+        Rf_error("dimension d = %g must be an integer in [1, %d]", dd, MVN_MAX_DIM);
+    return (size_t) dd;
+}
+
+/* The end of a call that returns scalars: frees the context (its message
+   and evaluations kept), raises library errors other than a missed
+   tolerance, and returns the list of the n values under their names,
+   then "return", "message", "evaluations". */
+static SEXP gp_scalar_result(mvn_context *ctx, SEXP holder, int ret,
+                             const char *const *names, const double *values, int n)
+{
+    char msg[1024];
+    double evaluations = gp_end_context(ctx, holder, msg, sizeof msg);
+    gp_check_status(ret, msg);
+    SEXP out = PROTECT(Rf_allocVector(VECSXP, n + 3));
+    SEXP nm = PROTECT(Rf_allocVector(STRSXP, n + 3));
+    for (int k = 0; k < n; k++) {
+        SET_VECTOR_ELT(out, k, Rf_ScalarReal(values[k]));
+        SET_STRING_ELT(nm, k, Rf_mkChar(names[k]));
+    }
+    SET_VECTOR_ELT(out, n, Rf_ScalarInteger(ret));
+    SET_STRING_ELT(nm, n, Rf_mkChar("return"));
+    SET_VECTOR_ELT(out, n + 1, Rf_mkString(msg));
+    SET_STRING_ELT(nm, n + 1, Rf_mkChar("message"));
+    SET_VECTOR_ELT(out, n + 2, Rf_ScalarReal(evaluations));
+    SET_STRING_ELT(nm, n + 2, Rf_mkChar("evaluations"));
+    Rf_setAttrib(out, R_NamesSymbol, nm);
+    UNPROTECT(2);
+    return out;
+}
+
 /*
  * gp_quantile(p, tail, mean, sigma, d, options, seed): the equicoordinate
  * quantile (mvn_quantile_equi; tail 0 lower, 1 upper, 2 both), as a list
@@ -544,37 +583,22 @@ static SEXP gp_quantile(SEXP p_, SEXP tail_, SEXP mean, SEXP sigma, SEXP d_,
                         SEXP options, SEXP seed_)
 {
 #ifdef GP_HAVE_QUANTILE
-    double p = scalar_real(p_, "p"), dd = scalar_real(d_, "d");
-    int tail = Rf_asInteger(tail_);
-    if (!(dd >= 1 && dd <= MVN_MAX_DIM && dd == floor(dd)))
-        Rf_error("dimension d = %g must be an integer in [1, %d]", dd, MVN_MAX_DIM);
-    size_t d = (size_t) dd;
+    const double p = scalar_real(p_, "p");
+    const int tail = Rf_asInteger(tail_);
+    const size_t d = gp_dimension(d_);
     if (TYPEOF(mean) != REALSXP || (size_t) XLENGTH(mean) != d)
         Rf_error("'mean' must be a double vector of length d = %lu", (unsigned long) d);
     if (TYPEOF(sigma) != REALSXP || (size_t) XLENGTH(sigma) != d * d)
         Rf_error("'sigma' must be a d x d double matrix");
-    if (!Rf_isNewList(options))
-        Rf_error("'options' must be a list");
-    const char *names[] = {"quantile", "q_err", "p_at_q", "p_err", "return",
-                           "message", "evaluations", ""};
-    SEXP out = PROTECT(Rf_mkNamed(VECSXP, names));
     SEXP holder = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
-    double maxpts, q, q_err, p_at_q, p_err;
+    double maxpts, v[4];
     mvn_context *ctx = gp_new_context(holder, options, seed_, &maxpts);
     /* A symmetric matrix reads the same column-major. */
     int ret = mvn_quantile_equi(ctx, d, p, tail, REAL(mean), REAL(sigma),
-                                &q, &q_err, &p_at_q, &p_err);
-    char msg[1024];
-    double evaluations = gp_end_context(ctx, holder, msg, sizeof msg);
-    gp_check_status(ret, msg);
-    SET_VECTOR_ELT(out, 0, Rf_ScalarReal(q));
-    SET_VECTOR_ELT(out, 1, Rf_ScalarReal(q_err));
-    SET_VECTOR_ELT(out, 2, Rf_ScalarReal(p_at_q));
-    SET_VECTOR_ELT(out, 3, Rf_ScalarReal(p_err));
-    SET_VECTOR_ELT(out, 4, Rf_ScalarInteger(ret));
-    SET_VECTOR_ELT(out, 5, Rf_mkString(msg));
-    SET_VECTOR_ELT(out, 6, Rf_ScalarReal(evaluations));
-    UNPROTECT(2);
+                                &v[0], &v[1], &v[2], &v[3]);
+    static const char *names[] = {"quantile", "q_err", "p_at_q", "p_err"};
+    SEXP out = gp_scalar_result(ctx, holder, ret, names, v, 4);
+    UNPROTECT(1);
     return out;
 #else
     (void) p_; (void) tail_; (void) mean; (void) sigma; (void) d_; (void) options; (void) seed_;
@@ -642,6 +666,41 @@ static SEXP gp_sample(SEXP lower, SEXP upper, SEXP mean, SEXP sigma, SEXP n_,
     return out;
 }
 
+/*
+ * gp_student(lower, upper, delta, sigma, d, df, options, seed): the
+ * multivariate t probability (mvn_prob_t), as a list p, logp, abserr,
+ * return, message, evaluations.  Library errors other than a missed
+ * tolerance become R errors.
+ */
+static SEXP gp_student(SEXP lower, SEXP upper, SEXP delta, SEXP sigma, SEXP d_,
+                       SEXP df_, SEXP options, SEXP seed_)
+{
+#ifdef GP_HAVE_T
+    const double df = scalar_real(df_, "df");
+    const size_t d = gp_dimension(d_);
+    if (TYPEOF(lower) != REALSXP || TYPEOF(upper) != REALSXP || TYPEOF(delta) != REALSXP ||
+        TYPEOF(sigma) != REALSXP || (size_t) XLENGTH(lower) != d ||
+        (size_t) XLENGTH(upper) != d || (size_t) XLENGTH(delta) != d ||
+        (size_t) XLENGTH(sigma) != d * d)
+        Rf_error("lower, upper, delta must be double vectors of length d, sigma d x d");
+    SEXP holder = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
+    double maxpts, v[3];
+    mvn_context *ctx = gp_new_context(holder, options, seed_, &maxpts);
+    /* A symmetric matrix reads the same column-major. */
+    int ret = mvn_prob_t(ctx, d, df, REAL(lower), REAL(upper), REAL(delta), REAL(sigma),
+                         &v[0], &v[1], &v[2]);
+    static const char *names[] = {"p", "logp", "abserr"};
+    SEXP out = gp_scalar_result(ctx, holder, ret, names, v, 3);
+    UNPROTECT(1);
+    return out;
+#else
+    (void) lower; (void) upper; (void) delta; (void) sigma; (void) d_; (void) df_;
+    (void) options; (void) seed_;
+    Rf_error("pmvt needs libmvnorm 0.2 (mvn_prob_t); this one is older");
+    return R_NilValue;
+#endif
+}
+
 /* Whether this process is a forked child (for the tests). */
 static SEXP gp_forked(void)
 {
@@ -658,6 +717,7 @@ static const R_CallMethodDef gp_call_methods[] = {
     {"gp_info", (DL_FUNC) &gp_info, 0},
     {"gp_forked", (DL_FUNC) &gp_forked, 0},
     {"gp_quantile", (DL_FUNC) &gp_quantile, 7},
+    {"gp_student", (DL_FUNC) &gp_student, 8},
     {"gp_sample", (DL_FUNC) &gp_sample, 6},
     {NULL, NULL, 0}
 };

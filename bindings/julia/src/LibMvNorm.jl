@@ -28,7 +28,7 @@ using LinearAlgebra: PosDefException
 using Random: AbstractRNG
 
 export mvnormcdf, mvnormlogcdf, mvnormcdf!, mvnormlogcdf!,
-       mvnormcdf_grad, mvnormlogcdf_grad, mvnormquantile, mvnormrand, MvNormError
+       mvnormcdf_grad, mvnormlogcdf_grad, mvnormquantile, mvnormrand, mvtcdf, MvNormError
 
 include("library.jl")
 include("arrays.jl")

@@ -51,6 +51,14 @@ mvn_context_set(ctx, option, value) =
 mvn_context_message(ctx) = @ccall libmvnorm().mvn_context_message(ctx::Ptr{Cvoid})::Cstring
 mvn_context_evaluations(ctx) = @ccall libmvnorm().mvn_context_evaluations(ctx::Ptr{Cvoid})::Cdouble
 
+# -- 14. multivariate t probabilities (0.2) --------------------------------------
+mvn_prob_t(ctx, d, df, lower, upper, delta, sigma, p, logp, abserr) =
+    @gcsafe_ccall libmvnorm().mvn_prob_t(ctx::Ptr{Cvoid}, d::Csize_t, df::Cdouble,
+                                         lower::Ptr{Cdouble}, upper::Ptr{Cdouble},
+                                         delta::Ptr{Cdouble}, sigma::Ptr{Cdouble},
+                                         p::Ref{Cdouble}, logp::Ref{Cdouble},
+                                         abserr::Ref{Cdouble})::Cint
+
 # -- 13. equicoordinate quantiles (0.2) ------------------------------------------
 mvn_quantile_equi(ctx, d, p, tail, mean, sigma, q, q_err, p_at_q, p_err) =
     @gcsafe_ccall libmvnorm().mvn_quantile_equi(ctx::Ptr{Cvoid}, d::Csize_t, p::Cdouble,

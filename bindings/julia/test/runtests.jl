@@ -281,6 +281,18 @@ const TIGHT = (abseps = 1e-10, releps = 0.0)
         @test_throws ArgumentError mvnormquantile(1.5, S)
     end
 
+    @testset "multivariate t" begin
+        # df = 1 (Cauchy): 1/2 + atan(x)/pi; orthants keep the normal's values
+        p, e = mvtcdf(reshape([1.0], 1, 1), 1, nothing, [0.7])
+        @test abs(p - (0.5 + atan(0.7) / pi)) < 1e-12
+        R = [1.0 0.5 0.5; 0.5 1.0 0.5; 0.5 0.5 1.0]
+        @test abs(mvtcdf(R, 2.5, zeros(3), nothing)[1] - 0.25) < 1e-12
+        # SciPy's stats.nct.cdf(1.5, 4, 0.8) for mvtnorm's noncentrality
+        @test abs(mvtcdf(reshape([1.0], 1, 1), 4, nothing, [1.5]; noncentrality = [0.8])[1] -
+                  0.7048766285121866) < 1e-10
+        @test_throws ArgumentError mvtcdf(R, 0, nothing, ones(3))
+    end
+
     @testset "extension: ChainRulesCore" begin
         μ = [0.2, -0.1]
         S = [1.0 0.4; 0.4 1.5]

@@ -161,6 +161,17 @@ _quantile_equi = _declare("mvn_quantile_equi", _c_int,
                           [_vp, _c_size, _c_double, _c_int, _vp, _vp, _vp, _vp, _vp, _vp],
                           required=False)
 TAIL_LOWER, TAIL_UPPER, TAIL_BOTH = 0, 1, 2
+# Multivariate t (0.2): ctx, d, df, lower, upper, delta, sigma, p, logp, abserr.
+_prob_t = _declare("mvn_prob_t", _c_int,
+                   [_vp, _c_size, _c_double, _vp, _vp, _vp, _vp, _vp, _vp, _vp],
+                   required=False)
+
+
+def prob_t(*args):
+    """mvn_prob_t, or ImportError from a library older than 0.2."""
+    if _prob_t is None:
+        raise ImportError("mvnorm: %s lacks mvn_prob_t (libmvnorm 0.2)" % library_path)
+    return _prob_t(*args)
 
 
 def quantile_equi(*args):

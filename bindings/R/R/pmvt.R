@@ -1,0 +1,45 @@
+## pmvt() compatible with package mvtnorm's: the multivariate t
+## probability, computed by libmvnorm's mvn_prob_t.
+## SPDX-License-Identifier: GPL-3.0-or-later
+
+pmvt <- function(lower = -Inf, upper = Inf, delta = rep(0, length(lower)),
+                 df = 1, corr = NULL, sigma = NULL, algorithm = GenzBretz(),
+                 type = c("Kshirsagar", "shifted"), keepAttr = TRUE,
+                 seed = NULL, ...) {
+    type <- match.arg(type)
+    if (length(df) != 1L || !is.numeric(df) || is.na(df) || df < 0)
+        stop(sQuote("df"), " must be a non-negative number")
+    if (...length() > 0L)
+        algorithm <- GenzBretz(...)
+    else if (is.function(algorithm) || is.character(algorithm))
+        algorithm <- do.call(algorithm, list())
+    ## mvtnorm: df = 0 (or Inf) is the normal
+    if (df == 0 || is.infinite(df))
+        return(pmvnorm(lower, upper, mean = delta, corr = corr, sigma = sigma,
+                       algorithm = algorithm, keepAttr = keepAttr, seed = seed))
+    a <- .check_mvargs(lower, upper, delta, corr, sigma)
+    d <- length(a$lower)
+    cov <- if (is.null(a$corr)) a$sigma else a$corr
+    cov <- matrix(as.numeric(cov), d, d)
+    lo <- as.numeric(a$lower)
+    up <- as.numeric(a$upper)
+    dl <- as.numeric(a$mean)
+    if (type == "shifted") {
+        ## T = delta + Y / W: the central t of the shifted limits
+        lo <- lo - dl
+        up <- up - dl
+        dl <- rep(0, d)
+    }
+    opts <- .algorithm_options(algorithm)
+    opts$threads <- .threads()
+    r <- .Call(C_gp_student, lo, up, dl, cov, as.numeric(d), as.numeric(df), opts, seed)
+    msg <- switch(as.character(r$return),
+                  "0" = "Normal Completion",
+                  "1" = "Completion with error > abseps",
+                  r$message)
+    if (!keepAttr)
+        return(r$p)
+    structure(r$p, error = r$abserr, msg = msg, algorithm = class(algorithm)[1L],
+              logp = r$logp, evaluations = r$evaluations,
+              status = .status_name(r$return))
+}

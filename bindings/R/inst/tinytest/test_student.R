@@ -1,0 +1,46 @@
+## Multivariate t probabilities (pmvt): invariants, the normal limit, and
+## agreement with mvtnorm's pmvt within the stated errors.
+library(gaussprob)
+
+## Orthants keep the normal's values for any df: 1/(d + 1) at rho = 1/2.
+R3 <- diag(3) / 2 + 0.5
+for (df in c(1, 2.5, 30)) {
+    p <- pmvt(lower = rep(0, 3), df = df, corr = R3)
+    expect_true(abs(p - 0.25) < 1e-12, info = paste("orthant, df =", df))
+}
+## Univariate: pt.
+expect_true(abs(pmvt(upper = 0.7, df = 3, sigma = 1) - pt(0.7, 3)) < 1e-12)
+expect_true(abs(pmvt(upper = 1.5, delta = 0.8, df = 4, sigma = 1) -
+                pt(1.5, 4, ncp = 0.8)) < 1e-9)
+## df = 0 is the normal, as in mvtnorm.
+expect_equal(as.numeric(pmvt(upper = c(1, 2), df = 0, corr = R3[1:2, 1:2], seed = 1)),
+             as.numeric(pmvnorm(upper = c(1, 2), corr = R3[1:2, 1:2], seed = 1)))
+expect_error(pmvt(upper = 1, df = -1, sigma = 1), "df")
+
+## mvtnorm's pmvt (integer df there), both types.
+if (requireNamespace("mvtnorm", quietly = TRUE)) {
+    R <- matrix(c(1, .5, .3, .5, 1, .2, .3, .2, 1), 3)
+    S4 <- matrix(c(4, 3, 2, 1, 3, 5, -1, 1, 2, -1, 4, 2, 1, 1, 2, 5), 4)
+    cases <- list(
+        list(lower = c(-1, -2, -Inf), upper = c(1.5, 0.5, 2), delta = c(0.2, -0.1, 0.3),
+             df = 4, sigma = R),
+        list(lower = rep(-Inf, 4), upper = c(1, 2, 3, 4), delta = rep(0, 4), df = 3,
+             sigma = S4),
+        list(lower = c(-1, 0, -2, -Inf), upper = c(2, 3, 1, 1), delta = c(0.5, 0, -0.5, 1),
+             df = 7, sigma = S4))
+    for (k in seq_along(cases)) {
+        a <- cases[[k]]
+        for (type in c("Kshirsagar", "shifted")) {
+            set.seed(k)
+            theirs <- mvtnorm::pmvt(a$lower, a$upper, a$delta, a$df, sigma = a$sigma,
+                                    type = type,
+                                    algorithm = mvtnorm::GenzBretz(maxpts = 2e5, abseps = 1e-4))
+            ours <- pmvt(a$lower, a$upper, a$delta, a$df, sigma = a$sigma, type = type,
+                         seed = k, algorithm = GenzBretz(maxpts = 2e5, abseps = 1e-4))
+            tol <- 3 * (attr(ours, "error") + attr(theirs, "error")) + 1e-9
+            expect_true(abs(ours - theirs) <= tol,
+                        info = sprintf("case %d, %s: %.8f vs mvtnorm %.8f (tol %.2g)", k,
+                                       type, ours, theirs, tol))
+        }
+    }
+}

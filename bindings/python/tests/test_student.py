@@ -1,0 +1,44 @@
+# Multivariate t probabilities through mvnorm.numpy.t_probability (issue 16).
+# SPDX-License-Identifier: GPL-3.0-or-later
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import mvnorm.numpy as mvn
+
+
+@pytest.mark.parametrize("df", [1.0, 3.0, 4.5, 30.0])
+def test_univariate_against_scipy(df):
+    for lo, up in [(-np.inf, 0.7), (-np.inf, -2.2), (-0.4, 1.9), (0.3, np.inf)]:
+        want = stats.t.cdf(up, df) - stats.t.cdf(lo, df)
+        p, e = mvn.t_probability(lo, up, df=df, shape=[[1.0]], return_error=True)
+        assert abs(p - want) <= 1e-11 * want + 1e-15
+        assert e < 1e-10
+
+
+def test_loc_is_scipy_shift_and_noncentrality_is_kshirsagar():
+    # SciPy: multivariate_t(loc, shape, df) is loc + Y / W.
+    p = mvn.t_probability(upper=1.5, df=4, loc=0.5, shape=[[2.0]])
+    assert abs(p - stats.t.cdf((1.5 - 0.5) / math.sqrt(2.0), 4)) < 1e-12
+    # mvtnorm's default: (Y + delta) / W is SciPy's noncentral t.
+    p = mvn.t_probability(upper=1.5, df=4, noncentrality=0.8, shape=[[1.0]])
+    assert abs(p - stats.nct.cdf(1.5, 4, 0.8)) < 1e-10
+
+
+def test_orthants_and_log():
+    R = np.full((3, 3), 0.5) + 0.5 * np.eye(3)
+    for df in (1.0, 2.5, 7.0):
+        assert abs(mvn.t_probability(lower=0, df=df, shape=R) - 0.25) < 1e-12
+    lp = mvn.t_probability(upper=-1e30, df=3, shape=[[1.0]], log=True)
+    assert abs(lp - stats.t.logcdf(-1e30, 3)) < 1e-12 * 207.2
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="df"):
+        mvn.t_probability(upper=1, df=0, shape=[[1.0]])
+    with pytest.raises(ValueError, match="positive semidefinite"):
+        mvn.t_probability(upper=[1, 1], df=3, shape=[[1, 2], [2, 1]])
+    with pytest.raises(ValueError, match="shape"):
+        mvn.t_probability(upper=[1, 1], df=3, shape=np.eye(3))
