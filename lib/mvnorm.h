@@ -788,7 +788,8 @@ MVN_API int mvn_quantile_equi(mvn_context *ctx, size_t d, double p, int tail,
  *   T = (Y + delta) / sqrt(S^2 / df),  Y ~ N(0, sigma),  S^2 ~ chi^2_df,
  * mvtnorm's pmvt (its default type "Kshirsagar"; for type "shifted", pass
  * lower - delta, upper - delta and delta NULL).  delta NULL is the central
- * t.  df > 0, real; df = +INFINITY is the normal (mvn_prob).  Arguments
+ * t.  df >= 0.01, real (below, MVN_EINVAL: the outer integral is not
+ * resolved there); df = +INFINITY is the normal (mvn_prob).  Arguments
  * and outputs otherwise as mvn_prob (log P accurate where P underflows).
  * The chi variable is integrated by adaptive Gauss-Kronrod in log S, each
  * node one normal probability of the library (exact for d <= 3, where P

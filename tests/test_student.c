@@ -170,15 +170,16 @@ static void test_bad_input(mvn_context *ctx)
         double df;
         const double *up, *S;
         int want;
-    } cases[6] = {
+    } cases[7] = {
         {"df = 0", 2, 0.0, up, S, MVN_EINVAL},
+        {"df = 0.001 (below 0.01: not resolved)", 2, 0.001, up, S, MVN_EINVAL},
         {"df = -1", 2, -1.0, up, S, MVN_EINVAL},
         {"df NaN", 2, NAN, up, S, MVN_ENAN},
         {"d = 0", 0, 3.0, up, S, MVN_EDIM},
         {"not positive semidefinite", 2, 3.0, up, notpd, MVN_ENOTPD},
         {"NaN limit", 2, 3.0, nanup, S, MVN_ENAN},
     };
-    for (int k = 0; k < 6; ++k) {
+    for (int k = 0; k < 7; ++k) {
         double p = 0, lp = 0, e = 0;
         int st = mvn_prob_t(ctx, cases[k].d, cases[k].df, NULL, cases[k].up, NULL, cases[k].S,
                             &p, &lp, &e);
@@ -191,6 +192,29 @@ static void test_bad_input(mvn_context *ctx)
            "NULL context: MVN_EINVAL, P NaN");
 }
 
+/* Extremes: df = 1e300 (the chi density 1e-150 wide: the normal), boxes
+   of width 1e-300 (log P = -1383; for d = 2, df = 3 the t density at 0
+   equals the normal's, Gamma(5/2) / (Gamma(3/2) 3 pi) = 1 / (2 pi)), and
+   narrower than 1e-318 (not resolved: MVN_EUNSUPPORTED, never a wrong
+   number). */
+static void test_extremes(mvn_context *ctx)
+{
+    const double S[4] = {1, 0.5, 0.5, 1}, lo[2] = {0, 0}, up[2] = {0.5, 1.5};
+    double p, lp, e, pn, lpn, en;
+    mvn_prob(ctx, 2, lo, up, NULL, S, &pn, &lpn, &en);
+    int st = mvn_prob_t(ctx, 2, 1e300, lo, up, NULL, S, &p, &lp, &e);
+    tap_ok(st == MVN_OK && fabs(p - pn) <= 1e-13 + e, "df = 1e300: %.17g +- %.2g, the normal %.17g", p, e, pn);
+    const double tiny[2] = {1e-300, 1e-300};
+    mvn_prob(ctx, 2, lo, tiny, NULL, S, &pn, &lpn, &en);
+    st = mvn_prob_t(ctx, 2, 3.0, lo, tiny, NULL, S, &p, &lp, &e);
+    tap_ok(st == MVN_OK && fabs(lp - lpn) <= 1e-12 * fabs(lpn),
+           "df = 3, box of width 1e-300: log P = %.17g (the normal's %.17g)", lp, lpn);
+    const double tinier[2] = {1e-319, 1e-319};
+    st = mvn_prob_t(ctx, 2, 3.0, lo, tinier, NULL, S, &p, &lp, &e);
+    tap_ok(st == MVN_EUNSUPPORTED && isnan(p), "box of width 1e-319: %s (%s)",
+           mvn_status_name(st), mvn_context_message(ctx));
+}
+
 int main(void)
 {
     (void)tap_skip_all;
@@ -200,6 +224,7 @@ int main(void)
     test_normal_limit(ctx);
     test_regular_variation(ctx);
     test_bad_input(ctx);
+    test_extremes(ctx);
     mvn_context_free(ctx);
     return tap_exit();
 }

@@ -164,7 +164,10 @@ MVN_API int mvn_quantile_equi(mvn_context *ctx, size_t d, double p, int tail,
     /* The bracket (file comment), then the start inside it. */
     double lo = -INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < d; ++i) {
-        lo = fmax(lo, marginal_root(both, m[i], s[i], 1.0 - p));
+        /* The lower tail's lower bound from Phi^-1(p) itself: 1 - p rounds
+           to 1 for p below 1e-17 (Q^-1(1) = -inf made the limits -inf). */
+        lo = fmax(lo, both ? two_sided_root(m[i], s[i], 1.0 - p)
+                           : m[i] + s[i] * mvn_norm_Pinv(p));
         hi = fmax(hi, marginal_root(both, m[i], s[i], (1.0 - p) / (double)d));
     }
     if (!(hi >= lo)) /* rounding of the two roots for d = 1 */

@@ -43,11 +43,17 @@
 #define QT_MAXPANELS 48 /* panels of the outer integral, at most */
 #define QT_DROP 46.0    /* the range: c(t) within e^-46 of its maximum */
 #define QT_RELTOL 1e-12 /* quadrature target, relative to P */
+/* Below this the chi density spreads over more than 46 / df = 4600 in log
+   S, beyond what QT_MAXPANELS panels resolve: df = 0.001 gave P(T < 0.5)
+   off by 1.2e-7 with an estimate of 1e-14, df = 1e-10 gave 1 for 0.5. */
+#define QT_MIN_DF 0.01
+#define QT_TINY_WIDTH 1e-318 /* node intervals narrower count as 0 (node) */
+#define QT_TINY_LEFT 11.5    /* ... where u = log(S / sqrt(df)) < -11.5 */
 
 typedef struct {
     mvn_context *ctx;
     size_t d;
-    double df, ts;                /* df, and t* = log(df) / 2 */
+    double df;
     const double *lower, *upper, *delta, *sigma;
     double *lo, *up;              /* scaled limits, d each */
     double evals;
@@ -77,13 +83,36 @@ static double log_weight(double df, double u)
 /* log c(t) + log P_N at t, and the node's abserr times c(t) in *err;
    -inf when P_N = 0.  c is log_weight's, up to the constant. Records the
    first failing status. */
-static double node(t_problem *tp, double t, double *err)
+static double node(t_problem *tp, double u, double *err)
 {
-    const double s = exp(t) / sqrt(tp->df);
-    const double logc = log_weight(tp->df, t - tp->ts);
+    /* S / sqrt(df) = exp(t - t*) = exp(u): taken in u, t* never rounds
+       away the chi density's width (1 / sqrt(2 df), 1e-150 at df = 1e300). */
+    const double s = exp(u);
+    const double logc = log_weight(tp->df, u);
+    int subnormal = 0;
     for (size_t i = 0; i < tp->d; ++i) {
-        tp->lo[i] = tp->lower ? tp->lower[i] * s : -INFINITY;
-        tp->up[i] = tp->upper ? tp->upper[i] * s : INFINITY;
+        const double a = tp->lower ? tp->lower[i] : -INFINITY;
+        const double b = tp->upper ? tp->upper[i] : INFINITY;
+        tp->lo[i] = isinf(a) ? a : a * s; /* no inf * 0 where S underflows */
+        tp->up[i] = isinf(b) ? b : b * s;
+        subnormal |= isfinite(a) && isfinite(b) && tp->up[i] - tp->lo[i] < QT_TINY_WIDTH;
+    }
+    if (subnormal) {
+        /* An interval scaled below 1e-318, deep in the subnormals, where
+           the normal kernels lose the width (a 2-D box of width 1.2e-323
+           gave log P = -745 for -1487).  Far left of the bulk (S below
+           1e-5 of its mode and more) the integrand is at most c(t) S^d
+           times the box's density bound there, a share of P below e^-11d
+           relative to the bulk's: such nodes count as 0.  In the bulk the
+           problem's own intervals are that narrow: not supported. */
+        if (u > -QT_TINY_LEFT && tp->status == MVN_OK) {
+            tp->status = mvni_fail(tp->ctx, MVN_EUNSUPPORTED,
+                                   "a finite interval narrower than %g after scaling by "
+                                   "the chi variable: the t probability of so narrow a "
+                                   "box is not resolved", QT_TINY_WIDTH);
+        }
+        *err = 0.0;
+        return -INFINITY;
     }
     double p = NAN, lp = NAN, e = NAN;
     int st = mvn_prob(tp->ctx, tp->d, tp->lo, tp->up, tp->delta, tp->sigma, &p, &lp, &e);
@@ -135,18 +164,26 @@ static int panel_eval(t_problem *tp, t_panel *pn)
 /* Distance from t* = log(df) / 2 at which log c falls QT_DROP below its
    maximum, to the left (dir = -1) or the right (+1): bisection on
    df dt - df (e^(2 dt) - 1) / 2 = -QT_DROP. */
+static int below_drop(double df, double x)
+{
+    return df * x - 0.5 * df * expm1(2.0 * x) < -QT_DROP;
+}
+
 static double range_half(double df, double dir)
 {
-    double lo = 0.0, hi = 1.0;
-    for (;;) {
-        const double x = dir * hi;
-        if (df * x - 0.5 * df * expm1(2.0 * x) < -QT_DROP || hi > 1e6)
-            break;
-        hi *= 2.0;
-    }
+    /* A bracket [hi / 2, hi] by doubling or halving (the width is
+       1 / sqrt(2 df): 1e-150 at df = 1e300), then bisection. */
+    double hi = 1.0;
+    if (below_drop(df, dir * hi))
+        while (hi > 1e-300 && below_drop(df, dir * 0.5 * hi))
+            hi *= 0.5;
+    else
+        while (hi < 1e6 && !below_drop(df, dir * hi))
+            hi *= 2.0;
+    double lo = 0.5 * hi;
     for (int it = 0; it < 100; ++it) {
-        const double mid = 0.5 * (lo + hi), x = dir * mid;
-        if (df * x - 0.5 * df * expm1(2.0 * x) < -QT_DROP)
+        const double mid = 0.5 * (lo + hi);
+        if (below_drop(df, dir * mid))
             hi = mid;
         else
             lo = mid;
@@ -172,6 +209,15 @@ static double total(const t_panel *pn, int np, double *qerr, double *nerr, int *
     double s = 0.0, q = 0.0, n = 0.0, we = -1.0;
     *worst = 0;
     for (int i = 0; i < np; ++i) {
+        if (!(pn[i].k > 0.0)) {
+            /* Every node 0 (limits scaled into the subnormals far left):
+               only the nodes' absolute errors, unscaled there (m = 0),
+               count; 0 * exp(-M) = NaN otherwise (M is -1337 for a box of
+               width 1e-290). */
+            if (pn[i].nerr > 0.0)
+                n += exp(log(pn[i].nerr) - M);
+            continue;
+        }
         const double f = isfinite(M) ? exp(pn[i].m - M) : 1.0;
         /* QUADPACK's qk21 scaling of |K - G| (the integrand is positive):
            the error of the 21-point result, not of the 10-point rule. */
@@ -249,11 +295,11 @@ MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
         mvni_context_begin(ctx);
         return mvni_fail(ctx, MVN_ENAN, "df is NaN");
     }
-    if (!(df > 0.0)) {
+    if (!(df >= QT_MIN_DF)) {
         mvni_context_begin(ctx);
         return mvni_fail(ctx, MVN_EINVAL,
-                         "df = %g: the degrees of freedom must be positive "
-                         "(+inf for the normal)", df);
+                         "df = %g: the degrees of freedom must be at least %g "
+                         "(+inf for the normal)", df, QT_MIN_DF);
     }
     if (isinf(df)) /* the normal limit */
         return mvn_prob(ctx, d, lower, upper, delta, sigma, p, logp, abserr);
@@ -268,8 +314,7 @@ MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
         free(pn);
         return mvni_fail(ctx, MVN_ENOMEM, "out of memory for d = %zu", d);
     }
-    const double ts = 0.5 * log(df);
-    t_problem tp = {ctx, d, df, ts, lower, upper, delta, sigma, buf, buf + d, 0.0, MVN_OK};
+    t_problem tp = {ctx, d, df, lower, upper, delta, sigma, buf, buf + d, 0.0, MVN_OK};
     double abseps, releps;
     mvn_context_get(ctx, MVN_OPT_ABSEPS, &abseps);
     mvn_context_get(ctx, MVN_OPT_RELEPS, &releps);
@@ -280,7 +325,8 @@ MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
     ctx->option[MVN_OPT_ABSEPS] = 0.5 * abseps; /* within the bounds: no check */
     ctx->option[MVN_OPT_RELEPS] = 0.5 * releps;
 
-    const double cuts[3] = {ts - range_half(df, -1.0), ts, ts + range_half(df, 1.0)};
+    /* Panels in u = t - t* = log(S / sqrt(df)), cut at the maximum u = 0. */
+    const double cuts[3] = {-range_half(df, -1.0), 0.0, range_half(df, 1.0)};
     int np = 0;
     st = MVN_OK;
     for (int i = 0; i < 2 && st == MVN_OK; ++i) {
@@ -308,10 +354,10 @@ MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
            QT_RELTOL of P (a P below about 1e-18: its mass sits at S near
            1 / |limit|, far left of the chi density's bulk; P(T < -1e30) =
            1e-90 for df = 3), a panel as wide again is added on the left. */
-        const double u = t_lo - ts, slope = -df * expm1(2.0 * u);
+        const double u = t_lo, slope = -df * expm1(2.0 * u);
         const double rest = log_weight(df, u) - log(slope) - 0.5 * log(M_PI / df);
         if (isfinite(lp) && rest > log(QT_RELTOL) + lp && extensions < 16 && np < QT_MAXPANELS) {
-            pn[np].a = t_lo - (ts - t_lo), pn[np].b = t_lo;
+            pn[np].a = 2.0 * t_lo, pn[np].b = t_lo;
             t_lo = pn[np].a;
             st = panel_eval(&tp, &pn[np]);
             ++np;
@@ -344,7 +390,7 @@ MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
     free(pn);
     if (st != MVN_OK || (tp.status != MVN_OK && tp.status != MVN_ETOL))
         return st != MVN_OK ? st : tp.status; /* the node call's message stays */
-    lp -= log_weight_integral(df, ts - cuts[0], cuts[2] - ts);
+    lp -= log_weight_integral(df, -cuts[0], cuts[2]);
     const double P = exp(lp);
     const double err = P * (qerr + nerr);
     if (p)

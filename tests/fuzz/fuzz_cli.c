@@ -12,13 +12,18 @@
  *  - it has "line": 1 and a "status" that is "error" or a status name;
  *  - "ok" / "etol" records carry numbers: p in [0, 1], logp <= 0 (null,
  *    for -inf, only where p = 0), abserr >= 0 (never null), and with
- *    "grad" arrays of length d;
+ *    "grad" arrays of length d; a "quantile" record also a number "q"
+ *    and "q_err" >= 0 (null: inf); a "sample" record instead of p its N
+ *    rows of d entries ("samples") and "accept_rate" in [0, 1];
  *  - every other record carries a "message" string;
  *  - the id, when the line had one, is echoed unchanged.
  * Memory safety and leaks (every path frees what it allocates) are the
  * sanitizers' part (make fuzz).  To keep an input fast the line's maxpts
- * is capped at 20000 and derivatives are asked for only up to d = 4; the
- * program's defaults are abseps 1e-3, maxpts 5000.
+ * is capped at 20000; derivatives, t probabilities ("df", about 50
+ * normal ones each), quantiles (several probabilities with derivatives)
+ * are asked for only up to d = 4, and "sample" at most 200 draws (the
+ * line is then a probability, or draws fewer rows); the program's
+ * defaults are abseps 1e-3, maxpts 5000.
  */
 
 #include <math.h>
@@ -68,9 +73,34 @@ static void check_array(const json_t *rec, const char *key, size_t d, int matrix
 }
 
 /* The one record the line wrote. */
-static void check_record(const char *out, size_t len, const json_t *id, size_t d,
-                         int grad)
+/* What kind of line the record answers (the checks differ). */
+typedef struct {
+    size_t d;
+    int grad, quantile;
+    size_t sample; /* rows asked for, 0 when not a sample line */
+} line_kind;
+
+/* A "sample" record: n rows of d numbers (null: NaN rows past a budget)
+   and an acceptance rate in [0, 1]. */
+static void check_samples(const json_t *rec, const line_kind *k, const char *s)
 {
+    const json_t *rows = json_object_get(rec, "samples");
+    if (!json_is_array(rows) || json_array_size(rows) != k->sample)
+        fuzz_fail("status \"%s\" but \"samples\" is not %zu rows", s, k->sample);
+    for (size_t r = 0; r < k->sample; ++r) {
+        const json_t *row = json_array_get(rows, r);
+        if (!json_is_array(row) || json_array_size(row) != k->d)
+            fuzz_fail("\"samples\"[%zu] is not an array of %zu entries", r, k->d);
+    }
+    const double rate = number_or_fail(rec, "accept_rate", s);
+    if (!(rate >= 0.0 && rate <= 1.0))
+        fuzz_fail("accept_rate = %.17g", rate);
+}
+
+static void check_record(const char *out, size_t len, const json_t *id, const line_kind *k)
+{
+    const size_t d = k->d;
+    const int grad = k->grad;
     if (len == 0 || out[len - 1] != '\n')
         fuzz_fail("no record, or a record not ended by a newline (%zu bytes)", len);
     if (memchr(out, '\n', len - 1))
@@ -86,7 +116,16 @@ static void check_record(const char *out, size_t len, const json_t *id, size_t d
     if (!json_is_string(status) || !known_status(json_string_value(status)))
         fuzz_fail("no known \"status\": %.*s", (int)len, out);
     const char *s = json_string_value(status);
-    if (strcmp(s, "ok") == 0 || strcmp(s, "etol") == 0) {
+    const int answered = strcmp(s, "ok") == 0 || strcmp(s, "etol") == 0;
+    if (answered && k->sample)
+        check_samples(rec, k, s);
+    if (answered && k->quantile) {
+        number_or_fail(rec, "q", s);
+        const json_t *qe = json_object_get(rec, "q_err");
+        if (!json_is_null(qe) && !(number_or_fail(rec, "q_err", s) >= 0.0))
+            fuzz_fail("q_err < 0: %.*s", (int)len, out);
+    }
+    if (answered && !k->sample) {
         double p = number_or_fail(rec, "p", s);
         /* abserr = inf (written null) was a finding of the exact
            kernels (fixed; its reproducer is corpus/cli/abserr-inf-*). */
@@ -151,8 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[ERR_LEN];
     int rc = cli_read_problem(text, len, &obj, &pb, err);
     const json_t *id = pb.id;
-    size_t d = pb.d;
-    int grad = 0;
+    line_kind kind = {pb.d, 0, 0, 0};
     if (rc != 0)
         cli_write_line_error(&st, 1, pb.id, rc, err);
     else {
@@ -161,13 +199,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 pb.override[k] > 20000)
                 pb.override[k] = 20000;
         if (pb.d > 4)
-            pb.grad = 0;
-        grad = pb.grad;
+            pb.grad = 0, pb.df = 0.0, pb.quantile = 0;
+        if (pb.sample > 200)
+            pb.sample = 200;
+        kind.grad = pb.grad;
+        kind.quantile = pb.quantile;
+        kind.sample = pb.sample;
         cli_run_problem(&st, 1, &pb);
     }
     fclose(st.out);
     /* The id is borrowed from obj: compare before freeing it. */
-    check_record(out, out_len, id, d, grad);
+    check_record(out, out_len, id, &kind);
     cli_problem_free(&pb);
     json_decref(obj);
     free(out);
