@@ -767,6 +767,17 @@ static void test_far_limits(mvn_context *ctx)
     Q = 1e40 * (1 - .16 * .16) / det; /* R^-1_11 x1^2; the rest is 1e-20 of it */
     tap_ok(contract_ok(st, p, lp, e) && fabs(lp + Q / 2) <= 1e-14 * Q,
            "d = 3, X1 in (1e20, 1e21): log P = %.17g, -Q/2 = %.17g (it was -inf)", lp, -Q / 2);
+
+    /* A box of a few subnormals: P = w^2 phi2(0) to rounding, log P =
+       2 log w - log(2 pi sqrt(1 - r^2)).  The panels had no width left:
+       log P was -inf, and -745 (the maximum alone) with the first fix of
+       the all-underflow case. The widths are 3 and 4 ulps of the smallest subnormal,
+       so the reference itself is good to about 0.3. */
+    const double w = 1.4821969375237396e-323, lo0[2] = {0, 0}, up0[2] = {w, w};
+    st = mvn_prob(ctx, 2, lo0, up0, NULL, R2, &p, &lp, &e);
+    const double want0 = 2.0 * log(w) - log(2.0 * M_PI * sqrt(1.0 - 0.42 * 0.42));
+    tap_ok(contract_ok(st, p, lp, e) && fabs(lp - want0) <= 0.5,
+           "d = 2, box of width %.3g: log P = %.6f (about %.6f)", w, lp, want0);
 }
 
 int main(void)

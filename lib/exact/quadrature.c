@@ -350,13 +350,19 @@ static double integrate(mvni_logfn f, mvni_panelfn g, const void *ctx,
            integral is not resolvable in double, but m alone is log P to
            a relative accuracy far below 1e-10 there.  Say so through a
            relative error of 1 rather than return NaN.  The same where
-           every node underflowed (tot = 0; f' beyond 1e9 at the maximum,
-           a peak narrower than the rounding of its abscissae): log P =
-           -inf, the former answer, claimed that P is exactly 0, but f(xm)
-           = m is finite and exp(f) is continuous. */
+           every node underflowed or the panels have no width left (tot =
+           0; f' beyond 1e9 at the maximum, a peak narrower than the
+           rounding of its abscissae; an interval of a few subnormals):
+           log P = -inf, the former answer, claimed that P is exactly 0,
+           but f(xm) = m is finite and exp(f) is continuous.  The maximum
+           times the width of the truncated range (of the interval when
+           that has none) is then the estimate: log(width) is noise next
+           to |m| in the first case and the answer's half in the last (a
+           2-D box of width 1.5e-323 has log P = -1488, m = -745). */
         if (!isfinite(tot) || tot <= 0.0) {
+            const double width = R > L ? R - L : hi - lo;
             *relerr = 1.0;
-            return m;
+            return isfinite(width) && width > 0.0 ? m + log(width) : m;
         }
         if (err <= 1e-13 * tot || np + 1 >= LQ_MAXPANELS ||
             lq_work >= lq_limit || (noisy >= LQ_NOISY && err <= 1e-10 * tot)) {
