@@ -132,30 +132,46 @@ static int solve_cond1(size_t d, const double *a, const double *b,
     return mvni_solve_conditional(m, w->a, w->b, w->s, opt, r);
 }
 
-/* Given Y_i = ci and Y_j = cj (rank-2 update). */
+/*
+ * Given Y_i = ci and Y_j = cj: the rank-2 update done as two rank-1
+ * conditionings in turn, on Y_i and then on Y_j given Y_i (two steps of
+ * a Cholesky factorization).  The one-step form through the inverse of
+ * the (i, j) block, beta = (S_ki, S_kj) B^-1, lost the Schur complement of
+ * a nearly singular Sigma to cancellation: each beta carries an absolute
+ * error of about eps / det(B) and the conditional variance
+ * S_kk - beta . (S_ki, S_kj) inherits it, 1.74e-8 for 1.67e-8 with
+ * det(B) = 3e-8 (log P_cond off by 5.5e5, d_sigma = +-inf and NaN with
+ * status OK: fuzz finding grad-nonfinite-dsigma-nan-3).  In steps, every
+ * subtraction loses only eps times the entries it starts from.
+ * sjj_i is Var(Y_j | Y_i), formed by the caller.
+ */
 static int solve_cond2(size_t d, const double *a, const double *b,
                        const double *S, size_t i, size_t j, double ci,
-                       double cj, double det, const mvni_solve_options *opt,
+                       double cj, double sjj_i, const mvni_solve_options *opt,
                        cond_scratch *w, mvni_result *r)
 {
     const size_t m = d - 2;
-    const double sii = S[i * d + i], sjj = S[j * d + j], sij = S[i * d + j];
+    const double sii = S[i * d + i], sji = S[j * d + i];
+    /* E(Y_j | Y_i = ci) and the residual of cj from it. */
+    const double ej = cj - sji / sii * ci;
     size_t kk = 0;
     for (size_t k = 0; k < d; ++k) {
         if (k == i || k == j)
             continue;
-        /* (beta_i, beta_j) = (S_ki, S_kj) B^{-1}, B the (i, j) block. */
-        double ski = S[k * d + i], skj = S[k * d + j];
-        double bi = (ski * sjj - skj * sij) / det;
-        double bj = (skj * sii - ski * sij) / det;
-        double shift = bi * ci + bj * cj;
+        /* Cov(Y_k, Y_j | Y_i) and the two regression coefficients. */
+        const double rki = S[k * d + i] / sii;
+        const double skj_i = S[k * d + j] - rki * sji;
+        const double rkj = skj_i / sjj_i;
+        const double shift = rki * ci + rkj * ej;
         w->a[kk] = a[k] - shift;
         w->b[kk] = b[k] - shift;
         size_t ll = 0;
         for (size_t l = 0; l <= k; ++l) {
             if (l == i || l == j)
                 continue;
-            double v = S[k * d + l] - bi * S[l * d + i] - bj * S[l * d + j];
+            const double sli = S[l * d + i];
+            const double slj_i = S[l * d + j] - sli / sii * sji;
+            double v = (S[k * d + l] - rki * sli) - rkj * slj_i;
             if (l == k && v < 0.0)
                 v = 0.0;
             w->s[kk * m + ll] = w->s[ll * m + kk] = v;
@@ -164,6 +180,16 @@ static int solve_cond2(size_t d, const double *a, const double *b,
         ++kk;
     }
     return mvni_solve_conditional(m, w->a, w->b, w->s, opt, r);
+}
+
+/* S_ii S_jj - S_ij^2 with an error of a few units in its own last place
+   (Kahan's fused-multiply-add form): for a nearly singular pair the plain
+   difference keeps only eps / det of its digits. */
+static double det2(double sii, double sjj, double sij)
+{
+    const double w = sij * sij;
+    const double e = fma(-sij, sij, w);
+    return fma(sii, sjj, -w) + e;
 }
 
 /* One unit of work: a first derivative (pair < 0) or one corner of a
@@ -252,7 +278,7 @@ static void task_run(const task_ctx *c, size_t i, size_t j, int ci_upper,
     const double sjj = S[j * d + j], sij = S[i * d + j];
     if (!isfinite(cj) || !(sjj > 0.0))
         return;
-    const double det = sii * sjj - sij * sij;
+    const double det = det2(sii, sjj, sij);
     /* |corr| = 1 to rounding: the pair has no joint density, the
        Hessian term is a point mass and is reported as 0. */
     if (!(det > 4.0 * DBL_EPSILON * sii * sjj))
@@ -270,7 +296,8 @@ static void task_run(const task_ctx *c, size_t i, size_t j, int ci_upper,
     if (isinf(zi) || isinf(zj))
         return;
     const double u = zi - rho * zj;
-    const double q = zj * zj + u * u / ((1.0 - rho) * (1.0 + rho));
+    /* 1 - rho^2 from the determinant: (1 - rho)(1 + rho) cancels as det. */
+    const double q = zj * zj + u * u / (det / sii / sjj);
     /* log of the bivariate density factor phi_2(c_i, c_j; S_ij,ij). */
     const double lw = -0.5 * q - log(TWO_PI) - 0.5 * log(det);
     if (!c->log_space && exp(lw) == 0.0)
@@ -278,7 +305,7 @@ static void task_run(const task_ctx *c, size_t i, size_t j, int ci_upper,
     double pc = 1.0, lpc = 0.0, ec = 0.0;
     if (d > 2) {
         o.qmc.abseps = task_abseps(c, lw);
-        t->status = solve_cond2(d, a, b, S, i, j, ci, cj, det, &o, w, &r);
+        t->status = solve_cond2(d, a, b, S, i, j, ci, cj, det / sii, &o, w, &r);
         if (t->status != MVN_OK && t->status != MVN_ETOL)
             return;
         pc = r.p;
