@@ -279,9 +279,10 @@ static int parse_problem(json_t *obj, problem *pb, int ints_as_real,
 
     if (!mat)
         return fail(err, "one of \"cov\" or \"chol\" is required");
-    if (pb->df > 0.0 && (pb->grad || pb->sample || pb->quantile || pb->is_chol))
+    if (pb->df > 0.0 && (pb->grad || pb->sample || strcmp(mat_key, "cov") != 0))
         return fail(err, "a \"df\" (multivariate t) line takes \"lower\", \"upper\", "
-                    "\"mean\" (the noncentrality) and \"cov\" (the scale matrix) only");
+                    "\"mean\" (the noncentrality) and \"cov\" (the scale matrix) only, "
+                    "or \"quantile\" and \"tail\" in place of the limits");
     if (tail_given && !pb->quantile)
         return fail(err, "\"tail\" belongs to a \"quantile\" problem");
     if (pb->quantile && (lower || upper || pb->grad || pb->sample || strcmp(mat_key, "cov") != 0))

@@ -101,12 +101,17 @@ static void run_student(cli_state *st, unsigned long line, const problem *pb)
     cli_write_result(st, line, pb->id, &res);
 }
 
-/* A "quantile" line: the equicoordinate quantile, with P at it. */
+/* A "quantile" line: the equicoordinate quantile, with P at it; with
+   "df" that of the multivariate t ("mean" the noncentrality, as on a
+   "df" line). */
 static void run_quantile(cli_state *st, unsigned long line, const problem *pb)
 {
     double q = NAN, q_err = NAN, p = NAN, abserr = NAN;
-    const int rc = mvn_quantile_equi(st->ctx, pb->d, pb->quantile_p, pb->tail, pb->mean,
-                                     pb->sigma, &q, &q_err, &p, &abserr);
+    const int rc = pb->df > 0.0
+                   ? mvn_quantile_equi_t(st->ctx, pb->d, pb->df, pb->quantile_p, pb->tail,
+                                         NULL, pb->mean, pb->sigma, &q, &q_err, &p, &abserr)
+                   : mvn_quantile_equi(st->ctx, pb->d, pb->quantile_p, pb->tail, pb->mean,
+                                       pb->sigma, &q, &q_err, &p, &abserr);
     cli_result res = result_from_context(st, rc, pb->d);
     res.quantile = 1;
     res.q = q;
@@ -137,13 +142,12 @@ void cli_run_problem(cli_state *st, unsigned long line, const problem *pb)
         run_sample(st, line, pb);
         return;
     }
-    if (pb->df > 0.0) {
-        run_student(st, line, pb);
-        return;
-    }
-
     if (pb->quantile) {
         run_quantile(st, line, pb);
+        return;
+    }
+    if (pb->df > 0.0) {
+        run_student(st, line, pb);
         return;
     }
     if (grad) {

@@ -779,6 +779,22 @@ MVN_API int mvn_quantile_equi(mvn_context *ctx, size_t d, double p, int tail,
                               double *q, double *q_err, double *p_at_q,
                               double *p_err);
 
+/*
+ * mvn_quantile_equi_t: the same for the multivariate t (mvtnorm's qmvt),
+ *   T = loc + (Y + delta) / sqrt(S^2 / df),  Y ~ N(0, sigma),  S^2 ~ chi^2_df:
+ * the q with P(T_i < q for all i) = p (and the upper and two-sided
+ * tails as above).  df >= 0.01, real, or +INFINITY (the normal with mean
+ * loc + delta); loc NULL: 0 (mvtnorm's type "shifted" is loc = delta,
+ * delta NULL); delta NULL: the central t (mvtnorm's default type
+ * "Kshirsagar" is delta alone).  Probabilities from mvn_prob_t; the
+ * search as mvn_quantile_equi's, its slopes from the independence
+ * approximation and then secants; outputs and statuses likewise.
+ */
+MVN_API int mvn_quantile_equi_t(mvn_context *ctx, size_t d, double df, double p, int tail,
+                                const double *loc, const double *delta,
+                                const double *sigma, double *q, double *q_err,
+                                double *p_at_q, double *p_err);
+
 /* ===================================================================== */
 /* 14. Multivariate t probabilities (0.2)                                */
 /* ===================================================================== */

@@ -524,6 +524,19 @@ check "upper-tail q(mean) = -(lower-tail q(-mean))" \
     'r[3]["status"] == "ok" and near(r[3]["q"], -r[4]["q"], 1e-12)'
 check "a quantile line with limits, a tail without quantile, quantile 1: errors" \
     'all(r[k]["status"] == "error" for k in (5, 6, 7)) and "quantile" in r[5]["message"] and "quantile" in r[6]["message"]'
+
+# t quantiles ("quantile" with "df"): R's qt(0.95, 5) and qt(0.975, 5),
+# "mean" as the noncentrality (R's qt(0.8, 4, ncp = 1.5)); "chol" refused.
+cat >"$T/in" <<'EOF_QT'
+{"quantile": 0.95, "df": 5, "cov": [[1]]}
+{"quantile": 0.95, "df": 5, "tail": "both", "cov": [[1]]}
+{"quantile": 0.8, "df": 4, "mean": [1.5], "cov": [[1]]}
+{"quantile": 0.95, "df": 5, "chol": [[1]]}
+EOF_QT
+run
+check "t quantiles: qt(0.95, 5), two-sided qt(0.975, 5), noncentral qt(0.8, 4, 1.5) to 1e-9" \
+    'near(r[0]["q"], 2.0150483733330224, 1e-9) and near(r[1]["q"], 2.5705818356363137, 1e-9) and near(r[2]["q"], 2.856452676834337, 1e-8) and all(r[k]["status"] == "ok" for k in (0, 1, 2))'
+check "a t quantile line with chol is an error" 'r[3]["status"] == "error" and "df" in r[3]["message"]'
 # --- Exact sampling ("sample": N) -------------------------------------
 
 # X ~ N(0, 1) given X > 0: mean sqrt(2/pi), standard deviation

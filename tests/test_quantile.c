@@ -217,6 +217,84 @@ static void test_bad_input(mvn_context *ctx)
            mvn_status_name(st), q, pq, mvn_context_message(ctx));
 }
 
+/* The multivariate t (mvn_quantile_equi_t): univariate t quantiles from
+   R's qt (central, noncentral, heavy-tailed df = 0.5, a tiny p), the
+   location and reflection identities, round trips through mvn_prob_t at
+   d = 2 and 3 (exact kernels, so to 1e-9), df = inf as the normal, and
+   the status of a df below the range. */
+static void test_student(mvn_context *ctx)
+{
+    const double one = 1.0;
+    static const struct {
+        double df, p, delta;
+        int tail;
+        double want; /* R: qt(...) */
+    } uni[] = {
+        {5.0, 0.95, 0.0, MVN_TAIL_LOWER, 2.0150483733330224},
+        {5.0, 0.95, 0.0, MVN_TAIL_UPPER, -2.0150483733330224},
+        {5.0, 0.95, 0.0, MVN_TAIL_BOTH, 2.5705818356363137},
+        {4.0, 0.8, 1.5, MVN_TAIL_LOWER, 2.856452676834337},
+        {0.5, 0.99, 0.0, MVN_TAIL_LOWER, 1028.4910104716355},
+        {3.0, 1e-10, 0.0, MVN_TAIL_LOWER, -2225.7692846830946},
+    };
+    for (size_t k = 0; k < sizeof uni / sizeof uni[0]; ++k) {
+        double q = NAN, qe = NAN;
+        /* A tiny p under a relative tolerance (abseps 1e-5 would accept
+           any q with P(q) < 1e-5). */
+        mvn_context_set(ctx, MVN_OPT_ABSEPS, uni[k].p < 1e-6 ? 0.0 : 1e-5);
+        mvn_context_set(ctx, MVN_OPT_RELEPS, uni[k].p < 1e-6 ? 1e-10 : 0.0);
+        int st = mvn_quantile_equi_t(ctx, 1, uni[k].df, uni[k].p, uni[k].tail, NULL,
+                                     uni[k].delta != 0.0 ? &uni[k].delta : NULL, &one, &q,
+                                     &qe, NULL, NULL);
+        tap_ok(st == MVN_OK && fabs(q - uni[k].want) <= 1e-9 * fmax(1.0, fabs(q)),
+               "t, d = 1, df %g, p %g, delta %g, tail %d: q = %.15g (R qt %.15g), q_err %.2g",
+               uni[k].df, uni[k].p, uni[k].delta, uni[k].tail, q, uni[k].want, qe);
+    }
+    mvn_context_set(ctx, MVN_OPT_ABSEPS, 1e-5);
+    mvn_context_set(ctx, MVN_OPT_RELEPS, 0.0);
+    /* loc shifts q; the upper tail is the lower tail of -T. */
+    const double loc = 1.5, nloc = -1.5;
+    double q0 = NAN, q1 = NAN, qu = NAN;
+    mvn_quantile_equi_t(ctx, 1, 4.0, 0.8, MVN_TAIL_LOWER, NULL, NULL, &one, &q0, NULL, NULL, NULL);
+    mvn_quantile_equi_t(ctx, 1, 4.0, 0.8, MVN_TAIL_LOWER, &loc, NULL, &one, &q1, NULL, NULL, NULL);
+    mvn_quantile_equi_t(ctx, 1, 4.0, 0.8, MVN_TAIL_UPPER, &nloc, NULL, &one, &qu, NULL, NULL, NULL);
+    tap_ok(fabs(q1 - q0 - 1.5) <= 1e-9 && fabs(qu + q1) <= 1e-9,
+           "t: q(loc 1.5) - q(0) = %.12f, upper-tail q(-loc) = %.12f = -q(loc)", q1 - q0, qu);
+
+    const double R2[4] = {1, 0.5, 0.5, 2}, dl2[2] = {0.3, -0.2};
+    double S3[9];
+    equicorrelated(3, 0.5, S3);
+    for (int tail = MVN_TAIL_LOWER; tail <= MVN_TAIL_BOTH; ++tail) {
+        for (size_t d = 2; d <= 3; ++d) {
+            const double *S = d == 2 ? R2 : S3;
+            const double *dl = d == 2 ? dl2 : NULL;
+            double q = NAN, qe = NAN, pq = NAN, lo[3], up[3], p2 = NAN;
+            int st = mvn_quantile_equi_t(ctx, d, 6.0, 0.9, tail, NULL, dl, S, &q, &qe, &pq,
+                                         NULL);
+            for (size_t i = 0; i < d; ++i) {
+                lo[i] = tail == MVN_TAIL_LOWER ? -INFINITY : tail == MVN_TAIL_UPPER ? q : -q;
+                up[i] = tail == MVN_TAIL_UPPER ? INFINITY : q;
+            }
+            mvn_prob_t(ctx, d, 6.0, lo, up, dl, S, &p2, NULL, NULL);
+            tap_ok(st == MVN_OK && fabs(p2 - 0.9) <= 1e-9 && qe < 1e-8,
+                   "t, df 6, d = %zu, tail %d: q = %.12f +- %.2g, P_t(q) = %.15f", d, tail, q,
+                   qe, p2);
+        }
+    }
+    /* df = inf: the normal with mean loc + delta. */
+    double qn = NAN, qi = NAN;
+    const double m2[2] = {0.3 + 1.0, -0.2 + 1.0}, l2[2] = {1.0, 1.0};
+    mvn_quantile_equi(ctx, 2, 0.7, MVN_TAIL_BOTH, m2, R2, &qn, NULL, NULL, NULL);
+    mvn_quantile_equi_t(ctx, 2, INFINITY, 0.7, MVN_TAIL_BOTH, l2, dl2, R2, &qi, NULL, NULL,
+                        NULL);
+    tap_ok(qn == qi, "t with df = inf is the normal with mean loc + delta: %.17g, %.17g", qi, qn);
+    double qb = 0.0;
+    int st = mvn_quantile_equi_t(ctx, 2, 0.005, 0.7, MVN_TAIL_LOWER, NULL, NULL, R2, &qb, NULL,
+                                 NULL, NULL);
+    tap_ok(st == MVN_EINVAL && isnan(qb), "df = 0.005: %s, q = %g (%s)", mvn_status_name(st),
+           qb, mvn_context_message(ctx));
+}
+
 int main(void)
 {
     (void)tap_skip_all;
@@ -226,6 +304,7 @@ int main(void)
     test_round_trip(ctx);
     test_tiny_p(ctx);
     test_bad_input(ctx);
+    test_student(ctx);
     mvn_context_free(ctx);
     return tap_exit();
 }

@@ -43,10 +43,6 @@
 #define QT_MAXPANELS 48 /* panels of the outer integral, at most */
 #define QT_DROP 46.0    /* the range: c(t) within e^-46 of its maximum */
 #define QT_RELTOL 1e-12 /* quadrature target, relative to P */
-/* Below this the chi density spreads over more than 46 / df = 4600 in log
-   S, beyond what QT_MAXPANELS panels resolve: df = 0.001 gave P(T < 0.5)
-   off by 1.2e-7 with an estimate of 1e-14, df = 1e-10 gave 1 for 0.5. */
-#define QT_MIN_DF 0.01
 #define QT_TINY_WIDTH 1e-318 /* node intervals narrower count as 0 (node) */
 #define QT_TINY_LEFT 11.5    /* ... where u = log(S / sqrt(df)) < -11.5 */
 
@@ -295,11 +291,11 @@ MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
         mvni_context_begin(ctx);
         return mvni_fail(ctx, MVN_ENAN, "df is NaN");
     }
-    if (!(df >= QT_MIN_DF)) {
+    if (!(df >= MVNI_T_MIN_DF)) {
         mvni_context_begin(ctx);
         return mvni_fail(ctx, MVN_EINVAL,
                          "df = %g: the degrees of freedom must be at least %g "
-                         "(+inf for the normal)", df, QT_MIN_DF);
+                         "(+inf for the normal)", df, MVNI_T_MIN_DF);
     }
     if (isinf(df)) /* the normal limit */
         return mvn_prob(ctx, d, lower, upper, delta, sigma, p, logp, abserr);

@@ -574,27 +574,45 @@ static SEXP gp_scalar_result(mvn_context *ctx, SEXP holder, int ret,
 }
 
 /*
- * gp_quantile(p, tail, mean, sigma, d, options, seed): the equicoordinate
- * quantile (mvn_quantile_equi; tail 0 lower, 1 upper, 2 both), as a list
- * quantile, q_err, p_at_q, p_err, return, message, evaluations.  Library
- * errors other than a missed tolerance become R errors.
+ * gp_quantile(p, tail, mean, sigma, d, options, seed, df, delta): the
+ * equicoordinate quantile (tail 0 lower, 1 upper, 2 both), as a list
+ * quantile, q_err, p_at_q, p_err, return, message, evaluations.  df = Inf
+ * is the normal with mean `mean` (mvn_quantile_equi); a finite df the
+ * multivariate t loc + (Y + delta) / W with loc = mean and delta NULL or
+ * a vector of length d (mvn_quantile_equi_t).  Library errors other than
+ * a missed tolerance become R errors.
  */
 static SEXP gp_quantile(SEXP p_, SEXP tail_, SEXP mean, SEXP sigma, SEXP d_,
-                        SEXP options, SEXP seed_)
+                        SEXP options, SEXP seed_, SEXP df_, SEXP delta)
 {
 #ifdef GP_HAVE_QUANTILE
     const double p = scalar_real(p_, "p");
     const int tail = Rf_asInteger(tail_);
     const size_t d = gp_dimension(d_);
+    const double df = scalar_real(df_, "df");
     if (TYPEOF(mean) != REALSXP || (size_t) XLENGTH(mean) != d)
         Rf_error("'mean' must be a double vector of length d = %lu", (unsigned long) d);
     if (TYPEOF(sigma) != REALSXP || (size_t) XLENGTH(sigma) != d * d)
         Rf_error("'sigma' must be a d x d double matrix");
+    if (delta != R_NilValue && (TYPEOF(delta) != REALSXP || (size_t) XLENGTH(delta) != d))
+        Rf_error("'delta' must be NULL or a double vector of length d = %lu", (unsigned long) d);
+#ifndef GP_HAVE_QUANTILE_T
+    if (!isinf(df))
+        Rf_error("qmvt needs libmvnorm 0.2 with mvn_quantile_equi_t; this one has none");
+#endif
     SEXP holder = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
     double maxpts, v[4];
     mvn_context *ctx = gp_new_context(holder, options, seed_, &maxpts);
     /* A symmetric matrix reads the same column-major. */
-    int ret = mvn_quantile_equi(ctx, d, p, tail, REAL(mean), REAL(sigma),
+    int ret;
+#ifdef GP_HAVE_QUANTILE_T
+    if (!isinf(df))
+        ret = mvn_quantile_equi_t(ctx, d, df, p, tail, REAL(mean),
+                                  delta == R_NilValue ? NULL : REAL(delta), REAL(sigma),
+                                  &v[0], &v[1], &v[2], &v[3]);
+    else
+#endif
+        ret = mvn_quantile_equi(ctx, d, p, tail, REAL(mean), REAL(sigma),
                                 &v[0], &v[1], &v[2], &v[3]);
     static const char *names[] = {"quantile", "q_err", "p_at_q", "p_err"};
     SEXP out = gp_scalar_result(ctx, holder, ret, names, v, 4);
@@ -602,6 +620,7 @@ static SEXP gp_quantile(SEXP p_, SEXP tail_, SEXP mean, SEXP sigma, SEXP d_,
     return out;
 #else
     (void) p_; (void) tail_; (void) mean; (void) sigma; (void) d_; (void) options; (void) seed_;
+    (void) df_; (void) delta;
     Rf_error("qmvnorm needs libmvnorm 0.2 (mvn_quantile_equi); this one is older");
     return R_NilValue;
 #endif
@@ -716,7 +735,7 @@ static const R_CallMethodDef gp_call_methods[] = {
     {"gp_status_names", (DL_FUNC) &gp_status_names, 0},
     {"gp_info", (DL_FUNC) &gp_info, 0},
     {"gp_forked", (DL_FUNC) &gp_forked, 0},
-    {"gp_quantile", (DL_FUNC) &gp_quantile, 7},
+    {"gp_quantile", (DL_FUNC) &gp_quantile, 9},
     {"gp_student", (DL_FUNC) &gp_student, 8},
     {"gp_sample", (DL_FUNC) &gp_sample, 6},
     {NULL, NULL, 0}

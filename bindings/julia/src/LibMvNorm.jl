@@ -28,7 +28,8 @@ using LinearAlgebra: PosDefException
 using Random: AbstractRNG
 
 export mvnormcdf, mvnormlogcdf, mvnormcdf!, mvnormlogcdf!,
-       mvnormcdf_grad, mvnormlogcdf_grad, mvnormquantile, mvnormrand, mvtcdf, MvNormError
+       mvnormcdf_grad, mvnormlogcdf_grad, mvnormquantile, mvnormrand, mvtcdf, mvtquantile,
+       MvNormError
 
 include("library.jl")
 include("arrays.jl")

@@ -218,6 +218,43 @@ _cptr(x::Nothing) = Ptr{Cdouble}(C_NULL)
 _cptr(x::Vector{Float64}) = pointer(x)
 
 """
+    mvtquantile(p, μ, Σ, df; tail = :lower, noncentrality = nothing, kw...) -> (q, q_err, p_at_q, p_err)
+    mvtquantile(p, Σ, df; kw...)
+
+The equicoordinate quantile of the multivariate t (mvtnorm's `qmvt`),
+`T = μ + (Y + δ) / W` with `Y ~ N(0, Σ)`, `W = sqrt(χ²_df / df)` and
+`δ = noncentrality` (Distributions.jl's `MvTDist` is `μ` alone; mvtnorm's
+Kshirsagar type `δ` alone); `tail` and the outputs as `mvnormquantile`.
+`df ≥ 0.01`, real (`Inf`: the normal with mean `μ + δ`).
+"""
+function mvtquantile(p::Real, μ::Union{Nothing,_RealVec}, Σ::_RealMat, df::Real;
+                     tail::Symbol = :lower,
+                     noncentrality::Union{Nothing,_RealVec} = nothing, kw...)
+    haskey(_TAILS, tail) ||
+        throw(ArgumentError("tail must be :lower, :upper or :both, not :$tail"))
+    d = size(Σ, 1)
+    size(Σ, 2) == d || throw(DimensionMismatch("Σ must be square, got $(size(Σ))"))
+    for (name, v) in (("μ", μ), ("noncentrality", noncentrality))
+        v === nothing || length(v) == d ||
+            throw(DimensionMismatch("$name has length $(length(v)), Σ is $d × $d"))
+    end
+    opts = _options(; kw...)
+    sig = Matrix{Float64}(Σ)             # symmetric: row- and column-major agree
+    loc = μ === nothing ? nothing : Vector{Float64}(μ)
+    δ = noncentrality === nothing ? nothing : Vector{Float64}(noncentrality)
+    q, qe, pq, pe = Ref(NaN), Ref(NaN), Ref(NaN), Ref(NaN)
+    _with_context(opts) do ctx
+        rc = GC.@preserve sig loc δ begin
+            mvn_quantile_equi_t(ctx, d, Float64(df), Float64(p), _TAILS[tail], _cptr(loc),
+                                _cptr(δ), pointer(sig), q, qe, pq, pe)
+        end
+        _check_status(ctx, rc, "mvtquantile", opts.etol)
+    end
+    return (q[], qe[], pq[], pe[])
+end
+mvtquantile(p::Real, Σ::_RealMat, df::Real; kw...) = mvtquantile(p, nothing, Σ, df; kw...)
+
+"""
     mvtcdf(μ, Σ, df, a, b; noncentrality = nothing, log = false, kw...) -> (p, err)
     mvtcdf(Σ, df, a, b; kw...)
 

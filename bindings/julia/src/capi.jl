@@ -67,6 +67,14 @@ mvn_quantile_equi(ctx, d, p, tail, mean, sigma, q, q_err, p_at_q, p_err) =
                                                 q_err::Ref{Cdouble}, p_at_q::Ref{Cdouble},
                                                 p_err::Ref{Cdouble})::Cint
 
+mvn_quantile_equi_t(ctx, d, df, p, tail, loc, delta, sigma, q, q_err, p_at_q, p_err) =
+    @gcsafe_ccall libmvnorm().mvn_quantile_equi_t(ctx::Ptr{Cvoid}, d::Csize_t, df::Cdouble,
+                                                  p::Cdouble, tail::Cint, loc::Ptr{Cdouble},
+                                                  delta::Ptr{Cdouble}, sigma::Ptr{Cdouble},
+                                                  q::Ref{Cdouble}, q_err::Ref{Cdouble},
+                                                  p_at_q::Ref{Cdouble},
+                                                  p_err::Ref{Cdouble})::Cint
+
 # -- 12. batch descriptor (0.2): the one computing entry point used ------------
 # Every array of a call, inputs and outputs, with its strides, in one
 # struct (_BatchDesc, in arrays.jl, mirrors mvn_batch_desc).

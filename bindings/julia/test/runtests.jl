@@ -291,6 +291,13 @@ const TIGHT = (abseps = 1e-10, releps = 0.0)
         @test abs(mvtcdf(reshape([1.0], 1, 1), 4, nothing, [1.5]; noncentrality = [0.8])[1] -
                   0.7048766285121866) < 1e-10
         @test_throws ArgumentError mvtcdf(R, 0, nothing, ones(3))
+        # qmvt: R's qt(0.95, 5), the two-sided qt(0.975, 5), a round trip
+        one = reshape([1.0], 1, 1)
+        @test abs(mvtquantile(0.95, one, 5)[1] - 2.0150483733330224) < 1e-9
+        @test abs(mvtquantile(0.95, one, 5; tail = :both)[1] - 2.5705818356363137) < 1e-9
+        q = mvtquantile(0.9, [0.1, 0.2, -0.1], R, 6.5)[1]
+        @test abs(mvtcdf([0.1, 0.2, -0.1], R, 6.5, nothing, fill(q, 3))[1] - 0.9) < 1e-9
+        @test_throws ArgumentError mvtquantile(0.9, R, 0.001)
     end
 
     @testset "extension: ChainRulesCore" begin

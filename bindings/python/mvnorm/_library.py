@@ -174,6 +174,20 @@ def prob_t(*args):
     return _prob_t(*args)
 
 
+# ctx, d, df, p, tail, loc, delta, sigma, q, q_err, p_at_q, p_err (0.2).
+_quantile_equi_t = _declare("mvn_quantile_equi_t", _c_int,
+                            [_vp, _c_size, _c_double, _c_double, _c_int, _vp, _vp, _vp,
+                             _vp, _vp, _vp, _vp], required=False)
+
+
+def quantile_equi_t(*args):
+    """mvn_quantile_equi_t, or ImportError from a library without it."""
+    if _quantile_equi_t is None:
+        raise ImportError("mvnorm: %s lacks mvn_quantile_equi_t (libmvnorm 0.2)"
+                          % library_path)
+    return _quantile_equi_t(*args)
+
+
 def quantile_equi(*args):
     """mvn_quantile_equi, or ImportError from a library older than 0.2."""
     if _quantile_equi is None:

@@ -35,7 +35,8 @@ from . import _library as L
 from ._settings import options_for
 
 __all__ = ["normal_probability", "log_normal_probability", "normal_probability_grad",
-           "log_normal_probability_grad", "equicoordinate_quantile", "t_probability",
+           "log_normal_probability_grad", "equicoordinate_quantile", "t_equicoordinate_quantile",
+           "t_probability",
            "Gradient", "Quantile", "STATUS"]
 
 STATUS = dict(L.STATUS)
@@ -392,6 +393,17 @@ _TAILS = {"lower": L.TAIL_LOWER, "lower.tail": L.TAIL_LOWER,
           "both": L.TAIL_BOTH, "both.tails": L.TAIL_BOTH}
 
 
+def _quantile_matrix(tail, matrix, name, what):
+    """The tail checked and the (d, d) matrix as a C-contiguous array."""
+    if tail not in _TAILS:
+        raise ValueError("mvnorm.%s: tail must be one of %s, not %r"
+                         % (what, ", ".join(sorted(_TAILS)), tail))
+    sigma = _array(matrix, name)
+    if sigma is None or sigma.ndim != 2 or sigma.shape[0] != sigma.shape[1]:
+        raise ValueError("mvnorm.%s: %s must have shape (d, d)" % (what, name))
+    return np.ascontiguousarray(sigma)
+
+
 def equicoordinate_quantile(p, loc=None, covariance_matrix=None, tail="lower", seed=None, *,
                             maxpts=None, abseps=None, releps=None, n_jobs=None, method=None):
     """The equicoordinate quantile q of X ~ N(loc, Sigma) (mvtnorm's qmvnorm).
@@ -405,14 +417,8 @@ def equicoordinate_quantile(p, loc=None, covariance_matrix=None, tail="lower", s
     (quantile, error, probability, probability_error, status).
     """
     what = "equicoordinate_quantile"
-    if tail not in _TAILS:
-        raise ValueError("mvnorm.%s: tail must be one of %s, not %r"
-                         % (what, ", ".join(sorted(_TAILS)), tail))
-    sigma = _array(covariance_matrix, "covariance_matrix")
-    if sigma is None or sigma.ndim != 2 or sigma.shape[0] != sigma.shape[1]:
-        raise ValueError("mvnorm.%s: covariance_matrix must have shape (d, d)" % what)
+    sigma = _quantile_matrix(tail, covariance_matrix, "covariance_matrix", what)
     d = sigma.shape[0]
-    sigma = np.ascontiguousarray(sigma)
     mean = _array(loc, "loc")
     if mean is not None:
         mean = np.ascontiguousarray(np.broadcast_to(mean, (d,)))
@@ -422,6 +428,31 @@ def equicoordinate_quantile(p, loc=None, covariance_matrix=None, tail="lower", s
         st = L.quantile_equi(ctx.ptr, d, float(p), _TAILS[tail],
                              None if mean is None else _ptr(mean), _ptr(sigma),
                              *(_ptr(out[k:]) for k in range(4)))
+        L.check_status(ctx, st, what)
+    return Quantile(float(out[0]), float(out[1]), float(out[2]), float(out[3]), int(st))
+
+
+def t_equicoordinate_quantile(p, df=1.0, loc=None, shape=None, tail="lower", seed=None, *,
+                              noncentrality=None, maxpts=None, abseps=None, releps=None,
+                              n_jobs=None, method=None):
+    """The equicoordinate quantile of the multivariate t (mvtnorm's qmvt).
+
+    T = loc + (Y + noncentrality) / W with Y ~ N(0, shape), W =
+    sqrt(chi2_df / df) (SciPy's multivariate_t is loc alone; mvtnorm's
+    Kshirsagar type is noncentrality alone, its "shifted" type loc alone).
+    tail as for equicoordinate_quantile; df >= 0.01, real (inf: the
+    normal with mean loc + noncentrality).  Returns a Quantile.
+    """
+    what = "t_equicoordinate_quantile"
+    sigma = _quantile_matrix(tail, shape, "shape", what)
+    d = sigma.shape[0]
+    shift = _vector(loc, "loc", d, what)
+    delta = _vector(noncentrality, "noncentrality", d, what)
+    opts = _options(maxpts, abseps, releps, n_jobs, seed, method)
+    out = np.full(4, np.nan)
+    with L.Context(opts) as ctx:
+        st = L.quantile_equi_t(ctx.ptr, d, float(df), float(p), _TAILS[tail], _ptr(shift),
+                               _ptr(delta), _ptr(sigma), *(_ptr(out[k:]) for k in range(4)))
         L.check_status(ctx, st, what)
     return Quantile(float(out[0]), float(out[1]), float(out[2]), float(out[3]), int(st))
 

@@ -54,3 +54,42 @@ if (requireNamespace("mvtnorm", quietly = TRUE)) {
                     info = paste("case", k))
     }
 }
+
+## qmvt: the univariate t's quantiles (central, noncentral, shifted), all
+## tails; exact to about 1e-10 where the probabilities are (d <= 3).
+for (df in c(1, 3.5, 30)) {
+    expect_true(abs(qmvt(0.95, df = df)$quantile - qt(0.95, df)) < 1e-9, info = paste("df", df))
+    expect_true(abs(qmvt(0.95, df = df, tail = "upper.tail")$quantile - qt(0.05, df)) < 1e-9)
+    expect_true(abs(qmvt(0.9, df = df, tail = "both.tails")$quantile - qt(0.95, df)) < 1e-9)
+}
+expect_true(abs(qmvt(0.8, df = 4, delta = 1.5)$quantile - qt(0.8, 4, ncp = 1.5)) < 1e-8)
+expect_true(abs(qmvt(0.8, df = 4, delta = 1.5, type = "shifted")$quantile - (1.5 + qt(0.8, 4))) < 1e-9)
+## df = Inf is the normal with mean delta
+expect_true(abs(qmvt(0.8, df = Inf, delta = 1)$quantile - qnorm(0.8, 1)) < 1e-9)
+
+## Round trip: pmvt at the quantile is p (d = 2 and 3, exact kernels).
+R2 <- matrix(c(1, 0.5, 0.5, 1), 2)
+for (tl in c("lower.tail", "upper.tail", "both.tails")) {
+    q <- qmvt(0.9, df = 6, corr = R2, delta = c(0.3, -0.2), tail = tl)$quantile
+    lo <- switch(tl, lower.tail = rep(-Inf, 2), upper.tail = rep(q, 2), both.tails = rep(-q, 2))
+    up <- switch(tl, lower.tail = rep(q, 2), upper.tail = rep(Inf, 2), both.tails = rep(q, 2))
+    p <- pmvt(lo, up, delta = c(0.3, -0.2), df = 6, corr = R2)
+    expect_true(abs(p - 0.9) < 1e-9, info = tl)
+}
+R3 <- matrix(0.5, 3, 3); diag(R3) <- 1
+q3 <- qmvt(0.95, df = 10, corr = R3, tail = "both.tails")
+expect_true(abs(pmvt(rep(-q3$quantile, 3), rep(q3$quantile, 3), df = 10, corr = R3) - 0.95) < 1e-9)
+expect_true(attr(q3, "estim.prec") < 1e-8)
+
+## Agreement with mvtnorm's qmvt (its ptol = 0.001 in P bounds its own
+## error: 1e-3 / (dP/dq) in q, about 5e-3 here).
+if (requireNamespace("mvtnorm", quietly = TRUE)) {
+    set.seed(1)
+    theirs <- mvtnorm::qmvt(0.95, df = 10, corr = R3, tail = "both.tails")$quantile
+    expect_true(abs(q3$quantile - theirs) < 5e-3)
+    theirs <- mvtnorm::qmvt(0.9, df = 4, delta = c(0.5, -0.2), corr = R2)$quantile
+    ours <- qmvt(0.9, df = 4, delta = c(0.5, -0.2), corr = R2)$quantile
+    expect_true(abs(ours - theirs) < 5e-3)
+}
+expect_error(qmvt(0.9, df = -1), "df")
+expect_error(qmvt(0.9, df = 0.001, corr = R2), "degrees of freedom")
