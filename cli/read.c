@@ -279,10 +279,11 @@ static int parse_problem(json_t *obj, problem *pb, int ints_as_real,
 
     if (!mat)
         return fail(err, "one of \"cov\" or \"chol\" is required");
-    if (pb->df > 0.0 && (pb->grad || pb->sample || strcmp(mat_key, "cov") != 0))
+    if (pb->df > 0.0 && (pb->sample || strcmp(mat_key, "cov") != 0 ||
+                         (pb->grad && pb->quantile)))
         return fail(err, "a \"df\" (multivariate t) line takes \"lower\", \"upper\", "
-                    "\"mean\" (the noncentrality) and \"cov\" (the scale matrix) only, "
-                    "or \"quantile\" and \"tail\" in place of the limits");
+                    "\"mean\" (the noncentrality), \"cov\" (the scale matrix) and "
+                    "\"grad\" only, or \"quantile\" and \"tail\" in place of the limits");
     if (tail_given && !pb->quantile)
         return fail(err, "\"tail\" belongs to a \"quantile\" problem");
     if (pb->quantile && (lower || upper || pb->grad || pb->sample || strcmp(mat_key, "cov") != 0))

@@ -87,18 +87,32 @@ static void run_sample(cli_state *st, unsigned long line, const problem *pb)
     free(x);
 }
 
-/* A "df" line: the multivariate t probability (mvn_prob_t). */
+/* A "df" line: the multivariate t probability (mvn_prob_t), with its
+   derivatives in the limits when asked (mvn_prob_t_grad: the central t). */
 static void run_student(cli_state *st, unsigned long line, const problem *pb)
 {
     double p = NAN, logp = NAN, abserr = NAN;
-    const int rc = mvn_prob_t(st->ctx, pb->d, pb->df, pb->lower, pb->upper, pb->mean,
-                              pb->sigma, &p, &logp, &abserr);
+    const int grad = pb->grad || st->grad_all;
+    double *dl = grad ? malloc(2 * (pb->d ? pb->d : 1) * sizeof *dl) : NULL;
+    if (grad && !dl) {
+        cli_write_line_error(st, line, pb->id, MVN_ENOMEM, "out of memory for the derivatives");
+        return;
+    }
+    double *du = dl ? dl + pb->d : NULL;
+    const int rc = grad ? mvn_prob_t_grad(st->ctx, pb->d, pb->df, pb->lower, pb->upper,
+                                          pb->mean, pb->sigma, &p, &logp, &abserr, dl, du)
+                        : mvn_prob_t(st->ctx, pb->d, pb->df, pb->lower, pb->upper, pb->mean,
+                                     pb->sigma, &p, &logp, &abserr);
     cli_result res = result_from_context(st, rc, pb->d);
     res.p = p;
     res.logp = logp;
     res.abserr = abserr;
     res.logerr = p > 0.0 ? abserr / p : NAN;
+    res.grad = grad;
+    res.d_lower = dl;
+    res.d_upper = du;
     cli_write_result(st, line, pb->id, &res);
+    free(dl);
 }
 
 /* A "quantile" line: the equicoordinate quantile, with P at it; with

@@ -160,8 +160,11 @@ void cli_write_result(cli_state *st, unsigned long line, const json_t *id,
     if (res->grad && answered) {
         json_object_set_new(rec, "d_lower", json_vec(res->d_lower, res->d));
         json_object_set_new(rec, "d_upper", json_vec(res->d_upper, res->d));
-        json_object_set_new(rec, "d_mean", json_vec(res->d_mean, res->d));
-        json_object_set_new(rec, "d_cov", json_mat(res->d_cov, res->d));
+        /* A t line has no derivatives in its noncentrality or scale. */
+        if (res->d_mean)
+            json_object_set_new(rec, "d_mean", json_vec(res->d_mean, res->d));
+        if (res->d_cov)
+            json_object_set_new(rec, "d_cov", json_mat(res->d_cov, res->d));
     }
     record_emit(st, rec);
 }

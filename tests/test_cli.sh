@@ -537,6 +537,18 @@ run
 check "t quantiles: qt(0.95, 5), two-sided qt(0.975, 5), noncentral qt(0.8, 4, 1.5) to 1e-9" \
     'near(r[0]["q"], 2.0150483733330224, 1e-9) and near(r[1]["q"], 2.5705818356363137, 1e-9) and near(r[2]["q"], 2.856452676834337, 1e-8) and all(r[k]["status"] == "ok" for k in (0, 1, 2))'
 check "a t quantile line with chol is an error" 'r[3]["status"] == "error" and "df" in r[3]["message"]'
+
+# t derivatives ("df" with "grad"): SciPy's t.pdf for d = 1; the 2-D
+# orthant f_4.5(0) / 2; a noncentral t refused.
+cat >"$T/in" <<'EOF_TG'
+{"df": 3, "grad": true, "lower": [-1], "upper": [0.7], "cov": [[2]]}
+{"df": 4.5, "grad": true, "upper": [0, 0], "cov": [[1, 0.5], [0.5, 1]]}
+{"df": 3, "grad": true, "upper": [0.7], "mean": [0.5], "cov": [[2]]}
+EOF_TG
+run
+check "t derivatives: t.pdf at the limits (d = 1), f(0) / 2 for the 2-D orthant, no d_cov" \
+    'near(r[0]["d_upper"][0], 0.22213531342053117, 1e-14) and near(r[0]["d_lower"][0], -0.19094615540416562, 1e-14) and near(r[1]["d_upper"][0], math.exp(math.lgamma(2.75) - math.lgamma(2.25)) / math.sqrt(4.5 * math.pi) / 2, 1e-13) and r[1]["d_lower"] == [0, 0] and "d_cov" not in r[0]'
+check "t derivatives of a noncentral t: eunsupported" 'r[2]["status"] == "eunsupported"'
 # --- Exact sampling ("sample": N) -------------------------------------
 
 # X ~ N(0, 1) given X > 0: mean sqrt(2/pi), standard deviation
@@ -583,7 +595,7 @@ cat >"$T/in" <<'EOF_T'
 {"upper": [1.5], "mean": [0.8], "cov": [[1]], "df": 4}
 {"lower": [0, 0, 0], "cov": [[1, 0.5, 0.5], [0.5, 1, 0.5], [0.5, 0.5, 1]], "df": 2.5}
 {"upper": [1], "cov": [[1]], "df": 0}
-{"upper": [1], "cov": [[1]], "df": 3, "grad": true}
+{"upper": [1], "chol": [[1]], "df": 3}
 EOF_T
 run
 check "df = 3: P(T < 0.7) = SciPy's t.cdf 0.7328365008476182 to 1e-12" \
@@ -591,7 +603,7 @@ check "df = 3: P(T < 0.7) = SciPy's t.cdf 0.7328365008476182 to 1e-12" \
 check "df = 4, mean = noncentrality 0.8: SciPy's nct.cdf 0.7048766285121866 to 1e-12" \
     'near(r[1]["p"], 0.7048766285121866, 1e-12)'
 check "df = 2.5: equicorrelated 1/2 orthant P(T > 0) = 1/4" 'near(r[2]["p"], 0.25, 1e-13)'
-check "df = 0 and df with grad are errors" \
+check "df = 0 and df with chol are errors" \
     'r[3]["status"] == "error" and "df" in r[3]["message"] and r[4]["status"] == "error" and "df" in r[4]["message"]'
 
 echo "1..$n"

@@ -6,6 +6,8 @@
 #ifndef MVNORM_CONTEXT_H
 #define MVNORM_CONTEXT_H
 
+#include <math.h>
+
 #include "backend/plugin.h"
 #include "common/types.h"
 
@@ -35,6 +37,13 @@ int mvni_fail(mvn_context *ctx, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+
+/* *x = NaN where x is not NULL: the outputs of a call that fails. */
+static inline void mvni_set_nan(double *x)
+{
+    if (x)
+        *x = NAN;
+}
 
 /* Clear the message and the evaluation count at the start of a call. */
 void mvni_context_begin(mvn_context *ctx);

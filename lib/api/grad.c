@@ -61,18 +61,12 @@ static int grad_run(mvn_context *ctx, size_t n, size_t d,
 /* Sets the outputs of a one-problem call to NaN before anything can fail
    (only when d is a valid dimension: otherwise the caller's arrays have
    no trustworthy size). */
-static void set_nan(double *x)
-{
-    if (x)
-        *x = NAN;
-}
-
 static void one_nan(size_t d, double *p, double *logp, double *abserr,
                     mvni_grad_user *u)
 {
-    set_nan(p);
-    set_nan(logp);
-    set_nan(abserr);
+    mvni_set_nan(p);
+    mvni_set_nan(logp);
+    mvni_set_nan(abserr);
     if (d >= 1 && d <= MVN_MAX_DIM)
         mvni_grad_on_error(u, 0, d);
 }

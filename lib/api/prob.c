@@ -20,12 +20,6 @@ struct mvn_plan {
     double *sigma; /* validated canonical covariance, d x d row-major */
 };
 
-static void set_nan(double *x)
-{
-    if (x)
-        *x = NAN;
-}
-
 /* The pointer-argument call as a descriptor, for a plugin backend. */
 static int prob_via_desc(mvn_context *ctx, size_t n, size_t d,
                          const double *lower, const ptrdiff_t *lower_strides,
@@ -57,9 +51,9 @@ static int prob_one(mvn_context *ctx, size_t d, const double *lower,
                     ptrdiff_t rs, ptrdiff_t cs, int kind, double *p,
                     double *logp, double *abserr)
 {
-    set_nan(p);
-    set_nan(logp);
-    set_nan(abserr);
+    mvni_set_nan(p);
+    mvni_set_nan(logp);
+    mvni_set_nan(abserr);
     const ptrdiff_t vs[2] = {0, 1};
     const ptrdiff_t ss[3] = {0, rs, cs};
     if (ctx != NULL && mvni_wants_plugin(ctx))
@@ -84,9 +78,9 @@ MVN_API int mvn_prob_chol(mvn_context *ctx, size_t d, const double *lower,
                           double *logp, double *abserr)
 {
     if (layout != MVN_ROW_MAJOR && layout != MVN_COL_MAJOR) {
-        set_nan(p);
-        set_nan(logp);
-        set_nan(abserr);
+        mvni_set_nan(p);
+        mvni_set_nan(logp);
+        mvni_set_nan(abserr);
         if (ctx == NULL)
             return MVN_EINVAL;
         mvni_context_begin(ctx);

@@ -218,12 +218,6 @@ static double sidak_slope(const qdist *q, double x)
     return (sidak_log(q, x + h) - sidak_log(q, x - h)) / (2.0 * h);
 }
 
-static void set_nan(double *x)
-{
-    if (x)
-        *x = NAN;
-}
-
 /* P at the limits for the normal (its limit derivatives too when dl is
    set) or the t (limits shifted by the location, in place). */
 static int dist_prob(const qdist *q, const double *sigma, double *lower, double *upper,
@@ -246,10 +240,10 @@ static int quantile_solve(mvn_context *ctx, size_t d, double df, double p, int t
                           const double *loc, const double *delta, const double *sigma,
                           double *q, double *q_err, double *p_at_q, double *p_err)
 {
-    set_nan(q);
-    set_nan(q_err);
-    set_nan(p_at_q);
-    set_nan(p_err);
+    mvni_set_nan(q);
+    mvni_set_nan(q_err);
+    mvni_set_nan(p_at_q);
+    mvni_set_nan(p_err);
     if (ctx == NULL)
         return MVN_EINVAL;
     mvni_context_begin(ctx);

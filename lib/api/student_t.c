@@ -187,12 +187,6 @@ static double range_half(double df, double dir)
     return hi;
 }
 
-static void set_nan(double *x)
-{
-    if (x)
-        *x = NAN;
-}
-
 /* log P: the log of the sum over panels of exp(m) k, divided by the
    integral of c; the error estimates relative to P (quadrature: sum of
    the scaled |k - g|; nodes: sum nerr), and the worst panel. */
@@ -282,9 +276,9 @@ MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
                        const double *delta, const double *sigma,
                        double *p, double *logp, double *abserr)
 {
-    set_nan(p);
-    set_nan(logp);
-    set_nan(abserr);
+    mvni_set_nan(p);
+    mvni_set_nan(logp);
+    mvni_set_nan(abserr);
     if (ctx == NULL)
         return MVN_EINVAL;
     if (isnan(df)) {

@@ -101,12 +101,8 @@ static double cond_abseps(double abseps, double weight)
     return t < 1.0 ? t : 1.0;
 }
 
-/* The conditional problem of the coordinates other than i given Y_i = c
-   (rank-1 update), solved; writes P_{d-1} and its error. */
-static int solve_cond1(size_t d, const double *a, const double *b,
-                       const double *S, size_t i, double c,
-                       const mvni_solve_options *opt, cond_scratch *w,
-                       mvni_result *r)
+void mvni_condition1(size_t d, const double *a, const double *b, const double *S,
+                     size_t i, double c, double *ac, double *bc, double *sc)
 {
     const size_t m = d - 1;
     const double sii = S[i * d + i];
@@ -115,8 +111,8 @@ static int solve_cond1(size_t d, const double *a, const double *b,
         if (k == i)
             continue;
         double rk = S[k * d + i] / sii, shift = rk * c;
-        w->a[kk] = a[k] - shift;
-        w->b[kk] = b[k] - shift;
+        ac[kk] = (a ? a[k] : -INFINITY) - shift;
+        bc[kk] = (b ? b[k] : INFINITY) - shift;
         size_t ll = 0;
         for (size_t l = 0; l <= k; ++l) {
             if (l == i)
@@ -124,12 +120,22 @@ static int solve_cond1(size_t d, const double *a, const double *b,
             double v = S[k * d + l] - rk * S[l * d + i];
             if (l == k && v < 0.0)
                 v = 0.0; /* rounding of a nearly singular Sigma */
-            w->s[kk * m + ll] = w->s[ll * m + kk] = v;
+            sc[kk * m + ll] = sc[ll * m + kk] = v;
             ++ll;
         }
         ++kk;
     }
-    return mvni_solve_conditional(m, w->a, w->b, w->s, opt, r);
+}
+
+/* The conditional problem of the coordinates other than i given Y_i = c
+   (rank-1 update), solved; writes P_{d-1} and its error. */
+static int solve_cond1(size_t d, const double *a, const double *b,
+                       const double *S, size_t i, double c,
+                       const mvni_solve_options *opt, cond_scratch *w,
+                       mvni_result *r)
+{
+    mvni_condition1(d, a, b, S, i, c, w->a, w->b, w->s);
+    return mvni_solve_conditional(d - 1, w->a, w->b, w->s, opt, r);
 }
 
 /*

@@ -105,6 +105,14 @@ int mvni_grad_solve(int route, size_t d, const double *a, const double *b,
 /* Sets every requested output of out to NaN. */
 void mvni_grad_out_nan(size_t d, const mvni_grad_out *out);
 
+/* The law of the coordinates other than i of Y ~ N(0, S) given Y_i = c
+   (S_ii > 0; a rank-1 update): their limits minus the conditional mean,
+   ac and bc (d - 1 each; a or b NULL: infinite), and the conditional
+   covariance sc ((d - 1) x (d - 1)).  Shared by the normal's closed-form
+   derivatives and the t's (api/student_t_grad.c). */
+void mvni_condition1(size_t d, const double *a, const double *b, const double *S,
+                     size_t i, double c, double *ac, double *bc, double *sc);
+
 #ifdef __cplusplus
 }
 #endif

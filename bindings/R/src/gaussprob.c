@@ -686,35 +686,68 @@ static SEXP gp_sample(SEXP lower, SEXP upper, SEXP mean, SEXP sigma, SEXP n_,
 }
 
 /*
- * gp_student(lower, upper, delta, sigma, d, df, options, seed): the
+ * gp_student(lower, upper, delta, sigma, d, df, options, seed, grad): the
  * multivariate t probability (mvn_prob_t), as a list p, logp, abserr,
- * return, message, evaluations.  Library errors other than a missed
- * tolerance become R errors.
+ * return, message, evaluations; with grad TRUE (mvn_prob_t_grad, the
+ * central t) also d_lower and d_upper.  Library errors other than a
+ * missed tolerance become R errors.
  */
 static SEXP gp_student(SEXP lower, SEXP upper, SEXP delta, SEXP sigma, SEXP d_,
-                       SEXP df_, SEXP options, SEXP seed_)
+                       SEXP df_, SEXP options, SEXP seed_, SEXP grad_)
 {
 #ifdef GP_HAVE_T
     const double df = scalar_real(df_, "df");
     const size_t d = gp_dimension(d_);
+    const int grad = Rf_asLogical(grad_) == TRUE;
     if (TYPEOF(lower) != REALSXP || TYPEOF(upper) != REALSXP || TYPEOF(delta) != REALSXP ||
         TYPEOF(sigma) != REALSXP || (size_t) XLENGTH(lower) != d ||
         (size_t) XLENGTH(upper) != d || (size_t) XLENGTH(delta) != d ||
         (size_t) XLENGTH(sigma) != d * d)
         Rf_error("lower, upper, delta must be double vectors of length d, sigma d x d");
+#ifndef GP_HAVE_T_GRAD
+    if (grad)
+        Rf_error("t derivatives need libmvnorm 0.2 with mvn_prob_t_grad; this one has none");
+#endif
+    SEXP dl = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) d));
+    SEXP du = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) d));
     SEXP holder = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
     double maxpts, v[3];
     mvn_context *ctx = gp_new_context(holder, options, seed_, &maxpts);
     /* A symmetric matrix reads the same column-major. */
-    int ret = mvn_prob_t(ctx, d, df, REAL(lower), REAL(upper), REAL(delta), REAL(sigma),
+    int ret;
+#ifdef GP_HAVE_T_GRAD
+    if (grad)
+        ret = mvn_prob_t_grad(ctx, d, df, REAL(lower), REAL(upper), REAL(delta),
+                              REAL(sigma), &v[0], &v[1], &v[2], REAL(dl), REAL(du));
+    else
+#endif
+        ret = mvn_prob_t(ctx, d, df, REAL(lower), REAL(upper), REAL(delta), REAL(sigma),
                          &v[0], &v[1], &v[2]);
     static const char *names[] = {"p", "logp", "abserr"};
-    SEXP out = gp_scalar_result(ctx, holder, ret, names, v, 3);
-    UNPROTECT(1);
+    SEXP out = PROTECT(gp_scalar_result(ctx, holder, ret, names, v, 3));
+    if (grad) {
+        /* The same list with d_lower and d_upper appended. */
+        const R_xlen_t n = XLENGTH(out);
+        SEXP ext = PROTECT(Rf_allocVector(VECSXP, n + 2));
+        SEXP nm = PROTECT(Rf_allocVector(STRSXP, n + 2));
+        SEXP old = Rf_getAttrib(out, R_NamesSymbol);
+        for (R_xlen_t k = 0; k < n; k++) {
+            SET_VECTOR_ELT(ext, k, VECTOR_ELT(out, k));
+            SET_STRING_ELT(nm, k, STRING_ELT(old, k));
+        }
+        SET_VECTOR_ELT(ext, n, dl);
+        SET_STRING_ELT(nm, n, Rf_mkChar("d_lower"));
+        SET_VECTOR_ELT(ext, n + 1, du);
+        SET_STRING_ELT(nm, n + 1, Rf_mkChar("d_upper"));
+        Rf_setAttrib(ext, R_NamesSymbol, nm);
+        UNPROTECT(6);
+        return ext;
+    }
+    UNPROTECT(4);
     return out;
 #else
     (void) lower; (void) upper; (void) delta; (void) sigma; (void) d_; (void) df_;
-    (void) options; (void) seed_;
+    (void) options; (void) seed_; (void) grad_;
     Rf_error("pmvt needs libmvnorm 0.2 (mvn_prob_t); this one is older");
     return R_NilValue;
 #endif
@@ -736,7 +769,7 @@ static const R_CallMethodDef gp_call_methods[] = {
     {"gp_info", (DL_FUNC) &gp_info, 0},
     {"gp_forked", (DL_FUNC) &gp_forked, 0},
     {"gp_quantile", (DL_FUNC) &gp_quantile, 9},
-    {"gp_student", (DL_FUNC) &gp_student, 8},
+    {"gp_student", (DL_FUNC) &gp_student, 9},
     {"gp_sample", (DL_FUNC) &gp_sample, 6},
     {NULL, NULL, 0}
 };

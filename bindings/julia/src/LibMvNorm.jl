@@ -28,7 +28,7 @@ using LinearAlgebra: PosDefException
 using Random: AbstractRNG
 
 export mvnormcdf, mvnormlogcdf, mvnormcdf!, mvnormlogcdf!,
-       mvnormcdf_grad, mvnormlogcdf_grad, mvnormquantile, mvnormrand, mvtcdf, mvtquantile,
+       mvnormcdf_grad, mvnormlogcdf_grad, mvnormquantile, mvnormrand, mvtcdf, mvtcdf_grad, mvtquantile,
        MvNormError
 
 include("library.jl")

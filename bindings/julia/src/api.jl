@@ -254,6 +254,20 @@ function mvtquantile(p::Real, μ::Union{Nothing,_RealVec}, Σ::_RealMat, df::Rea
 end
 mvtquantile(p::Real, Σ::_RealMat, df::Real; kw...) = mvtquantile(p, nothing, Σ, df; kw...)
 
+# The sizes checked; Σ as a Matrix{Float64} and the limits shifted by μ.
+function _t_problem(μ, Σ, a, b, noncentrality)
+    d = size(Σ, 1)
+    size(Σ, 2) == d || throw(DimensionMismatch("Σ must be square, got $(size(Σ))"))
+    for (name, v) in (("μ", μ), ("a", a), ("b", b), ("noncentrality", noncentrality))
+        v === nothing || length(v) == d ||
+            throw(DimensionMismatch("$name has length $(length(v)), Σ is $d × $d"))
+    end
+    sig = Matrix{Float64}(Σ)             # symmetric: row- and column-major agree
+    shift(v) = v === nothing ? nothing :
+               (μ === nothing ? Vector{Float64}(v) : Vector{Float64}(v .- μ))
+    return d, sig, shift(a), shift(b)
+end
+
 """
     mvtcdf(μ, Σ, df, a, b; noncentrality = nothing, log = false, kw...) -> (p, err)
     mvtcdf(Σ, df, a, b; kw...)
@@ -271,17 +285,8 @@ probability (doc/manual.md, section 5d).  Keyword arguments: see
 function mvtcdf(μ::Union{Nothing,_RealVec}, Σ::_RealMat, df::Real,
                 a::Union{Nothing,_RealVec}, b::Union{Nothing,_RealVec};
                 noncentrality::Union{Nothing,_RealVec} = nothing, log::Bool = false, kw...)
-    d = size(Σ, 1)
-    size(Σ, 2) == d || throw(DimensionMismatch("Σ must be square, got $(size(Σ))"))
-    for (name, v) in (("μ", μ), ("a", a), ("b", b), ("noncentrality", noncentrality))
-        v === nothing || length(v) == d ||
-            throw(DimensionMismatch("$name has length $(length(v)), Σ is $d × $d"))
-    end
+    d, sig, lo, up = _t_problem(μ, Σ, a, b, noncentrality)
     opts = _options(; kw...)
-    sig = Matrix{Float64}(Σ)             # symmetric: row- and column-major agree
-    shift(v) = v === nothing ? nothing :
-               (μ === nothing ? Vector{Float64}(v) : Vector{Float64}(v .- μ))
-    lo, up = shift(a), shift(b)
     δ = noncentrality === nothing ? nothing : Vector{Float64}(noncentrality)
     p, lp, e = Ref(NaN), Ref(NaN), Ref(NaN)
     _with_context(opts) do ctx
@@ -295,3 +300,30 @@ function mvtcdf(μ::Union{Nothing,_RealVec}, Σ::_RealMat, df::Real,
     return (p[], e[])
 end
 mvtcdf(Σ::_RealMat, df::Real, a, b; kw...) = mvtcdf(nothing, Σ, df, a, b; kw...)
+
+"""
+    mvtcdf_grad(μ, Σ, df, a, b; kw...) -> (p, err, a, b, μ)
+    mvtcdf_grad(Σ, df, a, b; kw...)
+
+`P(a < T < b)` for the central multivariate t `T = μ + Y / W` (as
+`mvtcdf`) with its derivatives in the limits `a`, `b` and the location
+`μ` (`mvn_prob_t_grad`): each is the t density at a limit times a
+`(d-1)`-dimensional t probability with `df + 1` degrees of freedom, exact
+to about 1e-12 for `d ≤ 4`.  Derivatives in an infinite limit are 0.
+"""
+function mvtcdf_grad(μ::Union{Nothing,_RealVec}, Σ::_RealMat, df::Real,
+                     a::Union{Nothing,_RealVec}, b::Union{Nothing,_RealVec}; kw...)
+    d, sig, lo, up = _t_problem(μ, Σ, a, b, nothing)
+    opts = _options(; kw...)
+    da, db = fill(NaN, d), fill(NaN, d)
+    p, lp, e = Ref(NaN), Ref(NaN), Ref(NaN)
+    _with_context(opts) do ctx
+        rc = GC.@preserve sig lo up da db begin
+            mvn_prob_t_grad(ctx, d, Float64(df), _cptr(lo), _cptr(up), Ptr{Cdouble}(C_NULL),
+                            pointer(sig), p, lp, e, pointer(da), pointer(db))
+        end
+        _check_status(ctx, rc, "mvtcdf_grad", opts.etol)
+    end
+    return (p[], e[], da, db, -(da .+ db))
+end
+mvtcdf_grad(Σ::_RealMat, df::Real, a, b; kw...) = mvtcdf_grad(nothing, Σ, df, a, b; kw...)

@@ -298,6 +298,10 @@ const TIGHT = (abseps = 1e-10, releps = 0.0)
         q = mvtquantile(0.9, [0.1, 0.2, -0.1], R, 6.5)[1]
         @test abs(mvtcdf([0.1, 0.2, -0.1], R, 6.5, nothing, fill(q, 3))[1] - 0.9) < 1e-9
         @test_throws ArgumentError mvtquantile(0.9, R, 0.001)
+        # t derivatives: d = 1 is the t density (SciPy t.pdf); d(loc) = -(da + db)
+        g = mvtcdf_grad(reshape([2.0], 1, 1), 3, [-1.0], [0.7])
+        @test abs(g[4][1] - 0.22213531342053117) < 1e-14
+        @test g[5] == -(g[3] .+ g[4])
     end
 
     @testset "extension: ChainRulesCore" begin

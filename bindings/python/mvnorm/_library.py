@@ -167,6 +167,19 @@ _prob_t = _declare("mvn_prob_t", _c_int,
                    required=False)
 
 
+# ... with d_lower, d_upper (0.2).
+_prob_t_grad = _declare("mvn_prob_t_grad", _c_int,
+                        [_vp, _c_size, _c_double, _vp, _vp, _vp, _vp, _vp, _vp, _vp, _vp, _vp],
+                        required=False)
+
+
+def prob_t_grad(*args):
+    """mvn_prob_t_grad, or ImportError from a library without it."""
+    if _prob_t_grad is None:
+        raise ImportError("mvnorm: %s lacks mvn_prob_t_grad (libmvnorm 0.2)" % library_path)
+    return _prob_t_grad(*args)
+
+
 def prob_t(*args):
     """mvn_prob_t, or ImportError from a library older than 0.2."""
     if _prob_t is None:

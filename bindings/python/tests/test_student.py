@@ -42,3 +42,28 @@ def test_bad_input():
         mvn.t_probability(upper=[1, 1], df=3, shape=[[1, 2], [2, 1]])
     with pytest.raises(ValueError, match="shape"):
         mvn.t_probability(upper=[1, 1], df=3, shape=np.eye(3))
+
+
+def test_grad_univariate_is_scipy_density():
+    g = mvn.t_probability_grad(lower=-1.0, upper=0.7, df=3, loc=0.2, shape=[[2.0]])
+    s = math.sqrt(2.0)
+    assert abs(g.upper[0] - stats.t.pdf((0.7 - 0.2) / s, 3) / s) < 1e-14
+    assert abs(g.lower[0] + stats.t.pdf((-1.0 - 0.2) / s, 3) / s) < 1e-14
+    assert abs(g.loc[0] + g.lower[0] + g.upper[0]) == 0.0
+    assert g.status == 0
+
+
+def test_grad_matches_central_differences():
+    R = np.array([[1.0, 0.4, 0.2], [0.4, 1.5, 0.3], [0.2, 0.3, 2.0]])
+    lo, up = np.array([-1.0, -0.5, -2.0]), np.array([0.5, 1.0, 0.3])
+    g = mvn.t_probability_grad(lo, up, df=5.5, shape=R)
+    h = 1e-4
+    for i in range(3):
+        e = np.zeros(3)
+        e[i] = h
+        fd_u = (mvn.t_probability(lo, up + e, df=5.5, shape=R)
+                - mvn.t_probability(lo, up - e, df=5.5, shape=R)) / (2 * h)
+        fd_l = (mvn.t_probability(lo + e, up, df=5.5, shape=R)
+                - mvn.t_probability(lo - e, up, df=5.5, shape=R)) / (2 * h)
+        assert abs(g.upper[i] - fd_u) < 1e-8
+        assert abs(g.lower[i] - fd_l) < 1e-8

@@ -44,3 +44,21 @@ if (requireNamespace("mvtnorm", quietly = TRUE)) {
         }
     }
 }
+
+## mvt_grad: d = 1 is R's dt; d = 3 against central differences of pmvt
+## (exact kernels); d(loc) = -(d lower + d upper).
+g <- mvt_grad(-1, 0.7, df = 3, loc = 0.2, sigma = matrix(2))
+expect_true(abs(g$upper - dt(0.5 / sqrt(2), 3) / sqrt(2)) < 1e-14)
+expect_true(abs(g$lower + dt(-1.2 / sqrt(2), 3) / sqrt(2)) < 1e-14)
+expect_equal(g$loc, -(g$lower + g$upper))
+S3 <- matrix(c(1, .4, .2, .4, 1.5, .3, .2, .3, 2), 3)
+lo <- c(-1, -0.5, -2); up <- c(0.5, 1, 0.3)
+g3 <- mvt_grad(lo, up, df = 5.5, sigma = S3)
+h <- 1e-4
+for (i in 1:3) {
+    e <- replace(numeric(3), i, h)
+    fd <- (pmvt(lo, up + e, df = 5.5, sigma = S3) - pmvt(lo, up - e, df = 5.5, sigma = S3)) /
+        (2 * h)
+    expect_true(abs(g3$upper[i] - fd) < 1e-8, info = paste("upper", i))
+}
+expect_error(mvt_grad(0, 1, df = 0, sigma = matrix(1)), "df")
