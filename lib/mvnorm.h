@@ -451,7 +451,9 @@ MVN_API int mvn_plan_prob(mvn_context *ctx, const mvn_plan *plan, size_t n,
  * coordinate whose limit derivatives exceed about 1e154 (the pair terms
  * are products of two such), and the diagonal entries of the coordinates
  * that covary with it, may be +-inf or NaN (their terms cancel beyond
- * DBL_MAX).
+ * DBL_MAX); so may the diagonal entry of any row with an infinite pair
+ * term (with MVN_ETOL, estimates of P and of the conditional
+ * probabilities that disagree by more than DBL_MAX).
  */
 MVN_API int mvn_prob_grad(mvn_context *ctx, size_t d,
                           const double *lower, const double *upper,
@@ -807,11 +809,14 @@ MVN_API int mvn_quantile_equi_t(mvn_context *ctx, size_t d, double df, double p,
  * t.  df >= 0.01, real (below, MVN_EINVAL: the outer integral is not
  * resolved there); df = +INFINITY is the normal (mvn_prob).  Arguments
  * and outputs otherwise as mvn_prob (log P accurate where P underflows).
- * The chi variable is integrated by adaptive Gauss-Kronrod in log S, each
- * node one normal probability of the library (exact for d <= 3, where P
- * is accurate to about 1e-12 relative; QMC beyond, about 50 normal
- * probabilities per t probability).  abserr covers the outer quadrature
- * and the nodes' own errors.  MVN_ETOL as for mvn_prob.
+ * For d <= 3 (METHOD_AUTO) the chi variable is integrated by adaptive
+ * Gauss-Kronrod in log S, each node an exact normal probability (P
+ * accurate to about 1e-12 relative; abserr covers the outer quadrature
+ * and the nodes).  Beyond, the chi variable is one more coordinate of the
+ * lattice (the normal's error estimate, seeds and determinism), and the
+ * outer quadrature with tilted normal nodes serves what that cannot: a
+ * singular sigma, a zero variance, METHOD_TILTED, or a P so small that
+ * the lattice's relative error exceeds 1/2.  MVN_ETOL as for mvn_prob.
  */
 MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
                        const double *lower, const double *upper,

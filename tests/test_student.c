@@ -14,6 +14,8 @@
 
 #include "mvnorm.h"
 #include "tap.h"
+#include "refs.h"
+#include "qmc/qmc.h"
 
 static double t1(mvn_context *ctx, double df, double lo, double up, double delta,
                  double *lp, double *e, int *st)
@@ -288,6 +290,105 @@ static void test_derivatives(mvn_context *ctx)
            mvn_context_message(ctx));
 }
 
+/* The chi variable's map (qmc/chi.c) against its closed forms: df = 2,
+   S^2 exponential, u(x) = log(-log Q(x)) / 2; df = 1, S = |N(0, 1)|,
+   F(u) = erf(e^u / sqrt 2), compared as the mass on the far side (its
+   relative error), over x in [-8.9, 8.9]. */
+static void test_chi_map(void)
+{
+    mvni_chi_map m;
+    double worst2 = 0.0, worst1 = 0.0;
+    int ok = mvni_chi_map_init(&m, 2.0) == MVN_OK;
+    for (double x = -8.9; ok && x < 8.9; x += 0.00731)
+        worst2 = fmax(worst2, fabs(mvni_chi_map_log(&m, x) - 0.5 * log(-refs_logQ(x))));
+    mvni_chi_map_free(&m);
+    ok &= mvni_chi_map_init(&m, 1.0) == MVN_OK;
+    for (double x = -8.9; ok && x < 8.9; x += 0.00731) {
+        const double s = exp(mvni_chi_map_log(&m, x)) / sqrt(2.0);
+        worst1 = fmax(worst1, x < 0.0 ? fabs(log(erf(s)) - refs_logPhi(x))
+                                      : fabs(log(erfc(s)) - refs_logQ(x)));
+    }
+    mvni_chi_map_free(&m);
+    tap_ok(ok && worst2 < 1e-10 && worst1 < 1e-9,
+           "chi map: u(x) for df = 2 within %.2g of log(-log Q(x)) / 2; df = 1 mass "
+           "within %.2g relative", worst2, worst1);
+}
+
+/* refs_run_seeds for mvn_prob_t. */
+static refs_result t_runs(mvn_context *ctx, size_t d, double df, const double *a,
+                          const double *b, const double *delta, const double *S)
+{
+    refs_result r;
+    double seed0 = 0;
+    mvn_context_get(ctx, MVN_OPT_SEED, &seed0);
+    const char *off = getenv("MVN_TEST_SEED_OFFSET"); /* as refs_run */
+    const double shift = off ? atof(off) : 0.0;
+    r.n = refs_seed_count();
+    for (int k = 0; k < r.n; ++k) {
+        refs_run1 *x = &r.run[k];
+        mvn_context_set(ctx, MVN_OPT_SEED, seed0 + shift + 1000003.0 * k);
+        x->status = mvn_prob_t(ctx, d, df, a, b, delta, S, &x->p, &x->logp, &x->err);
+        x->evals = mvn_context_evaluations(ctx);
+    }
+    mvn_context_set(ctx, MVN_OPT_SEED, seed0);
+    r.status = r.run[0].status, r.p = r.run[0].p, r.logp = r.run[0].logp;
+    r.err = r.run[0].err, r.evals = r.run[0].evals, r.secs = 0.0;
+    return r;
+}
+
+/* The lattice route (the chi variable as a lattice coordinate): under
+   METHOD_QMC a trivariate t against its exact-kernel value (df 0.3 to
+   1e6, with and without noncentrality), counted over seeds; orthants of
+   equicorrelated 1/2 t's (1 / (d + 1) for any df) at d = 5 and 9; and its
+   cost: evaluations a fraction of the quadrature route's (METHOD_TILTED
+   keeps that route), deterministic counts, not times. */
+static void test_lattice(mvn_context *ctx)
+{
+    const double S[9] = {1, 0.3, -0.2, 0.3, 2, 0.5, -0.2, 0.5, 1.5};
+    const double l[3] = {-1, -INFINITY, -0.5}, u[3] = {1.5, 0.7, INFINITY};
+    const double dl[3] = {0.4, -0.3, 0.1};
+    const double dfs[4] = {0.3, 2.5, 300, 1e6};
+    refs_set(ctx, 1e-6, 0.0, 1e7);
+    for (int k = 0; k < 4; ++k)
+        for (int nc = 0; nc < 2; ++nc) {
+            double exact = NAN, e;
+            mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_AUTO);
+            mvn_prob_t(ctx, 3, dfs[k], l, u, nc ? dl : NULL, S, &exact, NULL, &e);
+            mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_QMC);
+            char name[96];
+            snprintf(name, sizeof name, "lattice t, d = 3, df %g%s", dfs[k],
+                     nc ? ", noncentral" : "");
+            refs_check_p(name, ctx, t_runs(ctx, 3, dfs[k], l, u, nc ? dl : NULL, S), exact,
+                         1e-12);
+        }
+    mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_AUTO);
+    for (size_t d = 5; d <= 9; d += 4) {
+        double R[81], lo[9];
+        equicorrelated(d, 0.5, R);
+        for (size_t i = 0; i < d; ++i)
+            lo[i] = 0.0;
+        char name[64];
+        snprintf(name, sizeof name, "lattice t orthant, d = %zu, df 1.5", d);
+        refs_check_p(name, ctx, t_runs(ctx, d, 1.5, lo, NULL, NULL, R), 1.0 / (double)(d + 1),
+                     1e-12);
+    }
+    /* Cost at d = 6 and abseps 1e-5. */
+    double R6[36], u6[6], p1, p2, e1, e2;
+    equicorrelated(6, 0.5, R6);
+    for (int i = 0; i < 6; ++i)
+        u6[i] = 1.0 + 0.2 * i;
+    refs_set(ctx, 1e-5, 0.0, 1e7);
+    mvn_prob_t(ctx, 6, 5.5, NULL, u6, NULL, R6, &p1, NULL, &e1);
+    const double ev1 = mvn_context_evaluations(ctx);
+    mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_TILTED);
+    mvn_prob_t(ctx, 6, 5.5, NULL, u6, NULL, R6, &p2, NULL, &e2);
+    const double ev2 = mvn_context_evaluations(ctx);
+    mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_AUTO);
+    tap_ok(ev1 > 0.0 && 10.0 * ev1 < ev2 && fabs(p1 - p2) <= 3.0 * (e1 + e2),
+           "d = 6: the lattice route takes %.0f evaluations, the quadrature route %.0f; "
+           "P %.8f +- %.1e and %.8f +- %.1e", ev1, ev2, p1, e1, p2, e2);
+}
+
 int main(void)
 {
     (void)tap_skip_all;
@@ -299,6 +400,9 @@ int main(void)
     test_bad_input(ctx);
     test_extremes(ctx);
     test_derivatives(ctx);
+    test_chi_map();
+    test_lattice(ctx);
+    refs_pool_report();
     mvn_context_free(ctx);
     return tap_exit();
 }

@@ -34,14 +34,15 @@
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/context.h"
 #include "backend/validate.h"
 #include "exact/kronrod.h"
+#include "qmc/qmc.h"
 #include "mvnorm.h"
 
 #define QT_MAXPANELS 48 /* panels of the outer integral, at most */
-#define QT_DROP 46.0    /* the range: c(t) within e^-46 of its maximum */
 #define QT_RELTOL 1e-12 /* quadrature target, relative to P */
 #define QT_TINY_WIDTH 1e-318 /* node intervals narrower count as 0 (node) */
 #define QT_TINY_LEFT 11.5    /* ... where u = log(S / sqrt(df)) < -11.5 */
@@ -65,17 +66,6 @@ typedef struct {
     double nerr;    /* node error times exp(-m) */
 } t_panel;
 
-/* log c(t) up to its constant, relative to its maximum at t*:
-   df (u - expm1(2u) / 2), u = t - t*.  The constant (1 - df/2) log 2 -
-   lgamma(df/2) + (df/2)(log df - 1) cancels to 1e-9 absolute for df =
-   1e6; the result is instead divided by the integral of c, taken here by
-   its own adaptive quadrature (log_weight_integral), in which the
-   constant cancels exactly. */
-static double log_weight(double df, double u)
-{
-    return df * (u - 0.5 * expm1(2.0 * u));
-}
-
 /* log c(t) + log P_N at t, and the node's abserr times c(t) in *err;
    -inf when P_N = 0.  c is log_weight's, up to the constant. Records the
    first failing status. */
@@ -84,7 +74,7 @@ static double node(t_problem *tp, double u, double *err)
     /* S / sqrt(df) = exp(t - t*) = exp(u): taken in u, t* never rounds
        away the chi density's width (1 / sqrt(2 df), 1e-150 at df = 1e300). */
     const double s = exp(u);
-    const double logc = log_weight(tp->df, u);
+    const double logc = mvni_chi_log_weight(tp->df, u);
     int subnormal = 0;
     for (size_t i = 0; i < tp->d; ++i) {
         const double a = tp->lower ? tp->lower[i] : -INFINITY;
@@ -157,36 +147,6 @@ static int panel_eval(t_problem *tp, t_panel *pn)
     return MVN_OK;
 }
 
-/* Distance from t* = log(df) / 2 at which log c falls QT_DROP below its
-   maximum, to the left (dir = -1) or the right (+1): bisection on
-   df dt - df (e^(2 dt) - 1) / 2 = -QT_DROP. */
-static int below_drop(double df, double x)
-{
-    return df * x - 0.5 * df * expm1(2.0 * x) < -QT_DROP;
-}
-
-static double range_half(double df, double dir)
-{
-    /* A bracket [hi / 2, hi] by doubling or halving (the width is
-       1 / sqrt(2 df): 1e-150 at df = 1e300), then bisection. */
-    double hi = 1.0;
-    if (below_drop(df, dir * hi))
-        while (hi > 1e-300 && below_drop(df, dir * 0.5 * hi))
-            hi *= 0.5;
-    else
-        while (hi < 1e6 && !below_drop(df, dir * hi))
-            hi *= 2.0;
-    double lo = 0.5 * hi;
-    for (int it = 0; it < 100; ++it) {
-        const double mid = 0.5 * (lo + hi);
-        if (below_drop(df, dir * mid))
-            hi = mid;
-        else
-            lo = mid;
-    }
-    return hi;
-}
-
 /* log P: the log of the sum over panels of exp(m) k, divided by the
    integral of c; the error estimates relative to P (quadrature: sum of
    the scaled |k - g|; nodes: sum nerr), and the worst panel. */
@@ -224,51 +184,86 @@ static double total(const t_panel *pn, int np, double *qerr, double *nerr, int *
     return s > 0.0 ? M + log(s) : -INFINITY;
 }
 
-/* One Kronrod panel of exp(log_weight) on [a, b]: the sum, and
-   |Kronrod - Gauss| in *err. */
-static double weight_panel(double df, double a, double b, double *err)
+/* A limit over a standard deviation; a finite ratio that overflows is
+   +-1e300, still finite (as solve.c's standardize_limit). */
+static double standardized(double x, double sd)
 {
-    const double c = 0.5 * (a + b), h = 0.5 * (b - a);
-    double k = kr21_w0 * exp(log_weight(df, c)), g = 0.0;
-    for (int j = 0; j < 10; ++j) {
-        const double f = exp(log_weight(df, c - h * kr21_x[j])) +
-                         exp(log_weight(df, c + h * kr21_x[j]));
-        k += kr21_w[j] * f;
-        if (j % 2 == 1)
-            g += gl10_w[j / 2] * f;
-    }
-    *err = h * fabs(k - g);
-    return h * k;
+    const double y = x / sd;
+    return isinf(y) && isfinite(x) ? copysign(1e300, x) : y;
 }
 
-/* log of the integral of exp(log_weight(df, u)) du over [-left, right]
-   (the whole mass to e^-46), by adaptive 21-point Gauss-Kronrod to 1e-15
-   relative: cheap, it calls no normal probability. */
-static double log_weight_integral(double df, double left, double right)
+/*
+ * The lattice route: the chi variable as one more coordinate of the
+ * lattice (qmc/sov.c, mvni_sov_qmc_t), one integration for the whole
+ * probability instead of one per node of the outer quadrature.  Returns
+ * MVNI_NOT_STRUCTURED where it does not apply (a zero variance, a
+ * singular or indefinite factor, an input the normal's validation
+ * refuses: the quadrature route then answers, with the library's usual
+ * message), else the status of the integration with *res set.
+ */
+static int t_lattice(mvn_context *ctx, size_t d, double df, const double *lower,
+                     const double *upper, const double *delta, const double *sigma,
+                     mvni_result *res)
 {
-    enum { MAXP = 256 };
-    double pa[MAXP], pb[MAXP], pk[MAXP], pe[MAXP];
-    int np = 2;
-    pa[0] = -left, pb[0] = 0.0, pa[1] = 0.0, pb[1] = right;
-    for (int i = 0; i < np; ++i)
-        pk[i] = weight_panel(df, pa[i], pb[i], &pe[i]);
-    for (;;) {
-        double tot = 0.0, err = 0.0;
-        int w = 0;
-        for (int i = 0; i < np; ++i) {
-            tot += pk[i], err += pe[i];
-            if (pe[i] > pe[w])
-                w = i;
-        }
-        if (err <= 1e-15 * tot || np == MAXP)
-            return log(tot);
-        const double mid = 0.5 * (pa[w] + pb[w]);
-        pa[np] = mid, pb[np] = pb[w];
-        pk[np] = weight_panel(df, mid, pb[np], &pe[np]);
-        pb[w] = mid;
-        pk[w] = weight_panel(df, pa[w], mid, &pe[w]);
-        ++np;
+    double *buf = (double *)malloc((2 * d * d + 7 * d) * sizeof(double));
+    size_t *perm = (size_t *)malloc(d * sizeof(size_t));
+    if (buf == NULL || perm == NULL) {
+        free(buf);
+        free(perm);
+        return MVNI_NOT_STRUCTURED;
     }
+    double *S = buf, *L = buf + d * d, *a = L + d * d, *b = a + d, *dl = b + d;
+    double *ar = dl + d, *br = ar + d, *work = br + d; /* work: 2d */
+    char msg[MVNI_MESSAGE_SIZE];
+    const mvni_input in = {lower, 1, upper, 1, NULL, 1, sigma, (ptrdiff_t)d, 1, MVN_SIGMA_COV};
+    int st = mvni_load_problem(d, &in, a, b, S, msg, sizeof msg);
+    for (size_t i = 0; st == MVN_OK && i < d; ++i) {
+        const double sd = sqrt(S[i * d + i]);
+        const double di = delta ? delta[i] : 0.0;
+        if (!(sd > 0.0) || !isfinite(di)) {
+            st = MVNI_NOT_STRUCTURED;
+            break;
+        }
+        a[i] = standardized(a[i], sd);
+        b[i] = standardized(b[i], sd);
+        dl[i] = di / sd;
+        work[i] = sd;
+    }
+    if (st == MVN_OK) {
+        /* The correlation matrix, and the order chosen on the limits at
+           W = 1 (shifted by the noncentrality), as Genz's MVTDST does. */
+        for (size_t i = 0; i < d; ++i) {
+            for (size_t j = 0; j < d; ++j)
+                L[i * d + j] = i == j ? 1.0 : S[i * d + j] / (work[i] * work[j]);
+            ar[i] = a[i] - dl[i];
+            br[i] = b[i] - dl[i];
+        }
+        memcpy(S, L, d * d * sizeof(double));
+        mvni_solve_options opt;
+        mvni_solve_options_from_context(ctx, &opt);
+        st = mvni_chol_reorder(d, S, ar, br, opt.reorder, L, perm, work);
+        if (st == MVN_OK) {
+            for (size_t k = 0; k < d; ++k) {
+                ar[k] = a[perm[k]];
+                br[k] = b[perm[k]];
+                work[k] = dl[perm[k]];
+            }
+            mvni_chi_map chi;
+            if (mvni_chi_map_init(&chi, df) != MVN_OK) {
+                st = MVNI_NOT_STRUCTURED;
+            } else {
+                st = mvni_sov_qmc_t(d, L, ar, br, delta ? work : NULL, &chi, &opt.qmc, res);
+                mvni_chi_map_free(&chi);
+            }
+        } else {
+            st = MVNI_NOT_STRUCTURED;
+        }
+    } else {
+        st = MVNI_NOT_STRUCTURED;
+    }
+    free(buf);
+    free(perm);
+    return st;
 }
 
 MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
@@ -297,6 +292,39 @@ MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
     int st = mvni_check_dim(d, ctx->message, sizeof ctx->message);
     if (st != MVN_OK)
         return st;
+    double method;
+    mvn_context_get(ctx, MVN_OPT_METHOD, &method);
+    /* Exact nodes (d <= 3 under METHOD_AUTO) cost microseconds: the outer
+       integral is then taken to QT_RELTOL whatever the tolerance, as the
+       exact kernels answer the normal probabilities. */
+    const int exact_nodes = d <= 3 && method == MVN_METHOD_AUTO;
+    double lattice_evals = 0.0;
+    if (!exact_nodes && method != MVN_METHOD_TILTED) {
+        /* QMC problems: the chi variable in the lattice.  Its answer is
+           kept when it meets the tolerance with a usable relative error
+           (log P); otherwise (a tiny P under a relative tolerance, which
+           the quadrature's tilted normal nodes serve) the quadrature
+           route below answers, and the evaluations add up. */
+        mvni_result r;
+        const int lst = t_lattice(ctx, d, df, lower, upper, delta, sigma, &r);
+        if (lst == MVN_ECANCELED)
+            return mvni_fail(ctx, MVN_ECANCELED, "canceled by the progress callback");
+        if ((lst == MVN_OK || lst == MVN_ETOL) && r.p > 0.0 && r.relerr <= 0.5) {
+            if (p)
+                *p = r.p;
+            if (logp)
+                *logp = r.logp;
+            if (abserr)
+                *abserr = r.abserr;
+            ctx->evaluations = r.evals;
+            if (lst == MVN_ETOL)
+                return mvni_fail(ctx, MVN_ETOL, "the budget of %.0f evaluations ended with "
+                                 "abserr %.3g", r.evals, r.abserr);
+            return MVN_OK;
+        }
+        if (lst == MVN_OK || lst == MVN_ETOL)
+            lattice_evals = r.evals;
+    }
     double *buf = (double *)malloc(2 * d * sizeof(double));
     t_panel *pn = (t_panel *)malloc(QT_MAXPANELS * sizeof(t_panel));
     if (buf == NULL || pn == NULL) {
@@ -316,7 +344,7 @@ MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
     ctx->option[MVN_OPT_RELEPS] = 0.5 * releps;
 
     /* Panels in u = t - t* = log(S / sqrt(df)), cut at the maximum u = 0. */
-    const double cuts[3] = {-range_half(df, -1.0), 0.0, range_half(df, 1.0)};
+    const double cuts[3] = {-mvni_chi_range(df, -1.0), 0.0, mvni_chi_range(df, 1.0)};
     int np = 0;
     st = MVN_OK;
     for (int i = 0; i < 2 && st == MVN_OK; ++i) {
@@ -326,12 +354,6 @@ MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
     }
     double lp = NAN, qerr = 0.0, nerr = 0.0;
     int worst = 0;
-    double method;
-    mvn_context_get(ctx, MVN_OPT_METHOD, &method);
-    /* Exact nodes (d <= 3 under METHOD_AUTO) cost microseconds: the outer
-       integral is then taken to QT_RELTOL whatever the tolerance, as the
-       exact kernels answer the normal probabilities. */
-    const int exact_nodes = d <= 3 && method == MVN_METHOD_AUTO;
     double t_lo = cuts[0];
     int extensions = 0;
     while (st == MVN_OK) {
@@ -345,7 +367,7 @@ MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
            1 / |limit|, far left of the chi density's bulk; P(T < -1e30) =
            1e-90 for df = 3), a panel as wide again is added on the left. */
         const double u = t_lo, slope = -df * expm1(2.0 * u);
-        const double rest = log_weight(df, u) - log(slope) - 0.5 * log(M_PI / df);
+        const double rest = mvni_chi_log_weight(df, u) - log(slope) - 0.5 * log(M_PI / df);
         if (isfinite(lp) && rest > log(QT_RELTOL) + lp && extensions < 16 && np < QT_MAXPANELS) {
             pn[np].a = 2.0 * t_lo, pn[np].b = t_lo;
             t_lo = pn[np].a;
@@ -375,12 +397,12 @@ MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
     }
     ctx->option[MVN_OPT_ABSEPS] = abseps;
     ctx->option[MVN_OPT_RELEPS] = releps;
-    ctx->evaluations = tp.evals;
+    ctx->evaluations = tp.evals + lattice_evals;
     free(buf);
     free(pn);
     if (st != MVN_OK || (tp.status != MVN_OK && tp.status != MVN_ETOL))
         return st != MVN_OK ? st : tp.status; /* the node call's message stays */
-    lp -= log_weight_integral(df, -cuts[0], cuts[2]);
+    lp -= mvni_chi_log_integral(df, -cuts[0], cuts[2]);
     const double P = exp(lp);
     const double err = P * (qerr + nerr);
     if (p)

@@ -155,6 +155,31 @@ int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
                         const double *b, const double *mu,
                         const mvni_qmc_options *opt, mvni_result *res);
 
+/* u = log W as a function of x = Phi^-1(w) for a uniform w (inversion),
+   tabulated with its slope on a uniform grid (see chi.c). */
+typedef struct {
+    double df, logz;  /* degrees of freedom; log of the integral of c */
+    double x0, h;     /* the grid: x_k = x0 + k h, k < n */
+    size_t n;
+    double *u, *du;   /* u(x_k) and du/dx at x_k */
+} mvni_chi_map;
+
+int mvni_chi_map_init(mvni_chi_map *m, double df); /* MVN_OK or MVN_ENOMEM */
+void mvni_chi_map_free(mvni_chi_map *m);
+double mvni_chi_map_log(const mvni_chi_map *m, double x);
+
+/*
+ * The multivariate t: P(a W < Y + delta < b W), Y = L z, with W = S /
+ * sqrt(df) one more lattice coordinate, mapped by chi (chi.c): every row's
+ * limits scaled by its lane's W.  L dense with a positive diagonal (else
+ * MVNI_NOT_STRUCTURED, and nothing is computed: the caller falls back);
+ * a, b, delta standardized and permuted like L's rows (delta NULL: 0).
+ * Error estimate and determinism as mvni_sov_qmc.
+ */
+int mvni_sov_qmc_t(size_t d, const double *L, const double *a, const double *b,
+                   const double *delta, const mvni_chi_map *chi,
+                   const mvni_qmc_options *opt, mvni_result *res);
+
 /* ------------------------------------------------------------------ */
 /* tilting.c -- minimax exponential tilting (Botev 2017)              */
 /* ------------------------------------------------------------------ */
@@ -206,6 +231,24 @@ int mvni_tilt_pays(size_t d, const double *L, const double *a,
 int mvni_tilted_qmc(size_t d, const double *L, const double *a,
                     const double *b, const mvni_qmc_options *opt,
                     mvni_result *res, double *logbound);
+
+/* ------------------------------------------------------------------ */
+/* chi.c -- the chi variable of the multivariate t                     */
+/* ------------------------------------------------------------------ */
+
+/* log of the density of u = log(S / sqrt(df)), S ~ chi_df, up to its
+   constant: df (u - expm1(2u) / 2), maximum 0 at u = 0. */
+double mvni_chi_log_weight(double df, double u);
+
+/* The distance from u = 0 to where the log density falls 46 below its
+   maximum, to the left (dir = -1) or right (+1). */
+double mvni_chi_range(double df, double dir);
+
+/* log of the integral of exp(mvni_chi_log_weight) over [-left, right],
+   by adaptive Gauss-Kronrod to 1e-15 relative. */
+double mvni_chi_log_integral(double df, double left, double right);
+
+
 
 #ifdef __cplusplus
 }

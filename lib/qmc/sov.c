@@ -193,6 +193,7 @@ typedef struct {
        a row's own folded rows are folds[fold_first .. fold_first + nfold). */
     long fold_to;
     size_t fold_first, nfold;
+    double tshift;  /* multivariate t: delta_i / L_ii, added to the row sum */
 } sov_row;
 
 typedef struct {
@@ -208,6 +209,11 @@ typedef struct {
     /* Vector kernels of the per-row step (simd/kernels.h); every set gives
        the same numbers, so the choice only affects speed. */
     const mvni_simd_kernels *k;
+    /* The multivariate t (mvni_sov_qmc_t): the map from the lattice
+       coordinate chi_dim to log W, every row's limits scaled by W; NULL
+       for the normal. */
+    const mvni_chi_map *chi;
+    int chi_dim;
 } sov_problem;
 
 /* Multiplies f * 2^k by exp(le).  le = q ln 2 + r with 0 <= r <= ln 2;
@@ -301,8 +307,9 @@ static void fold_step(const sov_problem *pb, const sov_row *row, size_t i,
  * Evaluates the integrand at the points i0 .. i0+cnt-1 of the lattice
  * (n, z) shifted by `shift`, and at their antithetic partners.  Adds the
  * sum over the cnt pairs of (f(w) + f(1-w)) / 2 to *acc.
- * ws: d * SOV_LANES doubles for z, 3 * SOV_LANES for s, f, w and
- * SOV_GROUP * SOV_LANES for the grouped dot products.
+ * ws: d * SOV_LANES doubles for z, 3 * SOV_LANES for s, f, w,
+ * SOV_GROUP * SOV_LANES for the grouped dot products and SOV_LANES for
+ * the t's W.
  */
 static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
                        const double *shift, uint64_t i0, size_t cnt,
@@ -321,6 +328,17 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
     for (size_t p = 0; p < SOV_LANES; ++p) {
         f[p] = 1.0;
         kexp[p] = 0;
+    }
+    /* The t: W = S / sqrt(df) of each lane from its own lattice
+       coordinate by inversion (chi.c), kept within 2^+-1000 so that a
+       finite limit times W stays finite and an infinite one infinite. */
+    double *sc = NULL;
+    if (pb->chi != NULL) {
+        sc = S + SOV_GROUP * SOV_LANES;
+        mvni_lattice_block(n, z[pb->chi_dim], shift[pb->chi_dim], i0, SOV_BLOCK, sc);
+        pb->k->phiinv(SOV_LANES, sc, sc);
+        for (size_t p = 0; p < SOV_LANES; ++p)
+            sc[p] = fmin(fmax(exp(mvni_chi_map_log(pb->chi, sc[p])), 0x1p-1000), 0x1p1000);
     }
 
     for (size_t i = 0; i < d; ++i) {
@@ -371,6 +389,10 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
         }
 
 
+        if (sc != NULL && row->tshift != 0.0)
+            for (size_t p = 0; p < SOV_LANES; ++p)
+                s[p] += row->tshift;
+
         if (!row->pos) {
             const double lo = row->lo - row->tol, hi = row->hi + row->tol;
             for (size_t p = 0; p < SOV_LANES; ++p) {
@@ -381,7 +403,19 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
             continue;
         }
 
-        if (row->nfold > 0) {
+        if (sc != NULL) {
+            /* The t: the limits of lane p are lo W_p and hi W_p (no
+               constant rows, folds or tilts: prepare and the caller). */
+            double e[SOV_LANES];
+            const int nlog = pb->k->sov_step_scaled(s, sc, row->lo, row->hi, w, SOV_TINY,
+                                                    e, need_y ? yi : NULL);
+            for (size_t p = 0; p < SOV_LANES; ++p)
+                f[p] *= e[p] >= 0.0 ? e[p] : 1.0;
+            for (size_t p = 0; nlog > 0 && p < SOV_LANES; ++p)
+                if (e[p] < 0.0)
+                    yi[p] = step_log(row->lo * sc[p] - s[p], row->hi * sc[p] - s[p], w[p],
+                                     need_y, &f[p], &kexp[p]);
+        } else if (row->nfold > 0) {
             fold_step(pb, row, i, s, w, need_y, yi, f, kexp);
         } else if (row->first == i && row->cmode < 2) {
             /* Constant limits: Phi was evaluated once at setup. */
@@ -577,7 +611,8 @@ static void fold_indicators(size_t d, sov_row *rows, double *coef, size_t *folds
 /* Sets the per-row data; returns the number of integration coordinates. */
 static int prepare(size_t d, const double *L, const mvni_sparse_factor *sf,
                    const double *a, const double *b, const double *mu,
-                   sov_row *rows, double *coef, size_t *folds)
+                   const double *tdelta, int t, sov_row *rows, double *coef,
+                   size_t *folds)
 {
     size_t off = 0;
     int nw = 0;
@@ -611,13 +646,14 @@ static int prepare(size_t d, const double *L, const mvni_sparse_factor *sf,
         row->wdim = row->pos && i + 1 < d ? nw++ : -1;
         row->cmode = 2;
         row->cbase = row->ce = 0.0;
-        if (row->pos && first == i)
+        row->tshift = tdelta != NULL ? tdelta[i] * scale : 0.0;
+        if (row->pos && first == i && !t)
             mvni_sov_row_constant(row->lo, row->hi, row->lo_inf, row->hi_inf,
                                   &row->cmode, &row->cbase, &row->ce);
         row->fold_to = -1;
         row->fold_first = row->nfold = 0;
     }
-    if (L != NULL && mu == NULL)
+    if (L != NULL && mu == NULL && !t)
         fold_indicators(d, rows, coef, folds);
     return nw;
 }
@@ -625,32 +661,45 @@ static int prepare(size_t d, const double *L, const mvni_sparse_factor *sf,
 static int sov_integrate(size_t d, const double *L,
                          const mvni_sparse_factor *sf, const double *a,
                          const double *b, const double *mu,
+                         const mvni_chi_map *chi, const double *tdelta,
                          const mvni_qmc_options *opt, mvni_result *res);
 
 int mvni_sov_qmc(size_t d, const double *L, const double *a, const double *b,
                  const mvni_qmc_options *opt, mvni_result *res)
 {
-    return sov_integrate(d, L, NULL, a, b, NULL, opt, res);
+    return sov_integrate(d, L, NULL, a, b, NULL, NULL, NULL, opt, res);
 }
 
 int mvni_sov_qmc_tilted(size_t d, const double *L, const double *a,
                         const double *b, const double *mu,
                         const mvni_qmc_options *opt, mvni_result *res)
 {
-    return sov_integrate(d, L, NULL, a, b, mu, opt, res);
+    return sov_integrate(d, L, NULL, a, b, mu, NULL, NULL, opt, res);
 }
 
 int mvni_sov_qmc_sparse(const mvni_sparse_factor *f, const double *a,
                         const double *b, const mvni_qmc_options *opt,
                         mvni_result *res)
 {
-    return sov_integrate(f->d, NULL, f, a, b, NULL, opt, res);
+    return sov_integrate(f->d, NULL, f, a, b, NULL, NULL, NULL, opt, res);
 }
 
-/* The integrator behind all three: L dense (d x d), or sf structured. */
+int mvni_sov_qmc_t(size_t d, const double *L, const double *a, const double *b,
+                   const double *delta, const mvni_chi_map *chi,
+                   const mvni_qmc_options *opt, mvni_result *res)
+{
+    for (size_t i = 0; i < d; ++i)
+        if (!(L[i * d + i] > 0.0))
+            return MVNI_NOT_STRUCTURED;
+    return sov_integrate(d, L, NULL, a, b, NULL, chi, delta, opt, res);
+}
+
+/* The integrator behind all four: L dense (d x d), or sf structured; chi
+   set for the multivariate t (L dense, positive diagonal). */
 static int sov_integrate(size_t d, const double *L,
                          const mvni_sparse_factor *sf, const double *a,
                          const double *b, const double *mu,
+                         const mvni_chi_map *chi, const double *tdelta,
                          const mvni_qmc_options *opt, mvni_result *res)
 {
     const int M = opt->shifts < 2 ? 2 : opt->shifts > 64 ? 64 : opt->shifts;
@@ -660,7 +709,7 @@ static int sov_integrate(size_t d, const double *L,
 #endif
     /* Per-thread workspaces start on their own 64-byte lines (wsz is a
        multiple of 8 doubles) so that threads never share a cache line. */
-    const size_t wsz = d * SOV_LANES + (3 + SOV_GROUP) * SOV_LANES;
+    const size_t wsz = d * SOV_LANES + (4 + SOV_GROUP) * SOV_LANES;
     /* Coefficients are packed from each row's first nonzero: the
        envelope of the factor, not d^2/2, is what the memory scales with. */
     size_t ncoef = 1;
@@ -687,7 +736,10 @@ static int sov_integrate(size_t d, const double *L,
         goto done;
     }
 
-    const int nw = prepare(d, L, sf, a, b, mu, rows, coef, folds);
+    /* The t's chi variable takes the coordinate after the rows' (nw <=
+       d - 1, so the shift and generator arrays of d + 1 hold it). */
+    const int nw0 = prepare(d, L, sf, a, b, mu, tdelta, chi != NULL, rows, coef, folds);
+    const int nw = nw0 + (chi != NULL);
     /* Lane-rows of work per evaluation (see SOV_PAR_MIN_WORK): one per
        row plus the band's multiply-adds at 1/16 each. */
     double row_work = (double)d;
@@ -695,7 +747,7 @@ static int sov_integrate(size_t d, const double *L,
         row_work += (double)(i - rows[i].first) / 16.0;
     const sov_problem pb = {d, rows, coef, folds, mu,
                             sf != NULL && sf->form == MVNI_SPARSE_REG ? sf->diag : NULL,
-                            mvni_simd_best()};
+                            mvni_simd_best(), chi, nw0};
     for (int j = 0; j < M; ++j)
         for (int c = 0; c < nw; ++c)
             shift[(size_t)j * (d + 1) + (size_t)c] =

@@ -53,6 +53,9 @@ typedef struct {
     /* One SOV row; see phi_impl.h.  Returns the lanes left for log space. */
     int (*sov_step)(const double *s, double lo, double hi, const double *w,
                     double tiny, double *e, double *y);
+    /* The same with the limits of lane p scaled by sc[p] > 0. */
+    int (*sov_step_scaled)(const double *s, const double *sc, double lo, double hi,
+                           const double *w, double tiny, double *e, double *y);
     /* A row with constant limits. */
     void (*sov_const)(double base, double e, int upper, const double *w,
                       double *y);
@@ -87,6 +90,9 @@ const mvni_simd_kernels *mvni_simd_get(const char *name);
     int mvni_sov_step_##sfx(const double *s, double lo, double hi,             \
                             const double *w, double tiny, double *e,           \
                             double *y);                                        \
+    int mvni_sov_step_scaled_##sfx(const double *s, const double *sc,          \
+                                   double lo, double hi, const double *w,      \
+                                   double tiny, double *e, double *y);         \
     void mvni_sov_const_##sfx(double base, double e, int upper,                \
                               const double *w, double *y);                     \
     void mvni_pdf_##sfx(size_t n, const double *x, double *out);               \

@@ -513,8 +513,10 @@ void MVNI_FN(sov_dot_rows)(size_t nr, const double *const *c, size_t m0,
  * larger Phi value is below tiny gets e = -1 (the caller redoes it in log
  * space) and y untouched.  Returns the number of such lanes.
  */
-int MVNI_FN(sov_step)(const double *s, double lo, double hi, const double *w,
-                      double tiny, double *e, double *y)
+/* sc == NULL: the limits lo, hi of every lane; otherwise lo sc[p], hi
+   sc[p] (the scaled limits of the multivariate t, sov_step_scaled). */
+static inline int sov_step_impl(const double *s, const double *sc, double lo, double hi,
+                                const double *w, double tiny, double *e, double *y)
 {
     int nlog = 0;
     for (size_t i = 0; i < MVNI_SOV_LANES; i += VL) {
@@ -522,8 +524,15 @@ int MVNI_FN(sov_step)(const double *s, double lo, double hi, const double *w,
         vl up[U], lg[U];
         EACH {
             vd sv = vload(s + i + j * MVNI_W);
-            al[j] = lo - sv;
-            be[j] = hi - sv;
+            if (sc == NULL) {
+                al[j] = lo - sv;
+                be[j] = hi - sv;
+            } else {
+                /* sc > 0, so an infinite limit stays infinite. */
+                vd cv = vload(sc + i + j * MVNI_W);
+                al[j] = lo * cv - sv;
+                be[j] = hi * cv - sv;
+            }
         }
         vq_abs2(al, be, qa, qb);
         EACH {
@@ -554,6 +563,21 @@ int MVNI_FN(sov_step)(const double *s, double lo, double hi, const double *w,
         }
     }
     return nlog;
+}
+
+int MVNI_FN(sov_step)(const double *s, double lo, double hi, const double *w,
+                      double tiny, double *e, double *y)
+{
+    return sov_step_impl(s, NULL, lo, hi, w, tiny, e, y);
+}
+
+/* sov_step with the limits of lane p scaled by sc[p] > 0: alpha =
+   lo sc[p] - s[p], beta = hi sc[p] - s[p] (the chi variable of the
+   multivariate t, qmc/sov.c). */
+int MVNI_FN(sov_step_scaled)(const double *s, const double *sc, double lo, double hi,
+                             const double *w, double tiny, double *e, double *y)
+{
+    return sov_step_impl(s, sc, lo, hi, w, tiny, e, y);
 }
 
 /*

@@ -278,8 +278,8 @@ its absolute error.  `μ` shifts `T` as in Distributions.jl's `MvTDist`
 (`T = μ + Y / W`, `Y ~ N(0, Σ)`, `W = sqrt(χ²_df / df)`); `noncentrality`
 is mvtnorm's (`T = (Y + δ) / W`).  With `log = true`, `(log p, err of
 log p)`, accurate where `p` underflows.  Exact to about 1e-12 relative for
-`d ≤ 3`; beyond, each node of the outer integral is a QMC normal
-probability (doc/manual.md, section 5d).  Keyword arguments: see
+`d ≤ 3`; beyond, lattice QMC with the chi variable as one more coordinate
+(doc/manual.md, section 5d).  Keyword arguments: see
 `LibMvNorm.OPTIONS_DOC`.
 """
 function mvtcdf(μ::Union{Nothing,_RealVec}, Σ::_RealMat, df::Real,

@@ -521,7 +521,7 @@ def t_probability(lower=None, upper=None, df=1.0, loc=None, shape=None, return_e
     (d,) or scalars (None: -inf, +inf, 0).  Returns P, or log P with
     log=True (accurate where P underflows), followed by its error estimate
     with return_error=True.  Exact to about 1e-12 relative for d <= 3;
-    beyond, each node of the outer integral is a QMC normal probability
+    beyond, lattice QMC with the chi variable as one more coordinate
     (doc/manual.md, section 5d).
     """
     what = "t_probability"
