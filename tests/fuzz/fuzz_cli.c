@@ -12,16 +12,16 @@
  *  - it has "line": 1 and a "status" that is "error" or a status name;
  *  - "ok" / "etol" records carry numbers: p in [0, 1], logp <= 0 (null,
  *    for -inf, only where p = 0), abserr >= 0 (never null), and with
- *    "grad" arrays of length d; a "quantile" record also a number "q"
+ *    "grad" arrays of length d (a "df" line: d_lower and d_upper only); a "quantile" record also a number "q"
  *    and "q_err" >= 0 (null: inf); a "sample" record instead of p its N
  *    rows of d entries ("samples") and "accept_rate" in [0, 1];
  *  - every other record carries a "message" string;
  *  - the id, when the line had one, is echoed unchanged.
  * Memory safety and leaks (every path frees what it allocates) are the
  * sanitizers' part (make fuzz).  To keep an input fast the line's maxpts
- * is capped at 20000; derivatives, t probabilities ("df", about 50
- * normal ones each), quantiles (several probabilities with derivatives)
- * are asked for only up to d = 4, and "sample" at most 200 draws (the
+ * is capped at 20000; derivatives, t probabilities ("df"; with "grad"
+ * 2d t probabilities of dimension d - 1), quantiles (several
+ * probabilities with derivatives) are asked for only up to d = 4, and "sample" at most 200 draws (the
  * line is then a probability, or draws fewer rows); the program's
  * defaults are abseps 1e-3, maxpts 5000.
  */
@@ -78,6 +78,7 @@ typedef struct {
     size_t d;
     int grad, quantile;
     size_t sample; /* rows asked for, 0 when not a sample line */
+    int t;         /* a "df" line: its derivatives are d_lower, d_upper only */
 } line_kind;
 
 /* A "sample" record: n rows of d numbers (null: NaN rows past a budget)
@@ -143,8 +144,12 @@ static void check_record(const char *out, size_t len, const json_t *id, const li
         if (grad) {
             check_array(rec, "d_lower", d, 0);
             check_array(rec, "d_upper", d, 0);
-            check_array(rec, "d_mean", d, 0);
-            check_array(rec, "d_cov", d, 1);
+            if (!k->t) {
+                check_array(rec, "d_mean", d, 0);
+                check_array(rec, "d_cov", d, 1);
+            } else if (json_object_get(rec, "d_mean") || json_object_get(rec, "d_cov")) {
+                fuzz_fail("a t record with d_mean or d_cov: %.*s", (int)len, out);
+            }
         }
     }
     if (strcmp(s, "ok") != 0 && !json_is_string(json_object_get(rec, "message")))
@@ -190,7 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[ERR_LEN];
     int rc = cli_read_problem(text, len, &obj, &pb, err);
     const json_t *id = pb.id;
-    line_kind kind = {pb.d, 0, 0, 0};
+    line_kind kind = {pb.d, 0, 0, 0, 0};
     if (rc != 0)
         cli_write_line_error(&st, 1, pb.id, rc, err);
     else {
@@ -205,6 +210,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         kind.grad = pb.grad;
         kind.quantile = pb.quantile;
         kind.sample = pb.sample;
+        kind.t = pb.df > 0.0;
         cli_run_problem(&st, 1, &pb);
     }
     fclose(st.out);
