@@ -40,6 +40,7 @@
 #include "backend/validate.h"
 #include "exact/kronrod.h"
 #include "qmc/qmc.h"
+#include "solve/solve.h"
 #include "mvnorm.h"
 
 #define QT_MAXPANELS 48 /* panels of the outer integral, at most */
@@ -184,14 +185,6 @@ static double total(const t_panel *pn, int np, double *qerr, double *nerr, int *
     return s > 0.0 ? M + log(s) : -INFINITY;
 }
 
-/* A limit over a standard deviation; a finite ratio that overflows is
-   +-1e300, still finite (as solve.c's standardize_limit). */
-static double standardized(double x, double sd)
-{
-    const double y = x / sd;
-    return isinf(y) && isfinite(x) ? copysign(1e300, x) : y;
-}
-
 /*
  * The lattice route: the chi variable as one more coordinate of the
  * lattice (qmc/sov.c, mvni_sov_qmc_t), one integration for the whole
@@ -217,53 +210,48 @@ static int t_lattice(mvn_context *ctx, size_t d, double df, const double *lower,
     char msg[MVNI_MESSAGE_SIZE];
     const mvni_input in = {lower, 1, upper, 1, NULL, 1, sigma, (ptrdiff_t)d, 1, MVN_SIGMA_COV};
     int st = mvni_load_problem(d, &in, a, b, S, msg, sizeof msg);
-    for (size_t i = 0; st == MVN_OK && i < d; ++i) {
+    if (st != MVN_OK)
+        goto fallback;
+    for (size_t i = 0; i < d; ++i) {
         const double sd = sqrt(S[i * d + i]);
         const double di = delta ? delta[i] : 0.0;
-        if (!(sd > 0.0) || !isfinite(di)) {
-            st = MVNI_NOT_STRUCTURED;
-            break;
-        }
-        a[i] = standardized(a[i], sd);
-        b[i] = standardized(b[i], sd);
+        if (!(sd > 0.0) || !isfinite(di))
+            goto fallback;
+        a[i] = mvni_standardize_limit(a[i], sd);
+        b[i] = mvni_standardize_limit(b[i], sd);
         dl[i] = di / sd;
         work[i] = sd;
     }
-    if (st == MVN_OK) {
-        /* The correlation matrix, and the order chosen on the limits at
-           W = 1 (shifted by the noncentrality), as Genz's MVTDST does. */
-        for (size_t i = 0; i < d; ++i) {
-            for (size_t j = 0; j < d; ++j)
-                L[i * d + j] = i == j ? 1.0 : S[i * d + j] / (work[i] * work[j]);
-            ar[i] = a[i] - dl[i];
-            br[i] = b[i] - dl[i];
-        }
-        memcpy(S, L, d * d * sizeof(double));
-        mvni_solve_options opt;
-        mvni_solve_options_from_context(ctx, &opt);
-        st = mvni_chol_reorder(d, S, ar, br, opt.reorder, L, perm, work);
-        if (st == MVN_OK) {
-            for (size_t k = 0; k < d; ++k) {
-                ar[k] = a[perm[k]];
-                br[k] = b[perm[k]];
-                work[k] = dl[perm[k]];
-            }
-            mvni_chi_map chi;
-            if (mvni_chi_map_init(&chi, df) != MVN_OK) {
-                st = MVNI_NOT_STRUCTURED;
-            } else {
-                st = mvni_sov_qmc_t(d, L, ar, br, delta ? work : NULL, &chi, &opt.qmc, res);
-                mvni_chi_map_free(&chi);
-            }
-        } else {
-            st = MVNI_NOT_STRUCTURED;
-        }
-    } else {
-        st = MVNI_NOT_STRUCTURED;
+    /* The correlation matrix (in place), and the order chosen on the
+       limits at W = 1 (shifted by the noncentrality), as Genz's MVTDST
+       does. */
+    for (size_t i = 0; i < d; ++i) {
+        for (size_t j = 0; j < d; ++j)
+            S[i * d + j] = i == j ? 1.0 : S[i * d + j] / (work[i] * work[j]);
+        ar[i] = a[i] - dl[i];
+        br[i] = b[i] - dl[i];
     }
+    mvni_solve_options opt;
+    mvni_solve_options_from_context(ctx, &opt);
+    if (mvni_chol_reorder(d, S, ar, br, opt.reorder, L, perm, work) != MVN_OK)
+        goto fallback;
+    for (size_t k = 0; k < d; ++k) {
+        ar[k] = a[perm[k]];
+        br[k] = b[perm[k]];
+        work[k] = dl[perm[k]];
+    }
+    mvni_chi_map chi;
+    if (mvni_chi_map_init(&chi, df) != MVN_OK)
+        goto fallback;
+    st = mvni_sov_qmc_t(d, L, ar, br, delta ? work : NULL, &chi, &opt.qmc, res);
+    mvni_chi_map_free(&chi);
     free(buf);
     free(perm);
     return st;
+fallback:
+    free(buf);
+    free(perm);
+    return MVNI_NOT_STRUCTURED;
 }
 
 MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,

@@ -136,18 +136,6 @@ static int add_dropped_pivot_error(size_t m, const double *L,
    problem.  The block is standardized to unit variances first (P is
    invariant under scaling), which also makes the singularity tolerance of
    the factorization relative. */
-/* A limit in units of its standard deviation sd > 0.  A finite limit
-   whose ratio overflows becomes +-1e300, as far beyond the mass and still
-   finite: -inf as an upper limit reads as "no limit" further on, so an
-   upper limit of -1.5e154 over a standard deviation of 7.4e-156 gave
-   P = 1 instead of 0 (fuzz finding exact-vs-qmc).  cuda/plugin.c does
-   the same for the GPU route. */
-static double standardize_limit(double x, double sd)
-{
-    const double y = x / sd;
-    return isinf(y) && isfinite(x) ? copysign(1e300, x) : y;
-}
-
 static int solve_block(size_t d, const double *a, const double *b,
                        const double *sigma, const size_t *idx, size_t m,
                        int use_qmc, const mvni_solve_options *opt,
@@ -156,8 +144,8 @@ static int solve_block(size_t d, const double *a, const double *b,
 {
     for (size_t i = 0; i < m; ++i) {
         double sd = sqrt(sigma[idx[i] * d + idx[i]]);
-        s->a[i] = standardize_limit(a[idx[i]], sd);
-        s->b[i] = standardize_limit(b[idx[i]], sd);
+        s->a[i] = mvni_standardize_limit(a[idx[i]], sd);
+        s->b[i] = mvni_standardize_limit(b[idx[i]], sd);
         s->work[i] = sd;
     }
     if (use_qmc || m > 3) {
