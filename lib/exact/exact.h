@@ -99,6 +99,23 @@ double mvni_tvn_cdf(const double b[3], const double r[3]);
 double mvni_tvn_rect(const double lo[3], const double hi[3],
                      const double r[3], double *p, double *logp);
 
+/* ------------------------------------------------------------------ */
+/* exact/chain.c -- Gauss-Markov chains by forward recursion           */
+/* ------------------------------------------------------------------ */
+
+/* P(a < Z < b) for the standardized chain Z_1 ~ N(0, 1),
+   Z_k = r[k] Z_(k-1) + sqrt(1 - r[k]^2) e_k (r[0] ignored, |r[k]| < 1):
+   correlations whose precision is tridiagonal in the given order.
+   Deterministic; abserr / relerr from a pass with panels twice as wide,
+   refined until max(abseps, releps p) is met (else MVN_ETOL).  Returns
+   MVN_OK, MVN_ETOL, MVN_ECANCELED, MVN_ENOMEM, or MVNI_CHAIN_DECLINED
+   (nothing computed) when the windows need more nodes than the method
+   allows (|r| very near 1) or the mode search does not converge. */
+#define MVNI_CHAIN_DECLINED (-1)
+int mvni_chain_prob(size_t d, const double *r, const double *a,
+                    const double *b, const mvni_qmc_options *opt,
+                    mvni_result *res);
+
 #ifdef __cplusplus
 }
 #endif

@@ -215,6 +215,19 @@ static int window_holds(const mvni_corr_view *c, size_t i, size_t p,
     return 1;
 }
 
+/* An order-1 chain: every row's window is its predecessor alone. */
+int mvni_chain_find(size_t d, const mvni_corr_view *c, double *r)
+{
+    for (size_t i = 0; i < d; ++i) {
+        r[i] = i > 0 ? corr_at(c, i, i - 1) : 0.0;
+        if (i > 0 && !((1.0 - r[i]) * (1.0 + r[i]) > MVNI_PSD_TOL))
+            return 0;
+        if (i > 1 && !window_holds(c, i, 1, r + i))
+            return 0;
+    }
+    return 1;
+}
+
 /* Regression (Markov) form. */
 static int markov_factor(size_t d, const mvni_corr_view *c, size_t budget,
                          mvni_sparse_factor *f)

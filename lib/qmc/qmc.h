@@ -92,6 +92,13 @@ int mvni_sparse_factor_find(size_t d, const mvni_corr_view *c,
                             mvni_sparse_factor *f);
 void mvni_sparse_factor_free(mvni_sparse_factor *f);
 
+/* 1 when c is a Gauss-Markov chain in its order (tridiagonal precision:
+   each variable's regression on the earlier ones is on its predecessor
+   alone, within the residual tolerance of the Markov windows, and every
+   1 - r^2 above MVNI_PSD_TOL), with r[i] = corr(i - 1, i) (r[0] = 0);
+   else 0.  O(d^2) at most; a dense matrix fails at its third row. */
+int mvni_chain_find(size_t d, const mvni_corr_view *c, double *r);
+
 /* mvni_tilt_log_estimate for a structured factor; y: d doubles. */
 double mvni_sparse_log_estimate(const mvni_sparse_factor *f, const double *a,
                                 const double *b, double *y);

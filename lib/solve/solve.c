@@ -53,6 +53,23 @@ typedef struct {
     int heap;
 } block_scratch;
 
+/* A Gauss-Markov chain in the given order (AR(1) and its kin:
+   tridiagonal precision) is answered under MVN_METHOD_AUTO by the
+   deterministic recursion of exact/chain.c, in any dimension, whatever
+   the reorder option but GGE_ALWAYS, and however small P is.  Returns 1
+   with *st set when it answered (or failed for memory), 0 to go on (no
+   chain, or one the recursion declines: |r| too near 1 for its node
+   budget). */
+static int solve_chain(size_t m, const mvni_corr_view *cv, block_scratch *s,
+                       const mvni_qmc_options *qmc, mvni_result *r, int *st)
+{
+    double *rc = s->work + m; /* the standard deviations are in work[0, m) */
+    if (!mvni_chain_find(m, cv, rc))
+        return 0;
+    *st = mvni_chain_prob(m, rc, s->a, s->b, qmc, r);
+    return *st != MVNI_CHAIN_DECLINED;
+}
+
 /* The structured route (qmc/band.c): when the block, in its given order,
    has a banded Cholesky factor or a short Markov window, integrate in that
    order at O(d + nnz) per point.  Taken under MVN_REORDER_NONE (the same
@@ -66,7 +83,8 @@ typedef struct {
    d = 100 and 2 times more at d = 300 with rho = 0.9.  The gain of 1.5
    (AR(1): d >= 300) keeps the worst measured case to a loss of 1.3 in
    time against wins of 20 and more.  Returns MVNI_NOT_STRUCTURED to fall
-   through to the dense route.  s->work holds the standard deviations. */
+   through to the dense route.  s->work holds the standard deviations.
+   Chains come first (solve_chain). */
 #define SOLVE_STRUCTURED_GAIN 1.5
 #define SOLVE_COEF_COST (1.0 / 300)
 static int solve_structured(size_t d, const double *sigma, const size_t *idx,
@@ -78,13 +96,19 @@ static int solve_structured(size_t d, const double *sigma, const size_t *idx,
        dense factor. */
     const double dm = (double)m, dense = dm + SOLVE_COEF_COST * dm * (dm - 1) / 2;
     const int gge = opt->reorder != MVN_REORDER_NONE;
+    const int chain = opt->method == MVN_METHOD_AUTO;
     if (m < 4 || opt->method == MVN_METHOD_TILTED ||
         opt->reorder == MVN_REORDER_GGE_ALWAYS ||
-        (gge && SOLVE_STRUCTURED_GAIN * dm > dense))
+        (!chain && gge && SOLVE_STRUCTURED_GAIN * dm > dense))
         return MVNI_NOT_STRUCTURED;
     const mvni_corr_view cv = {sigma, d, idx, s->work};
+    int st;
+    if (chain && solve_chain(m, &cv, s, qmc, r, &st))
+        return st;
+    if (gge && SOLVE_STRUCTURED_GAIN * dm > dense)
+        return MVNI_NOT_STRUCTURED;
     mvni_sparse_factor f;
-    int st = mvni_sparse_factor_find(m, &cv, &f);
+    st = mvni_sparse_factor_find(m, &cv, &f);
     if (st != MVN_OK)
         return st;
     if (gge && SOLVE_STRUCTURED_GAIN * (dm + SOLVE_COEF_COST * (double)f.nnz) > dense)

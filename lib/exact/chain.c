@@ -1,0 +1,445 @@
+/*
+ * exact/chain.c -- P(a < Z < b) for a Gauss-Markov chain by deterministic
+ * forward recursion (doc/algorithms/chain.md).
+ *
+ * Standardized, Z_1 ~ N(0, 1) and Z_k = r_k Z_(k-1) + s_k e_k with
+ * s_k = sqrt(1 - r_k^2): the correlation matrices whose precision is
+ * tridiagonal in the given order (AR(1), Sigma_ij = rho^|i-j|, and every
+ * chain with its own r_k).  Then
+ *
+ *   f_1(x) = phi(x),  f_k(x) = int f_(k-1)(y) phi((x - r_k y) / s_k) / s_k dy,
+ *
+ * each restricted to (a_k, b_k), and P = int f_d: d - 1 one-dimensional
+ * integrals instead of a d-dimensional one.  Each f_k lives on composite
+ * Gauss-Legendre nodes of a window of (a_k, b_k):
+ *
+ *   - the windows come from the joint mode z* of the truncated law
+ *     (minimize z'Qz / 2 over the box, Q the tridiagonal precision, by a
+ *     primal-dual active-set method).  The posterior marginal of Z_k is
+ *     N(0, 1) times a log-concave function (Prekopa), so its log is
+ *     concave with curvature at least 1 and its mass beyond its mode
+ *     +-t is below 2 Phi(-t) of the whole; the window is z*_k +-
+ *     CHAIN_WINDOW, which leaves CHAIN_WINDOW - 10 for the distance
+ *     between the marginal mode and the joint one.  Leaving out the mass
+ *     outside the windows changes P by the posterior mass there, which is
+ *     what makes the cut relative to P, however small P is;
+ *   - panels as wide as the narrower of the kernel widths on either side
+ *     (s_k, and s_(k+1) / r_(k+1) in the variable integrated over), with
+ *     CHAIN_NODES Gauss-Legendre nodes each;
+ *   - f_k is kept normalized to max 1 with its log scale apart, and each
+ *     row of the kernel is formed relative to its largest term, so that
+ *     log P stays accurate where P underflows (P = exp(-6000) included).
+ *
+ * The error estimate is the difference to the same recursion with panels
+ * twice as wide (the rule converges spectrally in the panel width, so the
+ * difference bounds the finer result's error by a wide margin).  Where it
+ * does not meet the request the panels are halved, within a work bound.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exact/exact.h"
+#include "common/monitor.h"
+
+/* Half-width of a window around the joint mode, in standard deviations of
+   the unit-variance marginals: 2 Phi(-10) = 1.5e-23 of the mass of each
+   marginal beyond its own mode +-10, with 4 more for the distance between
+   the joint and the marginal modes (measured below 1.5 on the families
+   of tests/test_chain.c). */
+#define CHAIN_WINDOW 14.0
+/* Panel width of the first finer pass, in kernel widths: 8-point
+   Gauss-Legendre rules on panels 2 and 4 kernel widths wide differ by
+   1e-7 .. 1e-11 relative (the error of the 4-wide pass; the 2-wide one
+   is within 1e-12 of the reference) on the AR(1) problems of
+   tests/test_chain.c, so the default request (1e-5) takes two passes. */
+#define CHAIN_UNIT 2.0
+/* Kernel terms below e^-CHAIN_DROP of their row's largest are left out. */
+#define CHAIN_DROP 40.0
+/* Gauss-Legendre nodes per panel. */
+#define CHAIN_NODES 8
+/* Refinements (halvings of the panels) before giving up with MVN_ETOL. */
+#define CHAIN_MAX_REFINE 3
+/* Active-set iterations for the mode; each is one tridiagonal solve. */
+#define CHAIN_MODE_ITERS 200
+
+/* The n-point Gauss-Legendre rule on (-1, 1) by Newton's method on P_n. */
+static void gauss_legendre(int n, double *x, double *w)
+{
+    for (int i = 0; i < (n + 1) / 2; ++i) {
+        double z = cos(M_PI * (i + 0.75) / (n + 0.5)), dp = 1.0;
+        for (int it = 0; it < 100; ++it) {
+            double p0 = 1.0, p1 = z;
+            for (int k = 2; k <= n; ++k) {
+                double p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
+                p0 = p1;
+                p1 = p2;
+            }
+            dp = n * (z * p1 - p0) / (z * z - 1.0);
+            double dz = p1 / dp;
+            z -= dz;
+            if (fabs(dz) < 1e-16)
+                break;
+        }
+        x[i] = -z;
+        x[n - 1 - i] = z;
+        w[i] = w[n - 1 - i] = 2.0 / ((1.0 - z * z) * dp * dp);
+    }
+}
+
+/* The chain after the sign change that makes every r_k >= 0 (Z_k times
+   the product of the signs so far: P is unchanged and the precision an
+   M-matrix, for which the active-set method converges). */
+typedef struct {
+    size_t d;
+    double *r, *s, *a, *b; /* r[0] = 0, s[0] = 1 */
+    double *lo, *hi;       /* the windows */
+    double *scale;         /* panel width unit of each variable */
+    double *lambda_lo, *lambda_hi; /* boundary-layer rates at the window
+                                      ends that are limits (else 0) */
+} chain;
+
+/* The joint mode of N(0, R) on the box: minimize z'Qz / 2, a <= z <= b,
+   with Q_kk = 1/s_k^2 + r_(k+1)^2 / s_(k+1)^2, Q_k,k-1 = -r_k / s_k^2.
+   Primal-dual active set (Hintermueller, Ito & Kunisch 2002): fix the
+   active variables at their limits, solve Q z = 0 on the others (one
+   tridiagonal solve), update the sets from the multipliers, until they
+   repeat.  work: 5d doubles, act: d bytes.  Returns 0 when converged. */
+static int chain_mode(const chain *c, double *z, double *work, signed char *act)
+{
+    const size_t d = c->d;
+    double *diag = work, *sub = work + d, *mu = work + 2 * d,
+           *cp = work + 3 * d, *dp = work + 4 * d;
+    for (size_t k = 0; k < d; ++k) {
+        const double v = c->s[k] * c->s[k];
+        diag[k] = 1.0 / v;
+        sub[k] = k > 0 ? -c->r[k] / v : 0.0;
+        if (k > 0)
+            diag[k - 1] += c->r[k] * c->r[k] / v;
+        z[k] = fmin(fmax(0.0, c->a[k]), c->b[k]);
+        mu[k] = 0.0;
+        act[k] = 2; /* unset: forces a first solve */
+    }
+    for (int it = 0; it < CHAIN_MODE_ITERS; ++it) {
+        int changed = 0;
+        for (size_t k = 0; k < d; ++k) {
+            signed char na = mu[k] + (c->a[k] - z[k]) > 0.0   ? -1
+                             : mu[k] + (c->b[k] - z[k]) < 0.0 ? 1
+                                                              : 0;
+            changed |= na != act[k];
+            act[k] = na;
+        }
+        if (!changed)
+            return 0;
+        /* Thomas algorithm on the rows of the free variables, identity
+           rows (z_k = its limit) for the active ones. */
+        for (size_t k = 0; k < d; ++k) {
+            double lk = k > 0 && act[k] == 0 ? sub[k] : 0.0;
+            double uk = k + 1 < d && act[k] == 0 ? sub[k + 1] : 0.0;
+            double dk = act[k] == 0 ? diag[k] : 1.0;
+            double rk = act[k] < 0 ? c->a[k] : act[k] > 0 ? c->b[k] : 0.0;
+            if (k > 0) {
+                dk -= lk * cp[k - 1];
+                rk -= lk * dp[k - 1];
+            }
+            cp[k] = uk / dk;
+            dp[k] = rk / dk;
+        }
+        for (size_t k = d; k-- > 0;)
+            z[k] = dp[k] - (k + 1 < d ? cp[k] * z[k + 1] : 0.0);
+        for (size_t k = 0; k < d; ++k) {
+            double g = diag[k] * z[k];
+            if (k > 0)
+                g += sub[k] * z[k - 1];
+            if (k + 1 < d)
+                g += sub[k + 1] * z[k + 1];
+            mu[k] = act[k] == 0 ? 0.0 : g;
+        }
+    }
+    return 1;
+}
+
+/* Gauss-Legendre nodes of the panel (p0, p1), appended at x + n, w + n. */
+static size_t chain_panel(double p0, double p1, const double *gx,
+                          const double *gw, int ng, double *x, double *w)
+{
+    const double mid = 0.5 * (p0 + p1), half = 0.5 * (p1 - p0);
+    for (int m = 0; m < ng; ++m) {
+        x[m] = mid + half * gx[m];
+        w[m] = half * gw[m];
+    }
+    return (size_t)ng;
+}
+
+/* Halvings of a panel of this width toward an end where the integrand
+   may fall off at rate lambda: until a panel is 1 / lambda wide. */
+static int chain_levels(double width, double lambda)
+{
+    const double t = width * lambda;
+    if (!(t > 1.0))
+        return 0;
+    return t > 0x1p40 ? 40 : (int)ceil(log2(t));
+}
+
+/* The panel (p0, p1) graded geometrically toward p0 (toward p1 when
+   width < 0 is passed as p0 > p1): panels of 2^-J, 2^-J, 2^-(J-1), ...,
+   1/2 of it from that end. */
+static size_t chain_graded(double p0, double p1, int J, const double *gx,
+                           const double *gw, int ng, double *x, double *w)
+{
+    size_t n = 0;
+    double at = p0;
+    for (int j = J; j >= 0; --j) {
+        const double next = j == 0 ? p1 : p0 + (p1 - p0) * ldexp(1.0, -j);
+        n += chain_panel(fmin(at, next), fmax(at, next), gx, gw, ng, x + n, w + n);
+        at = next;
+    }
+    return n;
+}
+
+/* Nodes and weights of variable k: panels of width about unit * scale[k],
+   the end ones graded toward a limit where the integrand may have a
+   boundary layer (steep exponential fall into the window: rate
+   lambda_lo / lambda_hi); returns the node count, or 0 without writing
+   when it would exceed cap. */
+static size_t chain_nodes(const chain *c, size_t k, double unit,
+                          const double *gx, const double *gw, int ng,
+                          size_t cap, double *x, double *w)
+{
+    const double lo = c->lo[k], hi = c->hi[k], h = unit * c->scale[k];
+    const double np = ceil((hi - lo) / h);
+    const size_t panels = np < 1.0 ? 1 : np > (double)cap ? cap : (size_t)np;
+    const double width = (hi - lo) / (double)panels;
+    const double end = panels == 1 ? 0.5 * width : width;
+    const int jlo = chain_levels(end, c->lambda_lo[k]),
+              jhi = chain_levels(end, c->lambda_hi[k]);
+    if (!(((double)panels + 1.0 + jlo + jhi) * ng <= (double)cap))
+        return 0;
+    size_t n = 0;
+    if (panels == 1) {
+        const double mid = 0.5 * (lo + hi);
+        n += chain_graded(lo, mid, jlo, gx, gw, ng, x + n, w + n);
+        n += chain_graded(hi, mid, jhi, gx, gw, ng, x + n, w + n);
+        return n;
+    }
+    for (size_t q = 0; q < panels; ++q) {
+        const double p0 = lo + (double)q * width,
+                     p1 = q + 1 == panels ? hi : lo + (double)(q + 1) * width;
+        if (q == 0)
+            n += chain_graded(p0, p1, jlo, gx, gw, ng, x + n, w + n);
+        else if (q + 1 == panels)
+            n += chain_graded(p1, p0, jhi, gx, gw, ng, x + n, w + n);
+        else
+            n += chain_panel(p0, p1, gx, gw, ng, x + n, w + n);
+    }
+    return n;
+}
+
+/* One forward pass with panels of width unit * scale[k]; returns log P
+   (-inf for P = 0), adds the kernel evaluations to *evals.  buf: 6 * cap
+   doubles.  NAN when a window needs more than cap nodes. */
+static double chain_pass(const chain *c, double unit, const double *gx,
+                         const double *gw, int ng, size_t cap, double *buf,
+                         double *evals)
+{
+    double *x = buf, *w = buf + cap, *xn = buf + 2 * cap, *g = buf + 3 * cap,
+           *rowlog = buf + 4 * cap, *lg = buf + 5 * cap;
+    static const double log_sqrt_2pi = 0.91893853320467274178;
+    size_t n = chain_nodes(c, 0, unit, gx, gw, ng, cap, x, w);
+    if (n == 0)
+        return NAN;
+    /* g = f_1 / max f_1 at the nodes, times the weight. */
+    double e0 = INFINITY;
+    for (size_t j = 0; j < n; ++j)
+        e0 = fmin(e0, x[j] * x[j]);
+    double logscale = -0.5 * e0 - log_sqrt_2pi;
+    for (size_t j = 0; j < n; ++j)
+        g[j] = w[j] * exp(-0.5 * (x[j] * x[j] - e0));
+    for (size_t k = 1; k < c->d; ++k) {
+        const size_t m = chain_nodes(c, k, unit, gx, gw, ng, cap, xn, w);
+        if (m == 0)
+            return NAN;
+        const double r = c->r[k], inv2v = 0.5 / (c->s[k] * c->s[k]);
+        /* f_k(x_i) = sum_j g_j exp(-(x_i - r y_j)^2 / (2 s^2)) / (s sqrt(2 pi)),
+           each row relative to its largest term (found without exp, from
+           lg = log g); terms below e^-CHAIN_DROP of it are left out (at
+           most n e^-40 = 1e-15 of the row).  The new g replaces the old
+           once every row's log is known (w already holds the new weights:
+           the old ones are inside g). */
+        for (size_t j = 0; j < n; ++j)
+            lg[j] = g[j] > 0.0 ? log(g[j]) : -INFINITY;
+        double best = -INFINITY;
+        for (size_t i = 0; i < m; ++i) {
+            const double xi = xn[i];
+            double top = -INFINITY;
+            for (size_t j = 0; j < n; ++j) {
+                const double t = xi - r * x[j], v = lg[j] - t * t * inv2v;
+                top = v > top ? v : top;
+            }
+            double sum = 0.0;
+            if (top > -INFINITY)
+                for (size_t j = 0; j < n; ++j) {
+                    const double t = xi - r * x[j], v = lg[j] - t * t * inv2v - top;
+                    if (v > -CHAIN_DROP)
+                        sum += exp(v);
+                }
+            rowlog[i] = top > -INFINITY ? top + log(sum) : -INFINITY;
+            best = rowlog[i] > best ? rowlog[i] : best;
+        }
+        *evals += (double)m * (double)n;
+        if (!(best > -INFINITY))
+            return -INFINITY;
+        logscale += best - log(c->s[k]) - log_sqrt_2pi;
+        for (size_t i = 0; i < m; ++i) {
+            g[i] = w[i] * exp(rowlog[i] - best);
+            x[i] = xn[i];
+        }
+        n = m;
+    }
+    double total = 0.0;
+    for (size_t j = 0; j < n; ++j)
+        total += g[j];
+    return total > 0.0 ? logscale + log(total) : -INFINITY;
+}
+
+/* max(abseps, releps p) met by the relative error rel of log P = logp,
+   compared in log space (p may underflow); abseps = 0 never counts as
+   met, however small p is (as in qmc/sov.c). */
+static int chain_met(double logp, double rel, const mvni_qmc_options *opt)
+{
+    if (rel <= opt->releps || rel == 0.0)
+        return 1;
+    return opt->abseps > 0.0 && log(rel) + logp <= log(opt->abseps);
+}
+
+int mvni_chain_prob(size_t d, const double *r, const double *a,
+                    const double *b, const mvni_qmc_options *opt,
+                    mvni_result *res)
+{
+    /* Nodes per window at most: beyond, the work (nodes^2 per variable)
+       is that of QMC, which the caller then takes. */
+    const size_t cap = 4096;
+    chain c;
+    c.d = d;
+    double *mem = malloc((10 * d + 5 * d + 6 * cap) * sizeof *mem);
+    signed char *act = malloc(d);
+    if (mem == NULL || act == NULL) {
+        free(mem);
+        free(act);
+        return MVN_ENOMEM;
+    }
+    c.r = mem;
+    c.s = mem + d;
+    c.a = mem + 2 * d;
+    c.b = mem + 3 * d;
+    c.lo = mem + 4 * d;
+    c.hi = mem + 5 * d;
+    c.scale = mem + 6 * d;
+    c.lambda_lo = mem + 7 * d;
+    c.lambda_hi = mem + 8 * d;
+    double *z = mem + 9 * d, *work = mem + 10 * d, *buf = mem + 15 * d;
+    int sign = 1, st = MVN_OK;
+    for (size_t k = 0; k < d; ++k) {
+        const double rk = k > 0 ? r[k] : 0.0;
+        if (rk < 0.0)
+            sign = -sign;
+        c.r[k] = fabs(rk);
+        c.s[k] = k > 0 ? sqrt((1.0 - c.r[k]) * (1.0 + c.r[k])) : 1.0;
+        c.a[k] = sign > 0 ? a[k] : -b[k];
+        c.b[k] = sign > 0 ? b[k] : -a[k];
+    }
+    for (size_t k = 0; k < d; ++k)
+        if (!(c.a[k] < c.b[k])) {
+            res->p = 0.0;
+            res->logp = -INFINITY;
+            res->abserr = res->relerr = res->evals = 0.0;
+            res->status = MVN_OK;
+            goto done;
+        }
+    if (chain_mode(&c, z, work, act) != 0) {
+        st = MVNI_CHAIN_DECLINED;
+        goto done;
+    }
+    for (size_t k = 0; k < d; ++k) {
+        c.lo[k] = fmax(c.a[k], z[k] - CHAIN_WINDOW);
+        c.hi[k] = fmin(c.b[k], z[k] + CHAIN_WINDOW);
+        double h = c.s[k];
+        if (k + 1 < d && c.r[k + 1] > 0.0)
+            h = fmin(h, c.s[k + 1] / c.r[k + 1]);
+        c.scale[k] = h;
+    }
+    /* A window end that is a limit e can carry a boundary layer: f_k
+       falls into the window at up to (e - r_k y) / s_k^2 over the
+       previous window's y, and the next kernel at up to
+       r_(k+1) (r_(k+1) e - x) / s_(k+1)^2 over the next window's x
+       (directed: only a fall into the window counts).  Bounds, used to
+       grade the end panels (chain_nodes). */
+    for (size_t k = 0; k < d; ++k) {
+        const double plo = k > 0 ? c.lo[k - 1] : 0.0, phi = k > 0 ? c.hi[k - 1] : 0.0;
+        const double v = c.s[k] * c.s[k];
+        double llo = 0.0, lhi = 0.0;
+        if (c.lo[k] == c.a[k])
+            llo = fmax(0.0, c.lo[k] - c.r[k] * plo) / v;
+        if (c.hi[k] == c.b[k])
+            lhi = fmax(0.0, c.r[k] * phi - c.hi[k]) / v;
+        if (k + 1 < d) {
+            const double rn = c.r[k + 1], vn = c.s[k + 1] * c.s[k + 1];
+            if (c.lo[k] == c.a[k])
+                llo += rn * fmax(0.0, rn * c.lo[k] - c.lo[k + 1]) / vn;
+            if (c.hi[k] == c.b[k])
+                lhi += rn * fmax(0.0, c.hi[k + 1] - rn * c.hi[k]) / vn;
+        }
+        c.lambda_lo[k] = llo;
+        c.lambda_hi[k] = lhi;
+    }
+    double gx[CHAIN_NODES], gw[CHAIN_NODES];
+    gauss_legendre(CHAIN_NODES, gx, gw);
+    double evals = 0.0, unit = CHAIN_UNIT;
+    double coarse = chain_pass(&c, 2.0 * unit, gx, gw, CHAIN_NODES, cap, buf, &evals);
+    if (isnan(coarse)) {
+        st = MVNI_CHAIN_DECLINED;
+        goto done;
+    }
+    double fine = coarse, rel = INFINITY;
+    for (int refine = 0;; ++refine) {
+        fine = chain_pass(&c, unit, gx, gw, CHAIN_NODES, cap, buf, &evals);
+        if (isnan(fine) && refine == 0) {
+            st = MVNI_CHAIN_DECLINED;
+            goto done;
+        }
+        if (isnan(fine))
+            break; /* finer panels need more than cap nodes */
+        rel = fine == -INFINITY && coarse == -INFINITY ? 0.0
+                                                      : fabs(expm1(coarse - fine));
+        if (opt->monitor != NULL && mvni_monitor_step(opt->monitor, evals)) {
+            res->p = res->logp = res->abserr = res->relerr = NAN;
+            res->evals = evals;
+            res->status = MVN_ECANCELED;
+            goto done;
+        }
+        if (chain_met(fine, rel, opt) || refine == CHAIN_MAX_REFINE)
+            break;
+        coarse = fine;
+        unit *= 0.5;
+    }
+    if (isnan(fine)) {
+        /* The last refinement did not fit: report the finest pass done. */
+        fine = coarse;
+    }
+    res->logp = fine;
+    res->p = exp(fine);
+    res->relerr = isnan(rel) ? INFINITY : rel;
+    res->abserr = res->relerr * res->p;
+    res->evals = evals;
+    res->status = chain_met(fine, res->relerr, opt) ? MVN_OK : MVN_ETOL;
+done:
+    free(mem);
+    free(act);
+    return st;
+}
