@@ -239,10 +239,12 @@ typedef enum {
 
 typedef enum {
     MVN_METHOD_AUTO = 0, /* exact kernels for d <= 3 and factorizing
-                            (diagonal, block-diagonal) Sigma; a
-                            deterministic recursion for Gauss-Markov
-                            chains (AR(1): tridiagonal precision in the
-                            given order); QMC otherwise */
+                            (diagonal, block-diagonal) Sigma; one
+                            integral for one-factor correlations
+                            (equicorrelated rho >= 0); a deterministic
+                            recursion for Gauss-Markov chains (AR(1):
+                            tridiagonal precision in the given order);
+                            QMC otherwise */
     MVN_METHOD_QMC = 1,  /* separation of variables + lattice QMC always */
     MVN_METHOD_TILTED = 2 /* QMC with minimax exponential tilting (Botev
                              2017) always: vanishing relative error for

@@ -325,11 +325,13 @@ cp "$T/tail" "$T/in"
 run --releps 1e-3
 check "--releps alone: relative accuracy (abseps 0): logerr <= 1e-3 and |logp - exact| <= logerr" \
     'r[0]["status"] == "ok" and r[0]["logerr"] <= 1e-3 and abs(r[0]["logp"] + 32.847577943533682) <= r[0]["logerr"]'
-run --releps 1e-3 --abseps 1e-5
+# (Under --method qmc: the default route answers this one-factor tail by
+# one integral, to 1e-13 whatever the tolerance.)
+run --releps 1e-3 --abseps 1e-5 --method qmc
 check "--releps with --abseps: the absolute tolerance stops it first (logerr > 1e-3)" \
     'r[0]["status"] == "ok" and r[0]["logerr"] > 1e-3'
 sed 's/^{/{"abseps": 1e-5, "releps": 1e-3, /' "$T/tail" >"$T/in"
-run
+run --method qmc
 check "a line's releps with its own abseps: that abseps applies (logerr > 1e-3)" \
     'r[0]["status"] == "ok" and r[0]["logerr"] > 1e-3'
 

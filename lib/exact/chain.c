@@ -308,16 +308,6 @@ static double chain_pass(const chain *c, double unit, const double *gx,
     return total > 0.0 ? logscale + log(total) : -INFINITY;
 }
 
-/* max(abseps, releps p) met by the relative error rel of log P = logp,
-   compared in log space (p may underflow); abseps = 0 never counts as
-   met, however small p is (as in qmc/sov.c). */
-static int chain_met(double logp, double rel, const mvni_qmc_options *opt)
-{
-    if (rel <= opt->releps || rel == 0.0)
-        return 1;
-    return opt->abseps > 0.0 && log(rel) + logp <= log(opt->abseps);
-}
-
 int mvni_chain_prob(size_t d, const double *r, const double *a,
                     const double *b, const mvni_qmc_options *opt,
                     mvni_result *res)
@@ -423,7 +413,7 @@ int mvni_chain_prob(size_t d, const double *r, const double *a,
             res->status = MVN_ECANCELED;
             goto done;
         }
-        if (chain_met(fine, rel, opt) || refine == CHAIN_MAX_REFINE)
+        if (mvni_tol_met(fine, rel, opt) || refine == CHAIN_MAX_REFINE)
             break;
         coarse = fine;
         unit *= 0.5;
@@ -434,10 +424,12 @@ int mvni_chain_prob(size_t d, const double *r, const double *a,
     }
     res->logp = fine;
     res->p = exp(fine);
-    res->relerr = isnan(rel) ? INFINITY : rel;
+    res->relerr = isnan(rel) ? INFINITY
+                  : fine == -INFINITY ? 0.0
+                                      : fmax(rel, mvni_log_rounding(fine));
     res->abserr = res->relerr * res->p;
     res->evals = evals;
-    res->status = chain_met(fine, res->relerr, opt) ? MVN_OK : MVN_ETOL;
+    res->status = mvni_tol_met(fine, res->relerr, opt) ? MVN_OK : MVN_ETOL;
 done:
     free(mem);
     free(act);

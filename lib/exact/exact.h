@@ -7,6 +7,8 @@
 #ifndef MVNI_EXACT_EXACT_H
 #define MVNI_EXACT_EXACT_H
 
+#include <float.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -99,6 +101,25 @@ double mvni_tvn_cdf(const double b[3], const double r[3]);
 double mvni_tvn_rect(const double lo[3], const double hi[3],
                      const double r[3], double *p, double *logp);
 
+/* The absolute rounding error of a log P formed as a sum of many logs
+   (d factors, a quadrature's or a recursion's sums): 64 eps (1 + |log P|),
+   a floor for the error estimates of the deterministic routes below. */
+static inline double mvni_log_rounding(double logp)
+{
+    return 64.0 * DBL_EPSILON * (1.0 + fabs(logp));
+}
+
+/* max(abseps, releps p) met by the relative error rel of log P = logp,
+   compared in log space (p may underflow); abseps = 0 never counts as
+   met, however small p is (as in qmc/sov.c).  For the deterministic
+   routes below. */
+static inline int mvni_tol_met(double logp, double rel, const mvni_qmc_options *opt)
+{
+    if (rel <= opt->releps || rel == 0.0)
+        return 1;
+    return opt->abseps > 0.0 && log(rel) + logp <= log(opt->abseps);
+}
+
 /* ------------------------------------------------------------------ */
 /* exact/chain.c -- Gauss-Markov chains by forward recursion           */
 /* ------------------------------------------------------------------ */
@@ -115,6 +136,19 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
 int mvni_chain_prob(size_t d, const double *r, const double *a,
                     const double *b, const mvni_qmc_options *opt,
                     mvni_result *res);
+
+/* ------------------------------------------------------------------ */
+/* exact/factor.c -- one-factor correlation matrices                   */
+/* ------------------------------------------------------------------ */
+
+/* P(a < Z < b) for R_ij = lambda_i lambda_j (i != j), |lambda_i| < 1:
+   the integral over the factor T ~ N(0, 1) of the product of the
+   conditional interval probabilities, by mvni_log_integrate_concave
+   (about 1e-13 relative in any dimension and tail).  MVN_OK, MVN_ETOL
+   (a request tighter than the quadrature's estimate) or MVN_ENOMEM. */
+int mvni_factor_prob(size_t d, const double *lambda, const double *a,
+                     const double *b, const mvni_qmc_options *opt,
+                     mvni_result *res);
 
 #ifdef __cplusplus
 }

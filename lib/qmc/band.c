@@ -228,6 +228,47 @@ int mvni_chain_find(size_t d, const mvni_corr_view *c, double *r)
     return 1;
 }
 
+/* One factor: R_ij = lambda_i lambda_j for all i != j.  The loadings
+   from the pair (p, q) of largest |R_pq| and the r of largest |R_qr|:
+   lambda_p^2 = R_pq R_pr / R_qr, lambda_i = R_ip / lambda_p; then every
+   pair is checked to the Markov windows' tolerance. */
+int mvni_factor_find(size_t d, const mvni_corr_view *c, double *lambda)
+{
+    if (d < 3)
+        return 0;
+    size_t p = 0, q = 1;
+    double big = -1.0;
+    for (size_t i = 1; i < d; ++i)
+        for (size_t j = 0; j < i; ++j) {
+            const double v = fabs(corr_at(c, i, j));
+            if (v > big)
+                big = v, p = i, q = j;
+        }
+    size_t r = d;
+    double best = 0.0;
+    for (size_t i = 0; i < d; ++i) {
+        const double v = fabs(corr_at(c, q, i));
+        if (i != p && i != q && v > best)
+            best = v, r = i;
+    }
+    if (r == d || !(big > 0.0))
+        return 0;
+    const double lp2 = corr_at(c, p, q) * corr_at(c, p, r) / corr_at(c, q, r);
+    if (!(lp2 > 0.0 && lp2 < 1.0))
+        return 0;
+    const double lp = sqrt(lp2);
+    for (size_t i = 0; i < d; ++i) {
+        lambda[i] = i == p ? lp : corr_at(c, i, p) / lp;
+        if (!((1.0 - lambda[i]) * (1.0 + lambda[i]) >= MVNI_FACTOR_MIN_VAR))
+            return 0;
+    }
+    for (size_t i = 1; i < d; ++i)
+        for (size_t j = 0; j < i; ++j)
+            if (!(fabs(corr_at(c, i, j) - lambda[i] * lambda[j]) <= MVNI_BAND_TAU))
+                return 0;
+    return 1;
+}
+
 /* Regression (Markov) form. */
 static int markov_factor(size_t d, const mvni_corr_view *c, size_t budget,
                          mvni_sparse_factor *f)

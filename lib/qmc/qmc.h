@@ -99,6 +99,19 @@ void mvni_sparse_factor_free(mvni_sparse_factor *f);
    else 0.  O(d^2) at most; a dense matrix fails at its third row. */
 int mvni_chain_find(size_t d, const mvni_corr_view *c, double *r);
 
+/* 1 when c is a one-factor correlation matrix, c_ij = lambda_i lambda_j
+   for i != j (within the same tolerance), with the loadings in lambda (d
+   doubles, the sign of the largest pair's first loading positive); else
+   0.  O(d^2).  Every residual variance 1 - lambda_i^2 must be at least
+   MVNI_FACTOR_MIN_VAR: nearer to rank one the integrand over the factor
+   is a near-indicator whose edges the quadrature's error estimate
+   misjudged (5.8 times its abserr at 1 - rho = 1e-4 .. 1e-10, equi-
+   correlated d = 5, tests/test_extremes.c), and 1 - lambda^2 itself
+   carries a relative rounding of eps / (1 - lambda^2); the QMC routes
+   keep those. */
+#define MVNI_FACTOR_MIN_VAR 1e-3
+int mvni_factor_find(size_t d, const mvni_corr_view *c, double *lambda);
+
 /* mvni_tilt_log_estimate for a structured factor; y: d doubles. */
 double mvni_sparse_log_estimate(const mvni_sparse_factor *f, const double *a,
                                 const double *b, double *y);

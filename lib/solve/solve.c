@@ -53,20 +53,28 @@ typedef struct {
     int heap;
 } block_scratch;
 
-/* A Gauss-Markov chain in the given order (AR(1) and its kin:
-   tridiagonal precision) is answered under MVN_METHOD_AUTO by the
-   deterministic recursion of exact/chain.c, in any dimension, whatever
-   the reorder option but GGE_ALWAYS, and however small P is.  Returns 1
-   with *st set when it answered (or failed for memory), 0 to go on (no
-   chain, or one the recursion declines: |r| too near 1 for its node
-   budget). */
-static int solve_chain(size_t m, const mvni_corr_view *cv, block_scratch *s,
-                       const mvni_qmc_options *qmc, mvni_result *r, int *st)
+/* Two structures have deterministic answers to about 1e-12 in log P in
+   any dimension and however small P is, taken under MVN_METHOD_AUTO for
+   blocks of size >= 4, whatever the reorder option but GGE_ALWAYS:
+   one-factor correlations (R_ij = lambda_i lambda_j: equicorrelated
+   rho >= 0, Dunnett's comparisons) by one log-space integral
+   (exact/factor.c), and Gauss-Markov chains in the given order (AR(1)
+   and its kin: tridiagonal precision) by a forward recursion
+   (exact/chain.c).  Returns 1 with *st set when one answered (or failed
+   for memory), 0 to go on (neither, or a chain the recursion declines:
+   |r| too near 1 for its node budget). */
+static int solve_exact_structure(size_t m, const mvni_corr_view *cv,
+                                 block_scratch *s, const mvni_qmc_options *qmc,
+                                 mvni_result *r, int *st)
 {
-    double *rc = s->work + m; /* the standard deviations are in work[0, m) */
-    if (!mvni_chain_find(m, cv, rc))
+    double *coef = s->work + m; /* the standard deviations are in work[0, m) */
+    if (mvni_factor_find(m, cv, coef)) {
+        *st = mvni_factor_prob(m, coef, s->a, s->b, qmc, r);
+        return 1;
+    }
+    if (!mvni_chain_find(m, cv, coef))
         return 0;
-    *st = mvni_chain_prob(m, rc, s->a, s->b, qmc, r);
+    *st = mvni_chain_prob(m, coef, s->a, s->b, qmc, r);
     return *st != MVNI_CHAIN_DECLINED;
 }
 
@@ -84,7 +92,7 @@ static int solve_chain(size_t m, const mvni_corr_view *cv, block_scratch *s,
    (AR(1): d >= 300) keeps the worst measured case to a loss of 1.3 in
    time against wins of 20 and more.  Returns MVNI_NOT_STRUCTURED to fall
    through to the dense route.  s->work holds the standard deviations.
-   Chains come first (solve_chain). */
+   One-factor matrices and chains come first (solve_exact_structure). */
 #define SOLVE_STRUCTURED_GAIN 1.5
 #define SOLVE_COEF_COST (1.0 / 300)
 static int solve_structured(size_t d, const double *sigma, const size_t *idx,
@@ -96,14 +104,14 @@ static int solve_structured(size_t d, const double *sigma, const size_t *idx,
        dense factor. */
     const double dm = (double)m, dense = dm + SOLVE_COEF_COST * dm * (dm - 1) / 2;
     const int gge = opt->reorder != MVN_REORDER_NONE;
-    const int chain = opt->method == MVN_METHOD_AUTO;
+    const int exact = opt->method == MVN_METHOD_AUTO;
     if (m < 4 || opt->method == MVN_METHOD_TILTED ||
         opt->reorder == MVN_REORDER_GGE_ALWAYS ||
-        (!chain && gge && SOLVE_STRUCTURED_GAIN * dm > dense))
+        (!exact && gge && SOLVE_STRUCTURED_GAIN * dm > dense))
         return MVNI_NOT_STRUCTURED;
     const mvni_corr_view cv = {sigma, d, idx, s->work};
     int st;
-    if (chain && solve_chain(m, &cv, s, qmc, r, &st))
+    if (exact && solve_exact_structure(m, &cv, s, qmc, r, &st))
         return st;
     if (gge && SOLVE_STRUCTURED_GAIN * dm > dense)
         return MVNI_NOT_STRUCTURED;

@@ -4,7 +4,7 @@ library(gaussprob)
 source("helpers.R")
 if (!gaussprob_info()$cancel)
     exit_file("libmvnorm has no progress callback (ABI 0.1)")
-R <- one_factor(10)
+R <- two_factor(10)  # QMC, whose steps report progress
 r <- gaussprob:::.cancel_test(rep(-1, 10), rep(1, 10), R, after = 0L)
 expect_equal(r$return, 11L)               # MVN_ECANCELED
 expect_equal(gaussprob:::.status_name(r$status), "MVN_ECANCELED")

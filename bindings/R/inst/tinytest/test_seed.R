@@ -1,7 +1,7 @@
 ## Reproducibility: the seed comes from R's RNG unless given.
 library(gaussprob)
 source("helpers.R")
-R <- one_factor(10)
+R <- two_factor(10)  # QMC: the seed matters (one-factor is exact)
 l <- rep(-1, 10); u <- rep(1.5, 10)
 set.seed(42); a <- gaussprob::pmvnorm(l, u, corr = R)
 set.seed(42); b <- gaussprob::pmvnorm(l, u, corr = R)
