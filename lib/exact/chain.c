@@ -26,9 +26,10 @@
  *   - panels as wide as the narrower of the kernel widths on either side
  *     (s_k, and s_(k+1) / r_(k+1) in the variable integrated over), with
  *     CHAIN_NODES Gauss-Legendre nodes each;
- *   - f_k is kept normalized to max 1 with its log scale apart, and each
- *     row of the kernel is formed relative to its largest term, so that
- *     log P stays accurate where P underflows (P = exp(-6000) included).
+ *   - f_k is kept in log space, normalized to max 1 with its log scale
+ *     apart, and each row of the kernel is formed relative to its largest
+ *     term, so that log P stays accurate where P underflows and where f_k
+ *     spans more than a double's range across its window.
  *
  * The error estimate is the difference to the same recursion with panels
  * twice as wide (the rule converges spectrally in the panel width, so the
@@ -66,6 +67,11 @@
 #define CHAIN_NODES 8
 /* Refinements (halvings of the panels) before giving up with MVN_ETOL. */
 #define CHAIN_MAX_REFINE 3
+/* The route declines a mode beyond 1e6 standard deviations: there a
+   window of +-CHAIN_WINDOW is within a few thousand ulps of its centre
+   (at 1e20 it collapsed to a point and P to 0, where log P is -5e39);
+   measured exact to 1e-14 relative up to 1e5. */
+#define CHAIN_MAX_MODE 1e6
 /* Active-set iterations for the mode; each is one tridiagonal solve. */
 #define CHAIN_MODE_ITERS 200
 
@@ -242,38 +248,39 @@ static size_t chain_nodes(const chain *c, size_t k, double unit,
 }
 
 /* One forward pass with panels of width unit * scale[k]; returns log P
-   (-inf for P = 0), adds the kernel evaluations to *evals.  buf: 6 * cap
+   (-inf for P = 0), adds the kernel evaluations to *evals.  buf: 5 * cap
    doubles.  NAN when a window needs more than cap nodes. */
 static double chain_pass(const chain *c, double unit, const double *gx,
                          const double *gw, int ng, size_t cap, double *buf,
                          double *evals)
 {
-    double *x = buf, *w = buf + cap, *xn = buf + 2 * cap, *g = buf + 3 * cap,
-           *rowlog = buf + 4 * cap, *lg = buf + 5 * cap;
+    /* lg holds log(weight * f_k / max f_k) at the nodes: f_k may span far
+       more than the range of a double across its window (the window
+       follows the posterior, not f_k: behind a limit 100 sd out, f_k
+       falls by e^-1700 across the part that matters), so it never leaves
+       log space. */
+    double *x = buf, *w = buf + cap, *xn = buf + 2 * cap, *lg = buf + 3 * cap,
+           *rowlog = buf + 4 * cap;
     static const double log_sqrt_2pi = 0.91893853320467274178;
     size_t n = chain_nodes(c, 0, unit, gx, gw, ng, cap, x, w);
     if (n == 0)
         return NAN;
-    /* g = f_1 / max f_1 at the nodes, times the weight. */
     double e0 = INFINITY;
     for (size_t j = 0; j < n; ++j)
-        e0 = fmin(e0, x[j] * x[j]);
+        e0 = x[j] * x[j] < e0 ? x[j] * x[j] : e0;
     double logscale = -0.5 * e0 - log_sqrt_2pi;
     for (size_t j = 0; j < n; ++j)
-        g[j] = w[j] * exp(-0.5 * (x[j] * x[j] - e0));
+        lg[j] = log(w[j]) - 0.5 * (x[j] * x[j] - e0);
     for (size_t k = 1; k < c->d; ++k) {
         const size_t m = chain_nodes(c, k, unit, gx, gw, ng, cap, xn, w);
         if (m == 0)
             return NAN;
         const double r = c->r[k], inv2v = 0.5 / (c->s[k] * c->s[k]);
-        /* f_k(x_i) = sum_j g_j exp(-(x_i - r y_j)^2 / (2 s^2)) / (s sqrt(2 pi)),
-           each row relative to its largest term (found without exp, from
-           lg = log g); terms below e^-CHAIN_DROP of it are left out (at
-           most n e^-40 = 1e-15 of the row).  The new g replaces the old
-           once every row's log is known (w already holds the new weights:
-           the old ones are inside g). */
-        for (size_t j = 0; j < n; ++j)
-            lg[j] = g[j] > 0.0 ? log(g[j]) : -INFINITY;
+        /* f_k(x_i) = sum_j exp(lg_j - (x_i - r y_j)^2 / (2 s^2)) / (s sqrt(2 pi)),
+           each row relative to its largest term (found without exp);
+           terms below e^-CHAIN_DROP of it are left out (at most
+           n e^-40 = 1e-15 of the row).  The new lg replaces the old once
+           every row's log is known (w already holds the new weights). */
         double best = -INFINITY;
         for (size_t i = 0; i < m; ++i) {
             const double xi = xn[i];
@@ -297,15 +304,17 @@ static double chain_pass(const chain *c, double unit, const double *gx,
             return -INFINITY;
         logscale += best - log(c->s[k]) - log_sqrt_2pi;
         for (size_t i = 0; i < m; ++i) {
-            g[i] = w[i] * exp(rowlog[i] - best);
+            lg[i] = log(w[i]) + rowlog[i] - best;
             x[i] = xn[i];
         }
         n = m;
     }
-    double total = 0.0;
+    double top = -INFINITY, total = 0.0;
     for (size_t j = 0; j < n; ++j)
-        total += g[j];
-    return total > 0.0 ? logscale + log(total) : -INFINITY;
+        top = lg[j] > top ? lg[j] : top;
+    for (size_t j = 0; j < n; ++j)
+        total += exp(lg[j] - top);
+    return top > -INFINITY ? logscale + top + log(total) : -INFINITY;
 }
 
 int mvni_chain_prob(size_t d, const double *r, const double *a,
@@ -317,7 +326,7 @@ int mvni_chain_prob(size_t d, const double *r, const double *a,
     const size_t cap = 4096;
     chain c;
     c.d = d;
-    double *mem = malloc((10 * d + 5 * d + 6 * cap) * sizeof *mem);
+    double *mem = malloc((10 * d + 5 * d + 5 * cap) * sizeof *mem);
     signed char *act = malloc(d);
     if (mem == NULL || act == NULL) {
         free(mem);
@@ -356,6 +365,11 @@ int mvni_chain_prob(size_t d, const double *r, const double *a,
         st = MVNI_CHAIN_DECLINED;
         goto done;
     }
+    for (size_t k = 0; k < d; ++k)
+        if (!(fabs(z[k]) <= CHAIN_MAX_MODE)) {
+            st = MVNI_CHAIN_DECLINED;
+            goto done;
+        }
     for (size_t k = 0; k < d; ++k) {
         c.lo[k] = fmax(c.a[k], z[k] - CHAIN_WINDOW);
         c.hi[k] = fmin(c.b[k], z[k] + CHAIN_WINDOW);
