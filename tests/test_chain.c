@@ -113,7 +113,8 @@ static void split_pairs(void)
    147 at 1000).  d = 2, 3 against the exact kernels. */
 static void far_limits(void)
 {
-    const mvni_qmc_options o = options(0.0, 1e-10);
+    /* releps above log P's rounding, 64 eps |log P| = 7e-9 at 1000 sd. */
+    const mvni_qmc_options o = options(0.0, 1e-7);
     const double r[3] = {0.0, 0.6, 0.6}, rr[3] = {0.6, 0.36, 0.6};
     const double far[] = {100.0, 1000.0};
     for (int t = 0; t < 2; ++t) {
@@ -272,6 +273,63 @@ static void gradient(mvn_context *ctx)
     free(S);
 }
 
+/* log P by mvn_logprob_batch at releps 1e-12. */
+static double logp_of(mvn_context *ctx, size_t d, const double *a, const double *b,
+                      const double *S)
+{
+    const ptrdiff_t vs[2] = {0, 1}, ss[3] = {0, (ptrdiff_t)d, 1};
+    double p, lp = NAN, e, le;
+    int st;
+    mvn_logprob_batch(ctx, 1, d, a, vs, b, vs, NULL, NULL, S, ss, MVN_SIGMA_COV, &p,
+                      &lp, &e, &le, &st);
+    return lp;
+}
+
+/* Log-space derivatives in the limits come from one forward and one
+   backward recursion (mvni_solve_chain_density) instead of 2d
+   conditional problems: against central differences of log P, behind a
+   limit 30 sd out (log P = -636) and with negative links. */
+static void log_gradient(mvn_context *ctx)
+{
+    const size_t d = 12;
+    double r[12], a[12], b[12], da[12], db[12], p, lp;
+    for (size_t k = 0; k < d; ++k) {
+        r[k] = k % 4 == 3 ? -0.6 : 0.9;
+        a[k] = k == d / 2 ? 60.0 : 0.0; /* Sigma = 4 R: 30 sd */
+        b[k] = k == 1 ? 10.0 : INFINITY;
+    }
+    double *S = chain_sigma(d, r);
+    for (size_t i = 0; i < d * d; ++i)
+        S[i] *= 4.0;
+    mvn_context_set(ctx, MVN_OPT_ABSEPS, 0.0);
+    mvn_context_set(ctx, MVN_OPT_RELEPS, 1e-12);
+    const ptrdiff_t vs[2] = {0, 1}, ss[3] = {0, (ptrdiff_t)d, 1};
+    int st = MVN_EINVAL;
+    mvn_logprob_grad_batch(ctx, 1, d, a, vs, b, vs, NULL, NULL, S, ss, MVN_SIGMA_COV, &p,
+                           &lp, NULL, &st, da, db, NULL, NULL);
+    double worst = 0.0;
+    const double h = 1e-5;
+    for (size_t k = 0; k < d; ++k) {
+        double *x[2] = {a + k, b + k};
+        const double g[2] = {da[k], db[k]};
+        for (int q = 0; q < 2; ++q) {
+            if (!isfinite(*x[q]))
+                continue;
+            *x[q] += h;
+            const double l1 = logp_of(ctx, d, a, b, S);
+            *x[q] -= 2 * h;
+            const double l2 = logp_of(ctx, d, a, b, S);
+            *x[q] += h;
+            const double fd = (l1 - l2) / (2 * h);
+            worst = fmax(worst, fabs(g[q] - fd) / fmax(1.0, fabs(fd)));
+        }
+    }
+    tap_ok((st == MVN_OK || st == MVN_ETOL) && worst <= 1e-6 && lp < -600.0,
+           "log P = %.6g: d log P / d limits against central differences (worst %.1e relative, status %d)",
+           lp, worst, st);
+    free(S);
+}
+
 /* |r| so near 1 that the windows need more nodes than the recursion
    allows: it declines, and the public call still answers (QMC). */
 static void decline(mvn_context *ctx)
@@ -323,6 +381,7 @@ int main(void)
     against_references(ctx);
     against_qmc(ctx);
     gradient(ctx);
+    log_gradient(ctx);
     decline(ctx);
     mvn_context_free(ctx);
     return tap_exit();

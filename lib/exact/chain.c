@@ -109,7 +109,14 @@ typedef struct {
     double *scale;         /* panel width unit of each variable */
     double *lambda_lo, *lambda_hi; /* boundary-layer rates at the window
                                       ends that are limits (else 0) */
+    signed char *sign;     /* the sign change of each variable */
+    double *mem, *buf;     /* everything above; the passes' nodes */
+    int empty;             /* some a_k >= b_k: P = 0 */
 } chain;
+
+/* Nodes per window at most: beyond, the work (nodes^2 per variable) is
+   that of QMC, which the caller then takes. */
+#define CHAIN_CAP 4096
 
 /* The joint mode of N(0, R) on the box: minimize z'Qz / 2, a <= z <= b,
    with Q_kk = 1/s_k^2 + r_(k+1)^2 / s_(k+1)^2, Q_k,k-1 = -r_k / s_k^2.
@@ -247,24 +254,53 @@ static size_t chain_nodes(const chain *c, size_t k, double unit,
     return n;
 }
 
+/* log sum_j exp(lg_j - (x - r y_j)^2 / (2 s^2)) over the n nodes y of the
+   previous variable, relative to its largest term (found without exp);
+   terms below e^-CHAIN_DROP of it are left out (at most n e^-40 = 1e-15
+   of the sum). */
+static double chain_row(double x, const double *y, const double *lg, size_t n,
+                        double r, double inv2v)
+{
+    double top = -INFINITY;
+    for (size_t j = 0; j < n; ++j) {
+        const double t = x - r * y[j], v = lg[j] - t * t * inv2v;
+        top = v > top ? v : top;
+    }
+    if (!(top > -INFINITY))
+        return -INFINITY;
+    double sum = 0.0;
+    for (size_t j = 0; j < n; ++j) {
+        const double t = x - r * y[j], v = lg[j] - t * t * inv2v - top;
+        if (v > -CHAIN_DROP)
+            sum += exp(v);
+    }
+    return top + log(sum);
+}
+
 /* One forward pass with panels of width unit * scale[k]; returns log P
-   (-inf for P = 0), adds the kernel evaluations to *evals.  buf: 5 * cap
-   doubles.  NAN when a window needs more than cap nodes. */
+   (-inf for P = 0), adds the kernel evaluations to *evals.  NAN when a
+   window needs more than CHAIN_CAP nodes.  With end != NULL also
+   end[2k], end[2k + 1] = log f_k at the limits a_k, b_k (in the chain's
+   signs; f_k without the constraint on k itself), -inf where infinite. */
 static double chain_pass(const chain *c, double unit, const double *gx,
-                         const double *gw, int ng, size_t cap, double *buf,
-                         double *evals)
+                         const double *gw, int ng, double *end, double *evals)
 {
     /* lg holds log(weight * f_k / max f_k) at the nodes: f_k may span far
        more than the range of a double across its window (the window
        follows the posterior, not f_k: behind a limit 100 sd out, f_k
        falls by e^-1700 across the part that matters), so it never leaves
        log space. */
-    double *x = buf, *w = buf + cap, *xn = buf + 2 * cap, *lg = buf + 3 * cap,
-           *rowlog = buf + 4 * cap;
+    const size_t cap = CHAIN_CAP;
+    double *x = c->buf, *w = x + cap, *xn = x + 2 * cap, *lg = x + 3 * cap,
+           *rowlog = x + 4 * cap;
     static const double log_sqrt_2pi = 0.91893853320467274178;
     size_t n = chain_nodes(c, 0, unit, gx, gw, ng, cap, x, w);
     if (n == 0)
         return NAN;
+    if (end != NULL) {
+        end[0] = isfinite(c->a[0]) ? -0.5 * c->a[0] * c->a[0] - log_sqrt_2pi : -INFINITY;
+        end[1] = isfinite(c->b[0]) ? -0.5 * c->b[0] * c->b[0] - log_sqrt_2pi : -INFINITY;
+    }
     double e0 = INFINITY;
     for (size_t j = 0; j < n; ++j)
         e0 = x[j] * x[j] < e0 ? x[j] * x[j] : e0;
@@ -276,33 +312,28 @@ static double chain_pass(const chain *c, double unit, const double *gx,
         if (m == 0)
             return NAN;
         const double r = c->r[k], inv2v = 0.5 / (c->s[k] * c->s[k]);
-        /* f_k(x_i) = sum_j exp(lg_j - (x_i - r y_j)^2 / (2 s^2)) / (s sqrt(2 pi)),
-           each row relative to its largest term (found without exp);
-           terms below e^-CHAIN_DROP of it are left out (at most
-           n e^-40 = 1e-15 of the row).  The new lg replaces the old once
-           every row's log is known (w already holds the new weights). */
+        const double shift = logscale - log(c->s[k]) - log_sqrt_2pi;
+        if (end != NULL) {
+            end[2 * k] = isfinite(c->a[k]) ? shift + chain_row(c->a[k], x, lg, n, r, inv2v)
+                                           : -INFINITY;
+            end[2 * k + 1] = isfinite(c->b[k]) ? shift + chain_row(c->b[k], x, lg, n, r, inv2v)
+                                               : -INFINITY;
+        }
+        /* f_k at the new nodes; the new lg replaces the old once every
+           row's log is known (w already holds the new weights). */
         double best = -INFINITY;
         for (size_t i = 0; i < m; ++i) {
-            const double xi = xn[i];
-            double top = -INFINITY;
-            for (size_t j = 0; j < n; ++j) {
-                const double t = xi - r * x[j], v = lg[j] - t * t * inv2v;
-                top = v > top ? v : top;
-            }
-            double sum = 0.0;
-            if (top > -INFINITY)
-                for (size_t j = 0; j < n; ++j) {
-                    const double t = xi - r * x[j], v = lg[j] - t * t * inv2v - top;
-                    if (v > -CHAIN_DROP)
-                        sum += exp(v);
-                }
-            rowlog[i] = top > -INFINITY ? top + log(sum) : -INFINITY;
+            rowlog[i] = chain_row(xn[i], x, lg, n, r, inv2v);
             best = rowlog[i] > best ? rowlog[i] : best;
         }
         *evals += (double)m * (double)n;
-        if (!(best > -INFINITY))
+        if (!(best > -INFINITY)) {
+            if (end != NULL)
+                for (size_t q = 2 * k + 2; q < 2 * c->d; ++q)
+                    end[q] = -INFINITY;
             return -INFINITY;
-        logscale += best - log(c->s[k]) - log_sqrt_2pi;
+        }
+        logscale = shift + best;
         for (size_t i = 0; i < m; ++i) {
             lg[i] = log(w[i]) + rowlog[i] - best;
             x[i] = xn[i];
@@ -317,66 +348,69 @@ static double chain_pass(const chain *c, double unit, const double *gx,
     return top > -INFINITY ? logscale + top + log(total) : -INFINITY;
 }
 
-int mvni_chain_prob(size_t d, const double *r, const double *a,
-                    const double *b, const mvni_qmc_options *opt,
-                    mvni_result *res)
+static void chain_free(chain *c)
 {
-    /* Nodes per window at most: beyond, the work (nodes^2 per variable)
-       is that of QMC, which the caller then takes. */
-    const size_t cap = 4096;
-    chain c;
-    c.d = d;
-    double *mem = malloc((10 * d + 5 * d + 5 * cap) * sizeof *mem);
-    signed char *act = malloc(d);
-    if (mem == NULL || act == NULL) {
-        free(mem);
-        free(act);
+    free(c->mem);
+    free(c->sign);
+}
+
+/* The chain of r, a, b after the sign change, its mode, windows, panel
+   scales and boundary-layer rates.  MVN_OK (free with chain_free),
+   MVN_ENOMEM, or MVNI_CHAIN_DECLINED (nothing to free). */
+static int chain_init(chain *c, size_t d, const double *r, const double *a,
+                      const double *b)
+{
+    c->d = d;
+    c->mem = malloc((15 * d + 5 * CHAIN_CAP) * sizeof *c->mem);
+    c->sign = malloc(2 * d);
+    if (c->mem == NULL || c->sign == NULL) {
+        chain_free(c);
         return MVN_ENOMEM;
     }
-    c.r = mem;
-    c.s = mem + d;
-    c.a = mem + 2 * d;
-    c.b = mem + 3 * d;
-    c.lo = mem + 4 * d;
-    c.hi = mem + 5 * d;
-    c.scale = mem + 6 * d;
-    c.lambda_lo = mem + 7 * d;
-    c.lambda_hi = mem + 8 * d;
-    double *z = mem + 9 * d, *work = mem + 10 * d, *buf = mem + 15 * d;
-    int sign = 1, st = MVN_OK;
+    double *mem = c->mem;
+    c->r = mem;
+    c->s = mem + d;
+    c->a = mem + 2 * d;
+    c->b = mem + 3 * d;
+    c->lo = mem + 4 * d;
+    c->hi = mem + 5 * d;
+    c->scale = mem + 6 * d;
+    c->lambda_lo = mem + 7 * d;
+    c->lambda_hi = mem + 8 * d;
+    double *z = mem + 9 * d, *work = mem + 10 * d;
+    c->buf = mem + 15 * d;
+    signed char *act = c->sign + d;
+    int sign = 1;
+    c->empty = 0;
     for (size_t k = 0; k < d; ++k) {
         const double rk = k > 0 ? r[k] : 0.0;
         if (rk < 0.0)
             sign = -sign;
-        c.r[k] = fabs(rk);
-        c.s[k] = k > 0 ? sqrt((1.0 - c.r[k]) * (1.0 + c.r[k])) : 1.0;
-        c.a[k] = sign > 0 ? a[k] : -b[k];
-        c.b[k] = sign > 0 ? b[k] : -a[k];
+        c->sign[k] = (signed char)sign;
+        c->r[k] = fabs(rk);
+        c->s[k] = k > 0 ? sqrt((1.0 - c->r[k]) * (1.0 + c->r[k])) : 1.0;
+        c->a[k] = sign > 0 ? a[k] : -b[k];
+        c->b[k] = sign > 0 ? b[k] : -a[k];
+        c->empty |= !(c->a[k] < c->b[k]);
     }
-    for (size_t k = 0; k < d; ++k)
-        if (!(c.a[k] < c.b[k])) {
-            res->p = 0.0;
-            res->logp = -INFINITY;
-            res->abserr = res->relerr = res->evals = 0.0;
-            res->status = MVN_OK;
-            goto done;
-        }
-    if (chain_mode(&c, z, work, act) != 0) {
-        st = MVNI_CHAIN_DECLINED;
-        goto done;
+    if (c->empty)
+        return MVN_OK;
+    if (chain_mode(c, z, work, act) != 0) {
+        chain_free(c);
+        return MVNI_CHAIN_DECLINED;
     }
     for (size_t k = 0; k < d; ++k)
         if (!(fabs(z[k]) <= CHAIN_MAX_MODE)) {
-            st = MVNI_CHAIN_DECLINED;
-            goto done;
+            chain_free(c);
+            return MVNI_CHAIN_DECLINED;
         }
     for (size_t k = 0; k < d; ++k) {
-        c.lo[k] = fmax(c.a[k], z[k] - CHAIN_WINDOW);
-        c.hi[k] = fmin(c.b[k], z[k] + CHAIN_WINDOW);
-        double h = c.s[k];
-        if (k + 1 < d && c.r[k + 1] > 0.0)
-            h = fmin(h, c.s[k + 1] / c.r[k + 1]);
-        c.scale[k] = h;
+        c->lo[k] = fmax(c->a[k], z[k] - CHAIN_WINDOW);
+        c->hi[k] = fmin(c->b[k], z[k] + CHAIN_WINDOW);
+        double h = c->s[k];
+        if (k + 1 < d && c->r[k + 1] > 0.0)
+            h = fmin(h, c->s[k + 1] / c->r[k + 1]);
+        c->scale[k] = h;
     }
     /* A window end that is a limit e can carry a boundary layer: f_k
        falls into the window at up to (e - r_k y) / s_k^2 over the
@@ -385,57 +419,66 @@ int mvni_chain_prob(size_t d, const double *r, const double *a,
        (directed: only a fall into the window counts).  Bounds, used to
        grade the end panels (chain_nodes). */
     for (size_t k = 0; k < d; ++k) {
-        const double plo = k > 0 ? c.lo[k - 1] : 0.0, phi = k > 0 ? c.hi[k - 1] : 0.0;
-        const double v = c.s[k] * c.s[k];
+        const double plo = k > 0 ? c->lo[k - 1] : 0.0, phi = k > 0 ? c->hi[k - 1] : 0.0;
+        const double v = c->s[k] * c->s[k];
         double llo = 0.0, lhi = 0.0;
-        if (c.lo[k] == c.a[k])
-            llo = fmax(0.0, c.lo[k] - c.r[k] * plo) / v;
-        if (c.hi[k] == c.b[k])
-            lhi = fmax(0.0, c.r[k] * phi - c.hi[k]) / v;
+        if (c->lo[k] == c->a[k])
+            llo = fmax(0.0, c->lo[k] - c->r[k] * plo) / v;
+        if (c->hi[k] == c->b[k])
+            lhi = fmax(0.0, c->r[k] * phi - c->hi[k]) / v;
         if (k + 1 < d) {
-            const double rn = c.r[k + 1], vn = c.s[k + 1] * c.s[k + 1];
-            if (c.lo[k] == c.a[k])
-                llo += rn * fmax(0.0, rn * c.lo[k] - c.lo[k + 1]) / vn;
-            if (c.hi[k] == c.b[k])
-                lhi += rn * fmax(0.0, c.hi[k + 1] - rn * c.hi[k]) / vn;
+            const double rn = c->r[k + 1], vn = c->s[k + 1] * c->s[k + 1];
+            if (c->lo[k] == c->a[k])
+                llo += rn * fmax(0.0, rn * c->lo[k] - c->lo[k + 1]) / vn;
+            if (c->hi[k] == c->b[k])
+                lhi += rn * fmax(0.0, c->hi[k + 1] - rn * c->hi[k]) / vn;
         }
-        c.lambda_lo[k] = llo;
-        c.lambda_hi[k] = lhi;
+        c->lambda_lo[k] = llo;
+        c->lambda_hi[k] = lhi;
     }
-    double gx[CHAIN_NODES], gw[CHAIN_NODES];
-    gauss_legendre(CHAIN_NODES, gx, gw);
+    return MVN_OK;
+}
+
+/* P for an initialized chain: passes with panels halved until the
+   request is met (the error is the difference to the pass with panels
+   twice as wide).  Writes the finest unit that answered to *unit_out.
+   MVN_OK, MVN_ETOL, MVN_ECANCELED or MVNI_CHAIN_DECLINED. */
+static int chain_solve(const chain *c, const double *gx, const double *gw,
+                       const mvni_qmc_options *opt, mvni_result *res,
+                       double *unit_out)
+{
+    if (c->empty) {
+        res->p = 0.0;
+        res->logp = -INFINITY;
+        res->abserr = res->relerr = res->evals = 0.0;
+        *unit_out = CHAIN_UNIT;
+        return res->status = MVN_OK;
+    }
     double evals = 0.0, unit = CHAIN_UNIT;
-    double coarse = chain_pass(&c, 2.0 * unit, gx, gw, CHAIN_NODES, cap, buf, &evals);
-    if (isnan(coarse)) {
-        st = MVNI_CHAIN_DECLINED;
-        goto done;
-    }
-    double fine = coarse, rel = INFINITY;
+    double coarse = chain_pass(c, 2.0 * unit, gx, gw, CHAIN_NODES, NULL, &evals);
+    if (isnan(coarse))
+        return MVNI_CHAIN_DECLINED;
+    double fine = coarse, rel = INFINITY, done_unit = unit;
     for (int refine = 0;; ++refine) {
-        fine = chain_pass(&c, unit, gx, gw, CHAIN_NODES, cap, buf, &evals);
-        if (isnan(fine) && refine == 0) {
-            st = MVNI_CHAIN_DECLINED;
-            goto done;
-        }
-        if (isnan(fine))
-            break; /* finer panels need more than cap nodes */
-        rel = fine == -INFINITY && coarse == -INFINITY ? 0.0
-                                                      : fabs(expm1(coarse - fine));
+        const double next = chain_pass(c, unit, gx, gw, CHAIN_NODES, NULL, &evals);
+        if (isnan(next) && refine == 0)
+            return MVNI_CHAIN_DECLINED;
+        if (isnan(next))
+            break; /* finer panels need more than CHAIN_CAP nodes */
+        fine = next;
+        done_unit = unit;
+        rel = fine == -INFINITY && coarse == -INFINITY ? 0.0 : fabs(expm1(coarse - fine));
         if (opt->monitor != NULL && mvni_monitor_step(opt->monitor, evals)) {
             res->p = res->logp = res->abserr = res->relerr = NAN;
             res->evals = evals;
-            res->status = MVN_ECANCELED;
-            goto done;
+            return res->status = MVN_ECANCELED;
         }
         if (mvni_tol_met(fine, rel, opt) || refine == CHAIN_MAX_REFINE)
             break;
         coarse = fine;
         unit *= 0.5;
     }
-    if (isnan(fine)) {
-        /* The last refinement did not fit: report the finest pass done. */
-        fine = coarse;
-    }
+    *unit_out = done_unit;
     res->logp = fine;
     res->p = exp(fine);
     res->relerr = isnan(rel) ? INFINITY
@@ -443,9 +486,97 @@ int mvni_chain_prob(size_t d, const double *r, const double *a,
                                       : fmax(rel, mvni_log_rounding(fine));
     res->abserr = res->relerr * res->p;
     res->evals = evals;
-    res->status = mvni_tol_met(fine, res->relerr, opt) ? MVN_OK : MVN_ETOL;
-done:
-    free(mem);
-    free(act);
+    return res->status = mvni_tol_met(fine, res->relerr, opt) ? MVN_OK : MVN_ETOL;
+}
+
+int mvni_chain_prob(size_t d, const double *r, const double *a,
+                    const double *b, const mvni_qmc_options *opt,
+                    mvni_result *res)
+{
+    chain c;
+    int st = chain_init(&c, d, r, a, b);
+    if (st != MVN_OK)
+        return st;
+    double gx[CHAIN_NODES], gw[CHAIN_NODES], unit;
+    gauss_legendre(CHAIN_NODES, gx, gw);
+    st = chain_solve(&c, gx, gw, opt, res, &unit);
+    chain_free(&c);
+    return st;
+}
+
+/* log f at the original a_k (q = 0) or b_k (q = 1) from a pass's end
+   values in the chain's signs (a sign change swaps the limits). */
+static double chain_end(const chain *c, const double *end, size_t k, int q)
+{
+    return end[2 * k + (c->sign[k] > 0 ? q : 1 - q)];
+}
+
+int mvni_chain_limit_density(size_t d, const double *r, const double *a,
+                             const double *b, const mvni_qmc_options *opt,
+                             mvni_result *res, double *logdens, double *reldens)
+{
+    static const double log_sqrt_2pi = 0.91893853320467274178;
+    chain f, v;
+    double *rr = malloc(3 * d * sizeof *rr);
+    if (rr == NULL)
+        return MVN_ENOMEM;
+    double *ar = rr + d, *br = rr + 2 * d;
+    /* The chain backwards: Z_(k-1) = r_k Z_k + s_k e, the same links. */
+    for (size_t k = 0; k < d; ++k) {
+        rr[k] = k > 0 ? r[d - k] : 0.0;
+        ar[k] = a[d - 1 - k];
+        br[k] = b[d - 1 - k];
+    }
+    int st = chain_init(&f, d, r, a, b);
+    if (st != MVN_OK) {
+        free(rr);
+        return st;
+    }
+    st = chain_init(&v, d, rr, ar, br);
+    if (st != MVN_OK) {
+        chain_free(&f);
+        free(rr);
+        return st;
+    }
+    double gx[CHAIN_NODES], gw[CHAIN_NODES], unit;
+    gauss_legendre(CHAIN_NODES, gx, gw);
+    st = chain_solve(&f, gx, gw, opt, res, &unit);
+    double *end = malloc(8 * d * sizeof *end);
+    if (end == NULL && (st == MVN_OK || st == MVN_ETOL))
+        st = MVN_ENOMEM;
+    if (st == MVN_OK || st == MVN_ETOL) {
+        /* Forward and backward at the answer's panels and at twice them:
+           p(Z_k = e, every other constraint) = f_k(e) f^rev_k(e) / phi(e)
+           (given Z_k the two sides are independent), and the difference
+           between the two widths its error. */
+        double *ff = end, *fc = end + 2 * d, *vf = end + 4 * d, *vc = end + 6 * d;
+        double ev = 0.0;
+        const int ok = f.empty ||
+            (!isnan(chain_pass(&f, unit, gx, gw, CHAIN_NODES, ff, &ev)) &&
+             !isnan(chain_pass(&f, 2.0 * unit, gx, gw, CHAIN_NODES, fc, &ev)) &&
+             !isnan(chain_pass(&v, unit, gx, gw, CHAIN_NODES, vf, &ev)) &&
+             !isnan(chain_pass(&v, 2.0 * unit, gx, gw, CHAIN_NODES, vc, &ev)));
+        res->evals += ev;
+        for (size_t k = 0; k < d && ok; ++k)
+            for (int q = 0; q < 2; ++q) {
+                const double e = q ? b[k] : a[k];
+                double lf = -INFINITY, lc = -INFINITY;
+                if (isfinite(e) && !f.empty) {
+                    const size_t kr = d - 1 - k;
+                    const double lphi = -0.5 * e * e - log_sqrt_2pi;
+                    lf = chain_end(&f, ff, k, q) + chain_end(&v, vf, kr, q) - lphi;
+                    lc = chain_end(&f, fc, k, q) + chain_end(&v, vc, kr, q) - lphi;
+                }
+                logdens[2 * k + q] = lf;
+                reldens[2 * k + q] = lf == -INFINITY ? 0.0
+                                     : fmax(fabs(expm1(lc - lf)), mvni_log_rounding(lf));
+            }
+        if (!ok)
+            st = MVNI_CHAIN_DECLINED;
+    }
+    free(end);
+    chain_free(&f);
+    chain_free(&v);
+    free(rr);
     return st;
 }

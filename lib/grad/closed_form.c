@@ -322,6 +322,43 @@ static void task_run(const task_ctx *c, size_t i, size_t j, int ci_upper,
     task_finish(c, ci_upper == cj_upper ? 1.0 : -1.0, lw, pc, lpc, ec, t);
 }
 
+/* The 2d first-derivative tasks of a Gauss-Markov chain at once, from
+   one forward and one backward recursion (mvni_solve_chain_density): the
+   term of limit c_i is the density of Y_i = c_i with every other
+   constraint, which is what a task computes as weight times conditional
+   probability.  Returns 1 when tr[0 .. 2d) are filled, 0 when the
+   problem is not a chain (the tasks run as usual), -1 on an error
+   (its status in tr[0].status). */
+static int chain_first(const task_ctx *c, task_result *tr)
+{
+    const size_t d = c->d;
+    double *ld = malloc(4 * d * sizeof *ld);
+    if (ld == NULL) {
+        tr[0].status = MVN_ENOMEM;
+        return -1;
+    }
+    double *rel = ld + 2 * d;
+    mvni_result r;
+    const int st = mvni_solve_chain_density(d, c->a, c->b, c->S, c->opt, &r, ld, rel);
+    if (st == MVNI_SOLVE_NOT_CHAIN || (st != MVN_OK && st != MVN_ETOL)) {
+        free(ld);
+        tr[0].status = st;
+        return st == MVNI_SOLVE_NOT_CHAIN ? 0 : -1;
+    }
+    for (size_t t = 0; t < 2 * d; ++t) {
+        const double sign = t % 2 ? 1.0 : -1.0;
+        double v = ld[t] == -INFINITY ? 0.0
+                   : c->log_space     ? exp(ld[t] - c->logp)
+                                      : exp(ld[t]);
+        tr[t].val = sign * v;
+        tr[t].err = v * rel[t];
+        tr[t].evals = t == 0 ? r.evals : 0.0;
+        tr[t].status = st;
+    }
+    free(ld);
+    return 1;
+}
+
 int mvni_grad_closed(size_t d, const double *a, const double *b,
                      const double *sigma, const mvni_solve_options *opt,
                      mvni_result *res, const mvni_grad_out *out)
@@ -373,6 +410,15 @@ int mvni_grad_closed(size_t d, const double *a, const double *b,
             pj[p] = j;
         }
 
+    const int first_done = chain_first(&tc, tr);
+    if (first_done < 0) {
+        const int s = tr[0].status;
+        free(tr);
+        free(pi);
+        mvni_grad_out_nan(d, out);
+        res->p = res->logp = res->abserr = NAN;
+        return s;
+    }
     const int nthreads = opt->qmc.threads > 1 ? opt->qmc.threads : 1;
 #ifdef MVN_HAVE_OPENMP
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1 && ntask > 1)
@@ -389,7 +435,8 @@ int mvni_grad_closed(size_t d, const double *a, const double *b,
                 continue;
             }
             if (t < 2 * d) {
-                task_run(&tc, t / 2, 0, (int)(t % 2), 0, 0, &w, &tr[t]);
+                if (!first_done)
+                    task_run(&tc, t / 2, 0, (int)(t % 2), 0, 0, &w, &tr[t]);
             } else {
                 size_t p = (t - 2 * d) / 4;
                 int corner = (int)((t - 2 * d) % 4);

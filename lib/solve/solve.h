@@ -54,6 +54,24 @@ int mvni_solve_conditional(size_t d, const double *a, const double *b,
                            const double *sigma, const mvni_solve_options *opt,
                            mvni_result *res);
 
+/*
+ * The first derivatives of a Gauss-Markov chain at once (the closed-form
+ * derivatives' shortcut): when Sigma, standardized, is a chain in its
+ * given order (d >= 4, every variance > 0, no zero link: exact/chain.c)
+ * and opt has
+ * MVN_METHOD_AUTO and a reorder option other than GGE_ALWAYS, writes P to
+ * res and, in the caller's units, logdens[2i] = log(-dP/da_i),
+ * logdens[2i + 1] = log(dP/db_i) (-inf for infinite limits) with relative
+ * error estimates reldens, from one forward and one backward recursion
+ * instead of 2d conditional problems.  Returns MVN_OK, MVN_ETOL,
+ * MVN_ENOMEM, MVN_ECANCELED, or MVNI_SOLVE_NOT_CHAIN (nothing written)
+ * where it does not apply.
+ */
+#define MVNI_SOLVE_NOT_CHAIN (-1)
+int mvni_solve_chain_density(size_t d, const double *a, const double *b,
+                             const double *sigma, const mvni_solve_options *opt,
+                             mvni_result *res, double *logdens, double *reldens);
+
 #ifdef __cplusplus
 }
 #endif
