@@ -557,21 +557,35 @@ int mvni_chain_limit_density(size_t d, const double *r, const double *a,
              !isnan(chain_pass(&v, unit, gx, gw, CHAIN_NODES, vf, &ev)) &&
              !isnan(chain_pass(&v, 2.0 * unit, gx, gw, CHAIN_NODES, vc, &ev)));
         res->evals += ev;
+        int nan_seen = 0;
         for (size_t k = 0; k < d && ok; ++k)
             for (int q = 0; q < 2; ++q) {
                 const double e = q ? b[k] : a[k];
                 double lf = -INFINITY, lc = -INFINITY;
-                if (isfinite(e) && !f.empty) {
+                /* A limit whose square overflows is infinitely far out:
+                   density 0 (and -inf - -inf would be NaN: fuzz finding
+                   chain-grad-huge-limit). */
+                const double lphi = -0.5 * e * e - log_sqrt_2pi;
+                if (isfinite(lphi) && !f.empty) {
                     const size_t kr = d - 1 - k;
-                    const double lphi = -0.5 * e * e - log_sqrt_2pi;
-                    lf = chain_end(&f, ff, k, q) + chain_end(&v, vf, kr, q) - lphi;
-                    lc = chain_end(&f, fc, k, q) + chain_end(&v, vc, kr, q) - lphi;
+                    const double f1 = chain_end(&f, ff, k, q), v1 = chain_end(&v, vf, kr, q),
+                                 f2 = chain_end(&f, fc, k, q), v2 = chain_end(&v, vc, kr, q);
+                    if (f1 > -INFINITY && v1 > -INFINITY)
+                        lf = f1 + v1 - lphi;
+                    if (f2 > -INFINITY && v2 > -INFINITY)
+                        lc = f2 + v2 - lphi;
+                    if (!(lf == lf) || !(lc == lc))
+                        lf = lc = NAN;
                 }
                 logdens[2 * k + q] = lf;
                 reldens[2 * k + q] = lf == -INFINITY ? 0.0
                                      : fmax(fabs(expm1(lc - lf)), mvni_log_rounding(lf));
+                /* NaN, or zero at one width only: not resolved. */
+                if (isnan(lf) || (lf == -INFINITY) != (lc == -INFINITY))
+                    nan_seen = 1;
             }
-        if (!ok)
+        /* A density not resolved: leave the problem to the conditionals. */
+        if (!ok || nan_seen)
             st = MVNI_CHAIN_DECLINED;
     }
     free(end);
