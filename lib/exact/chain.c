@@ -257,23 +257,22 @@ static size_t chain_nodes(const chain *c, size_t k, double unit,
 /* log sum_j exp(lg_j - (x - r y_j)^2 / (2 s^2)) over the n nodes y of the
    previous variable, relative to its largest term (found without exp);
    terms below e^-CHAIN_DROP of it are left out (at most n e^-40 = 1e-15
-   of the sum). */
+   of the sum).  v: n doubles of scratch (the terms' logs, formed once). */
 static double chain_row(double x, const double *y, const double *lg, size_t n,
-                        double r, double inv2v)
+                        double r, double inv2v, double *v)
 {
     double top = -INFINITY;
     for (size_t j = 0; j < n; ++j) {
-        const double t = x - r * y[j], v = lg[j] - t * t * inv2v;
-        top = v > top ? v : top;
+        const double t = x - r * y[j];
+        v[j] = lg[j] - t * t * inv2v;
+        top = v[j] > top ? v[j] : top;
     }
     if (!(top > -INFINITY))
         return -INFINITY;
     double sum = 0.0;
-    for (size_t j = 0; j < n; ++j) {
-        const double t = x - r * y[j], v = lg[j] - t * t * inv2v - top;
-        if (v > -CHAIN_DROP)
-            sum += exp(v);
-    }
+    for (size_t j = 0; j < n; ++j)
+        if (v[j] - top > -CHAIN_DROP)
+            sum += exp(v[j] - top);
     return top + log(sum);
 }
 
@@ -292,19 +291,18 @@ static double chain_pass(const chain *c, double unit, const double *gx,
        log space. */
     const size_t cap = CHAIN_CAP;
     double *x = c->buf, *w = x + cap, *xn = x + 2 * cap, *lg = x + 3 * cap,
-           *rowlog = x + 4 * cap;
-    static const double log_sqrt_2pi = 0.91893853320467274178;
+           *rowlog = x + 4 * cap, *terms = x + 5 * cap;
     size_t n = chain_nodes(c, 0, unit, gx, gw, ng, cap, x, w);
     if (n == 0)
         return NAN;
     if (end != NULL) {
-        end[0] = isfinite(c->a[0]) ? -0.5 * c->a[0] * c->a[0] - log_sqrt_2pi : -INFINITY;
-        end[1] = isfinite(c->b[0]) ? -0.5 * c->b[0] * c->b[0] - log_sqrt_2pi : -INFINITY;
+        end[0] = isfinite(c->a[0]) ? -0.5 * c->a[0] * c->a[0] - MVNI_LN_SQRT_2PI : -INFINITY;
+        end[1] = isfinite(c->b[0]) ? -0.5 * c->b[0] * c->b[0] - MVNI_LN_SQRT_2PI : -INFINITY;
     }
     double e0 = INFINITY;
     for (size_t j = 0; j < n; ++j)
         e0 = x[j] * x[j] < e0 ? x[j] * x[j] : e0;
-    double logscale = -0.5 * e0 - log_sqrt_2pi;
+    double logscale = -0.5 * e0 - MVNI_LN_SQRT_2PI;
     for (size_t j = 0; j < n; ++j)
         lg[j] = log(w[j]) - 0.5 * (x[j] * x[j] - e0);
     for (size_t k = 1; k < c->d; ++k) {
@@ -312,18 +310,18 @@ static double chain_pass(const chain *c, double unit, const double *gx,
         if (m == 0)
             return NAN;
         const double r = c->r[k], inv2v = 0.5 / (c->s[k] * c->s[k]);
-        const double shift = logscale - log(c->s[k]) - log_sqrt_2pi;
+        const double shift = logscale - log(c->s[k]) - MVNI_LN_SQRT_2PI;
         if (end != NULL) {
-            end[2 * k] = isfinite(c->a[k]) ? shift + chain_row(c->a[k], x, lg, n, r, inv2v)
+            end[2 * k] = isfinite(c->a[k]) ? shift + chain_row(c->a[k], x, lg, n, r, inv2v, terms)
                                            : -INFINITY;
-            end[2 * k + 1] = isfinite(c->b[k]) ? shift + chain_row(c->b[k], x, lg, n, r, inv2v)
+            end[2 * k + 1] = isfinite(c->b[k]) ? shift + chain_row(c->b[k], x, lg, n, r, inv2v, terms)
                                                : -INFINITY;
         }
         /* f_k at the new nodes; the new lg replaces the old once every
            row's log is known (w already holds the new weights). */
         double best = -INFINITY;
         for (size_t i = 0; i < m; ++i) {
-            rowlog[i] = chain_row(xn[i], x, lg, n, r, inv2v);
+            rowlog[i] = chain_row(xn[i], x, lg, n, r, inv2v, terms);
             best = rowlog[i] > best ? rowlog[i] : best;
         }
         *evals += (double)m * (double)n;
@@ -361,7 +359,7 @@ static int chain_init(chain *c, size_t d, const double *r, const double *a,
                       const double *b)
 {
     c->d = d;
-    c->mem = malloc((15 * d + 5 * CHAIN_CAP) * sizeof *c->mem);
+    c->mem = malloc((15 * d + 6 * CHAIN_CAP) * sizeof *c->mem);
     c->sign = malloc(2 * d);
     if (c->mem == NULL || c->sign == NULL) {
         chain_free(c);
@@ -515,7 +513,6 @@ int mvni_chain_limit_density(size_t d, const double *r, const double *a,
                              const double *b, const mvni_qmc_options *opt,
                              mvni_result *res, double *logdens, double *reldens)
 {
-    static const double log_sqrt_2pi = 0.91893853320467274178;
     chain f, v;
     double *rr = malloc(3 * d * sizeof *rr);
     if (rr == NULL)
@@ -565,7 +562,7 @@ int mvni_chain_limit_density(size_t d, const double *r, const double *a,
                 /* A limit whose square overflows is infinitely far out:
                    density 0 (and -inf - -inf would be NaN: fuzz finding
                    chain-grad-huge-limit). */
-                const double lphi = -0.5 * e * e - log_sqrt_2pi;
+                const double lphi = -0.5 * e * e - MVNI_LN_SQRT_2PI;
                 if (isfinite(lphi) && !f.empty) {
                     const size_t kr = d - 1 - k;
                     const double f1 = chain_end(&f, ff, k, q), v1 = chain_end(&v, vf, kr, q),

@@ -37,8 +37,7 @@ typedef struct {
 static double factor_log_integrand(double t, const void *ctx)
 {
     const factor_problem *f = (const factor_problem *)ctx;
-    static const double log_sqrt_2pi = 0.91893853320467274178;
-    double v = -0.5 * t * t - log_sqrt_2pi;
+    double v = -0.5 * t * t - MVNI_LN_SQRT_2PI;
     for (size_t i = 0; i < f->d; ++i) {
         const double m = f->lambda[i] * t, is = f->inv_s[i];
         v += mvni_log_norm_diff((f->a[i] - m) * is, (f->b[i] - m) * is);
