@@ -243,7 +243,8 @@ typedef enum {
                             integral for one-factor correlations
                             (equicorrelated rho >= 0); a deterministic
                             recursion for Gauss-Markov chains (AR(1):
-                            tridiagonal precision in the given order);
+                            tridiagonal precision in the given order)
+                            and for tridiagonal correlations (MA(1));
                             QMC otherwise */
     MVN_METHOD_QMC = 1,  /* separation of variables + lattice QMC always */
     MVN_METHOD_TILTED = 2 /* QMC with minimax exponential tilting (Botev

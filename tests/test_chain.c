@@ -26,19 +26,7 @@
 #include "qmc/qmc.h"
 #include "mvnorm.h"
 #include "tap.h"
-
-static mvni_qmc_options options(double abseps, double releps)
-{
-    mvni_qmc_options o;
-    memset(&o, 0, sizeof o);
-    o.abseps = abseps;
-    o.releps = releps;
-    o.maxpts = 1e7;
-    o.shifts = 10;
-    o.error_factor = 3.5;
-    o.threads = 1;
-    return o;
-}
+#include "qmc_options.h"
 
 /* Sigma_ij = prod of r_k over the links between i and j. */
 static double *chain_sigma(size_t d, const double *r)
@@ -67,7 +55,7 @@ static double *ar1_sigma(size_t d, double rho)
 
 static void orthants(void)
 {
-    const mvni_qmc_options o = options(0.0, 1e-12);
+    const mvni_qmc_options o = test_qmc_options(0.0, 1e-12);
     const double rs[] = {-0.95, -0.3, 0.2, 0.7, 0.97};
     for (size_t t = 0; t < sizeof rs / sizeof *rs; ++t) {
         const double rho = rs[t];
@@ -97,7 +85,7 @@ static void split_pairs(void)
         mvni_bvn_rect(a + k, b + k, r[k + 1], &p, &lp);
         want += lp;
     }
-    const mvni_qmc_options o = options(0.0, 1e-10);
+    const mvni_qmc_options o = test_qmc_options(0.0, 1e-10);
     mvni_result res;
     int st = mvni_chain_prob(6, r, a, b, &o, &res);
     tap_ok(st == MVN_OK && fabs(res.logp - want) <= 1e-9 * fabs(want),
@@ -114,7 +102,7 @@ static void split_pairs(void)
 static void far_limits(void)
 {
     /* releps above log P's rounding, 64 eps |log P| = 7e-9 at 1000 sd. */
-    const mvni_qmc_options o = options(0.0, 1e-7);
+    const mvni_qmc_options o = test_qmc_options(0.0, 1e-7);
     const double r[3] = {0.0, 0.6, 0.6}, rr[3] = {0.6, 0.36, 0.6};
     const double far[] = {100.0, 1000.0};
     for (int t = 0; t < 2; ++t) {
@@ -341,7 +329,7 @@ static void decline(mvn_context *ctx)
         a[k] = -1.0;
         b[k] = 1.0 + 0.1 * (double)k;
     }
-    const mvni_qmc_options o = options(1e-6, 0.0);
+    const mvni_qmc_options o = test_qmc_options(1e-6, 0.0);
     mvni_result res;
     tap_ok(mvni_chain_prob(d, r, a, b, &o, &res) == MVNI_CHAIN_DECLINED,
            "r = 0.999999: the recursion declines");

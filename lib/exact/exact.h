@@ -148,6 +148,22 @@ int mvni_chain_limit_density(size_t d, const double *r, const double *a,
                              mvni_result *res, double *logdens, double *reldens);
 
 /* ------------------------------------------------------------------ */
+/* exact/ma1.c -- tridiagonal correlations (moving averages of order 1) */
+/* ------------------------------------------------------------------ */
+
+/* P(a < Z < b) for the correlation matrix with corr(Z_(k-1), Z_k) = r[k]
+   (r[0] ignored, r[k] != 0) and 0 beyond the first off-diagonal, by d
+   one-dimensional integrals over d + 1 innovations.  Deterministic;
+   abserr / relerr from a pass with panels twice as wide, refined until
+   max(abseps, releps p) is met (else MVN_ETOL).  Returns MVN_OK,
+   MVN_ETOL, MVN_ECANCELED, MVN_ENOMEM, or MVNI_MA1_DECLINED (nothing
+   computed): correlations too weak for the factor (|r| below about
+   0.2), d above 20000, or a posterior beyond the coarse grids' reach. */
+#define MVNI_MA1_DECLINED (-1)
+int mvni_ma1_prob(size_t d, const double *r, const double *a, const double *b,
+                  const mvni_qmc_options *opt, mvni_result *res);
+
+/* ------------------------------------------------------------------ */
 /* exact/factor.c -- one-factor correlation matrices                   */
 /* ------------------------------------------------------------------ */
 

@@ -228,6 +228,22 @@ int mvni_chain_find(size_t d, const mvni_corr_view *c, double *r)
     return 1;
 }
 
+/* Tridiagonal: nothing beyond the first off-diagonal, nothing zero on it
+   (a zero splits the matrix into blocks before this is asked). */
+int mvni_tridiag_find(size_t d, const mvni_corr_view *c, double *r)
+{
+    r[0] = 0.0;
+    for (size_t i = 1; i < d; ++i) {
+        r[i] = corr_at(c, i, i - 1);
+        if (!(fabs(r[i]) > MVNI_BAND_TAU))
+            return 0;
+        for (size_t j = i - 1; j-- > 0;)
+            if (!(fabs(corr_at(c, i, j)) <= MVNI_BAND_TAU))
+                return 0;
+    }
+    return 1;
+}
+
 /* One factor: R_ij = lambda_i lambda_j for all i != j.  The loadings
    from the pair (p, q) of largest |R_pq| and the r of largest |R_qr|:
    lambda_p^2 = R_pq R_pr / R_qr, lambda_i = R_ip / lambda_p; then every

@@ -99,6 +99,11 @@ void mvni_sparse_factor_free(mvni_sparse_factor *f);
    else 0.  O(d^2) at most; a dense matrix fails at its third row. */
 int mvni_chain_find(size_t d, const mvni_corr_view *c, double *r);
 
+/* 1 when c is tridiagonal in its order (every |c_ij| with |i - j| >= 2
+   within the Markov windows' tolerance, every c_(i,i-1) nonzero), with
+   r[i] = c_(i,i-1) (r[0] = 0); else 0.  O(d^2) at most. */
+int mvni_tridiag_find(size_t d, const mvni_corr_view *c, double *r);
+
 /* 1 when c is a one-factor correlation matrix, c_ij = lambda_i lambda_j
    for i != j (within the same tolerance), with the loadings in lambda (d
    doubles, the sign of the largest pair's first loading positive); else

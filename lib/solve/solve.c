@@ -72,10 +72,14 @@ static int solve_exact_structure(size_t m, const mvni_corr_view *cv,
         *st = mvni_factor_prob(m, coef, s->a, s->b, qmc, r);
         return 1;
     }
-    if (!mvni_chain_find(m, cv, coef))
+    if (mvni_chain_find(m, cv, coef)) {
+        *st = mvni_chain_prob(m, coef, s->a, s->b, qmc, r);
+        return *st != MVNI_CHAIN_DECLINED;
+    }
+    if (!mvni_tridiag_find(m, cv, coef))
         return 0;
-    *st = mvni_chain_prob(m, coef, s->a, s->b, qmc, r);
-    return *st != MVNI_CHAIN_DECLINED;
+    *st = mvni_ma1_prob(m, coef, s->a, s->b, qmc, r);
+    return *st != MVNI_MA1_DECLINED;
 }
 
 /* The structured route (qmc/band.c): when the block, in its given order,
