@@ -12,6 +12,8 @@
  *   - the same problem in reversed order (a different factor, other
  *     windows and panels), in the tails down to log P = -700;
  *   - dense QMC under MVN_METHOD_QMC (a different route);
+ *   - central differences of log P for the log-space derivatives in the
+ *     limits (forward and backward passes);
  * and the route itself: detection from Sigma, the error estimate covering
  * the true error, the decline for weak correlations, an empty interval.
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -255,6 +257,60 @@ static void against_qmc(mvn_context *ctx)
     free(S);
 }
 
+static double logp_of(mvn_context *ctx, size_t d, const double *a, const double *b,
+                      const double *S)
+{
+    double lp = NAN, lerr;
+    logprob(ctx, d, a, b, S, &lp, &lerr);
+    return lp;
+}
+
+/* Log-space derivatives in the limits from one forward and one backward
+   fine pass (mvni_ma1_limit_density through mvni_solve_chain_density)
+   against central differences of log P: rectangles, a tail behind
+   limits about 3 sd out, mixed signs. */
+static void log_gradient(mvn_context *ctx)
+{
+    const size_t ds[] = {12, 40};
+    for (size_t t = 0; t < 2; ++t) {
+        const size_t d = ds[t];
+        double *r = malloc(d * sizeof *r), *a = malloc(d * sizeof *a), *b = malloc(d * sizeof *b);
+        double *da = malloc(d * sizeof *da), *db = malloc(d * sizeof *db);
+        for (size_t k = 0; k < d; ++k)
+            r[k] = k == 0 ? 0.0 : (k % 3 == 1 ? -1.0 : 1.0) * (0.4 + 0.08 * sin((double)k));
+        tail_limits(d, (int)t, a, b);
+        double *S = tridiag_sigma(d, r);
+        mvn_context_set(ctx, MVN_OPT_ABSEPS, 0.0);
+        mvn_context_set(ctx, MVN_OPT_RELEPS, 1e-12);
+        const ptrdiff_t vs[2] = {0, 1}, ss[3] = {0, (ptrdiff_t)d, 1};
+        int st = MVN_EINVAL;
+        double p, lp;
+        mvn_logprob_grad_batch(ctx, 1, d, a, vs, b, vs, NULL, NULL, S, ss, MVN_SIGMA_COV, &p,
+                               &lp, NULL, &st, da, db, NULL, NULL);
+        double worst = 0.0;
+        const double h = 1e-5;
+        for (size_t k = 0; k < d; k += t ? 9 : 1) {
+            double *x[2] = {a + k, b + k};
+            const double g[2] = {da[k], db[k]};
+            for (int q = 0; q < 2; ++q) {
+                if (!isfinite(*x[q]))
+                    continue;
+                *x[q] += h;
+                const double l1 = logp_of(ctx, d, a, b, S);
+                *x[q] -= 2 * h;
+                const double l2 = logp_of(ctx, d, a, b, S);
+                *x[q] += h;
+                const double fd = (l1 - l2) / (2 * h);
+                worst = fmax(worst, fabs(g[q] - fd) / fmax(1.0, fabs(fd)));
+            }
+        }
+        tap_ok((st == MVN_OK || st == MVN_ETOL) && worst <= 1e-6,
+               "d = %zu, log P = %.6g: d log P / d limits against central differences "
+               "(worst %.1e relative, status %d)", d, lp, worst, st);
+        free(r), free(a), free(b), free(da), free(db), free(S);
+    }
+}
+
 static void decline_and_empty(mvn_context *ctx)
 {
     const size_t d = 6;
@@ -292,6 +348,7 @@ int main(void)
     trivariate(ctx);
     reversal(ctx);
     against_qmc(ctx);
+    log_gradient(ctx);
     decline_and_empty(ctx);
     mvn_context_free(ctx);
     return tap_exit();

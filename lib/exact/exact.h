@@ -163,6 +163,17 @@ int mvni_chain_limit_density(size_t d, const double *r, const double *a,
 int mvni_ma1_prob(size_t d, const double *r, const double *a, const double *b,
                   const mvni_qmc_options *opt, mvni_result *res);
 
+/* mvni_ma1_prob, and the density of every limit together with the other
+   constraints, p(Z_k = e, all others in their intervals) = dP/db_k or
+   -dP/da_k, from one forward and one backward fine pass (at the level
+   that answered P and at the one below): logdens[2k] at a_k,
+   logdens[2k + 1] at b_k (-inf where infinite), reldens their relative
+   error estimates (the difference between the two levels).  Returns as
+   mvni_ma1_prob. */
+int mvni_ma1_limit_density(size_t d, const double *r, const double *a, const double *b,
+                           const mvni_qmc_options *opt, mvni_result *res,
+                           double *logdens, double *reldens);
+
 /* ------------------------------------------------------------------ */
 /* exact/factor.c -- one-factor correlation matrices                   */
 /* ------------------------------------------------------------------ */

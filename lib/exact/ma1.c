@@ -569,10 +569,17 @@ static int fine_alloc(ma1_fine *f, size_t maxnp)
     return 0;
 }
 
+/* Where variable k's node values start in a pass's keep array. */
+static size_t kept_offset(const ma1_layout *lay, size_t k, int level)
+{
+    return (lay->off[k] - k) * ((size_t)1 << level) * MA1_NODES;
+}
+
 /* log P with the layout's panels split in 2^level; adds nodes to *evals.
-   NaN on a NaN anywhere. */
+   NaN on a NaN anywhere.  keep (or NULL): every variable's node values,
+   at kept_offset. */
 static double fine_pass(const ma1_chain *c, const ma1_layout *lay, int level,
-                        const ma1_rule *q, ma1_fine *f, double *evals)
+                        const ma1_rule *q, ma1_fine *f, double *keep, double *evals)
 {
     ma1_panels *cur = &f->P[0], *nxt = &f->P[1];
     panels_edges(lay, 0, level, cur);
@@ -583,6 +590,8 @@ static double fine_pass(const ma1_chain *c, const ma1_layout *lay, int level,
             cur->v[p * MA1_NODES + j] = log_phi(mid + half * q->gx[j]);
     }
     panels_close(q, cur);
+    if (keep != NULL)
+        memcpy(keep, cur->v, cur->np * MA1_NODES * sizeof *keep);
     for (size_t k = 0; k < c->d; ++k) {
         panels_edges(lay, k + 1, level, nxt);
         for (size_t p = 0; p < nxt->np; ++p) {
@@ -597,6 +606,9 @@ static double fine_pass(const ma1_chain *c, const ma1_layout *lay, int level,
         }
         *evals += (double)(nxt->np * MA1_NODES);
         panels_close(q, nxt);
+        if (keep != NULL)
+            memcpy(keep + kept_offset(lay, k + 1, level), nxt->v,
+                   nxt->np * MA1_NODES * sizeof *keep);
         if (isnan(nxt->I[nxt->mode]) || !(nxt->I[nxt->mode] > -INFINITY))
             return NAN;
         ma1_panels *t = cur;
@@ -646,38 +658,53 @@ static double ma1_choose(size_t d, const double *r, double *al, double *be)
     return fmin(la, lb);
 }
 
-int mvni_ma1_prob(size_t d, const double *r, const double *a, const double *b,
-                  const mvni_qmc_options *opt, mvni_result *res)
+/* A problem set up for the fine passes: the factor, the reversed chain,
+   the windows and panels (from the coarse filters), the edge loss. */
+typedef struct {
+    ma1_chain c, rc;
+    ma1_layout lay;
+    double loss;
+    size_t maxnb; /* the most layout panels of a variable */
+    double *mem;
+} ma1_problem;
+
+static void ma1_free(ma1_problem *m)
 {
-    for (size_t k = 0; k < d; ++k)
-        if (!(a[k] < b[k])) {
-            res->p = res->abserr = res->relerr = res->evals = 0.0;
-            res->logp = -INFINITY;
-            return res->status = MVN_OK;
-        }
+    free(m->lay.edge);
+    free(m->lay.off);
+    free(m->mem);
+}
+
+/* MVN_OK, MVN_ENOMEM or MVNI_MA1_DECLINED; on MVN_OK *m is to be freed
+   with ma1_free.  The limits must be nonempty intervals. */
+static int ma1_setup(ma1_problem *m, size_t d, const double *r, const double *a,
+                     const double *b)
+{
+    memset(m, 0, sizeof *m);
     if (d < 2 || d > MA1_MAX_D)
         return MVNI_MA1_DECLINED;
     const size_t n = d > MA1_BIG_D ? MA1_GRID_BIG : MA1_GRID;
     /* chain arrays (forward and reversed), grids (d + 1 backward, 2
        forward), sums, scout, posterior */
     const size_t nd = 8 * d + (d + 3) * n + 4 * n + MA1_SCOUT + n;
-    double *mem = malloc(nd * sizeof *mem);
+    m->mem = malloc(nd * sizeof *m->mem);
     ma1_grid *gb = malloc((d + 1) * sizeof *gb);
-    ma1_layout lay = {d + 1, n, malloc((d + 2) * sizeof(size_t)), NULL, 0};
-    ma1_fine fine = {0};
+    m->lay = (ma1_layout){d + 1, n, malloc((d + 2) * sizeof(size_t)), NULL, 0};
     int st = MVN_ENOMEM;
-    if (mem == NULL || gb == NULL || lay.off == NULL)
+    if (m->mem == NULL || gb == NULL || m->lay.off == NULL)
         goto out;
-    ma1_chain c = {d, mem, mem + d, (double *)a, (double *)b};
-    ma1_chain rc = {d, mem + 2 * d, mem + 3 * d, mem + 4 * d, mem + 5 * d};
+    double *mem = m->mem;
+    m->c = (ma1_chain){d, mem, mem + d, (double *)a, (double *)b};
+    m->rc = (ma1_chain){d, mem + 2 * d, mem + 3 * d, mem + 4 * d, mem + 5 * d};
+    const ma1_chain *c = &m->c, *rc = &m->rc;
     st = MVNI_MA1_DECLINED;
-    if (ma1_choose(d, r, c.al, c.be) < MA1_MIN_COEF)
+    if (ma1_choose(d, r, c->al, c->be) < MA1_MIN_COEF)
         goto out;
     for (size_t j = 0; j < d; ++j) {
-        rc.al[j] = c.be[d - 1 - j];
-        rc.be[j] = c.al[d - 1 - j];
-        rc.a[j] = a[d - 1 - j];
-        rc.b[j] = b[d - 1 - j];
+        rc->al[j] = c->be[d - 1 - j];
+        rc->be[j] = c->al[d - 1 - j];
+        rc->a[j] = a[d - 1 - j];
+        rc->b[j] = b[d - 1 - j];
     }
     double emax = 60.0;
     for (size_t k = 0; k < d; ++k) {
@@ -699,16 +726,15 @@ int mvni_ma1_prob(size_t d, const double *r, const double *a, const double *b,
             continue;
         }
         grid_sums(&gb[d - j + 1], &sums);
-        if (coarse_step(&rc, j - 1, &sums, emax, scout, g) != 0)
+        if (coarse_step(rc, j - 1, &sums, emax, scout, g) != 0)
             goto out;
     }
     /* Forward, with the windows and panels of each variable. */
     ma1_grid fw[2] = {{0, 0, n, grids + (d + 1) * n}, {0, 0, n, grids + (d + 2) * n}};
     coarse_first(&fw[0]);
-    lay.off[0] = 0;
-    double loss = 0.0;
+    m->lay.off[0] = 0;
     for (size_t k = 0;; ++k) {
-        const int l = layout_step(&lay, k, &fw[k & 1], &gb[k], post, &loss);
+        const int l = layout_step(&m->lay, k, &fw[k & 1], &gb[k], post, &m->loss);
         if (l == -2)
             st = MVN_ENOMEM;
         if (l != 0)
@@ -716,50 +742,243 @@ int mvni_ma1_prob(size_t d, const double *r, const double *a, const double *b,
         if (k == d)
             break;
         grid_sums(&fw[k & 1], &sums);
-        if (coarse_step(&c, k, &sums, emax, scout, &fw[(k + 1) & 1]) != 0)
+        if (coarse_step(c, k, &sums, emax, scout, &fw[(k + 1) & 1]) != 0)
             goto out;
     }
-    size_t maxnb = 0;
     for (size_t k = 0; k <= d; ++k)
-        if (lay.off[k + 1] - lay.off[k] - 1 > maxnb)
-            maxnb = lay.off[k + 1] - lay.off[k] - 1;
-    if (fine_alloc(&fine, maxnb << (MA1_MAX_REFINE + 1)) != 0) {
-        st = MVN_ENOMEM;
-        goto out;
-    }
-    ma1_rule q;
-    rule_init(&q);
+        if (m->lay.off[k + 1] - m->lay.off[k] - 1 > m->maxnb)
+            m->maxnb = m->lay.off[k + 1] - m->lay.off[k] - 1;
+    st = MVN_OK;
+out:
+    free(gb);
+    if (st != MVN_OK)
+        ma1_free(m);
+    return st;
+}
+
+/* P for a set-up problem: passes with panels halved until the request is
+   met (the error is the difference to the pass with panels twice as
+   wide).  *level_out: the finest level that answered. */
+static int ma1_solve(const ma1_problem *m, const ma1_rule *q, ma1_fine *fine,
+                     const mvni_qmc_options *opt, mvni_result *res, int *level_out)
+{
     double evals = 0.0;
-    double coarse = fine_pass(&c, &lay, 0, &q, &fine, &evals), fine_lp = coarse, rel = INFINITY;
+    double coarse = fine_pass(&m->c, &m->lay, 0, q, fine, NULL, &evals), fine_lp = coarse,
+           rel = INFINITY;
     if (isnan(coarse))
-        goto out;
-    for (int level = 1; level <= MA1_MAX_REFINE + 1; ++level) {
-        const double next = fine_pass(&c, &lay, level, &q, &fine, &evals);
+        return MVNI_MA1_DECLINED;
+    int level = 1;
+    for (;; ++level) {
+        const double next = fine_pass(&m->c, &m->lay, level, q, fine, NULL, &evals);
         if (isnan(next))
-            goto out;
+            return MVNI_MA1_DECLINED;
         fine_lp = next;
         rel = fabs(expm1(coarse - fine_lp));
         if (opt->monitor != NULL && mvni_monitor_step(opt->monitor, evals)) {
             res->p = res->logp = res->abserr = res->relerr = NAN;
             res->evals = evals;
-            st = res->status = MVN_ECANCELED;
-            goto out;
+            return res->status = MVN_ECANCELED;
         }
-        if (mvni_tol_met(fine_lp, rel, opt))
+        if (mvni_tol_met(fine_lp, rel, opt) || level == MA1_MAX_REFINE + 1)
             break;
         coarse = fine_lp;
     }
+    *level_out = level;
     res->logp = fine_lp;
     res->p = exp(fine_lp);
-    res->relerr = fmax(rel + loss, mvni_log_rounding(fine_lp));
+    res->relerr = fmax(rel + m->loss, mvni_log_rounding(fine_lp));
     res->abserr = res->relerr * res->p;
     res->evals = evals;
-    st = res->status = mvni_tol_met(fine_lp, res->relerr, opt) ? MVN_OK : MVN_ETOL;
-out:
+    return res->status = mvni_tol_met(fine_lp, res->relerr, opt) ? MVN_OK : MVN_ETOL;
+}
+
+static int ma1_empty(size_t d, const double *a, const double *b, mvni_result *res)
+{
+    for (size_t k = 0; k < d; ++k)
+        if (!(a[k] < b[k])) {
+            res->p = res->abserr = res->relerr = res->evals = 0.0;
+            res->logp = -INFINITY;
+            res->status = MVN_OK;
+            return 1;
+        }
+    return 0;
+}
+
+int mvni_ma1_prob(size_t d, const double *r, const double *a, const double *b,
+                  const mvni_qmc_options *opt, mvni_result *res)
+{
+    if (ma1_empty(d, a, b, res))
+        return MVN_OK;
+    ma1_problem m;
+    int st = ma1_setup(&m, d, r, a, b);
+    if (st != MVN_OK)
+        return st;
+    ma1_fine fine = {0};
+    if (fine_alloc(&fine, m.maxnb << (MA1_MAX_REFINE + 1)) != 0) {
+        ma1_free(&m);
+        return MVN_ENOMEM;
+    }
+    ma1_rule q;
+    rule_init(&q);
+    int level;
+    st = ma1_solve(&m, &q, &fine, opt, res, &level);
     free(fine.mem);
-    free(lay.edge);
-    free(lay.off);
-    free(gb);
-    free(mem);
+    ma1_free(&m);
+    return st;
+}
+
+/* ---- densities of the limits: forward and backward ------------------ */
+
+/* log h at x from a variable's kept panels (edges at the level; -inf
+   outside them). */
+static double kept_at(const ma1_rule *q, const double *edge, size_t np, const double *v,
+                      double x)
+{
+    if (!(x >= edge[0] && x <= edge[np]))
+        return -INFINITY;
+    size_t lo = 0, hi = np;
+    while (hi - lo > 1) {
+        const size_t mid = (lo + hi) / 2;
+        if (edge[mid] <= x)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    const double *vp = v + lo * MA1_NODES;
+    double top = -INFINITY;
+    for (int j = 0; j < MA1_NODES; ++j)
+        top = fmax(top, vp[j]);
+    const double mid = 0.5 * (edge[lo] + edge[lo + 1]), half = 0.5 * (edge[lo + 1] - edge[lo]);
+    return panel_interp(q, vp, top, (x - mid) / half);
+}
+
+/* The reversed chain's layout: variable j is variable d - j. */
+static int layout_reversed(const ma1_layout *lay, ma1_layout *rl)
+{
+    const size_t nv = lay->d;
+    *rl = (ma1_layout){nv, lay->n, malloc((nv + 1) * sizeof(size_t)), NULL, 0};
+    rl->cap = lay->off[nv];
+    rl->edge = malloc(rl->cap * sizeof *rl->edge);
+    if (rl->off == NULL || rl->edge == NULL)
+        return -1;
+    rl->off[0] = 0;
+    for (size_t j = 0; j < nv; ++j) {
+        const size_t k = nv - 1 - j, ne = lay->off[k + 1] - lay->off[k];
+        memcpy(rl->edge + rl->off[j], lay->edge + lay->off[k], ne * sizeof *rl->edge);
+        rl->off[j + 1] = rl->off[j] + ne;
+    }
+    return 0;
+}
+
+/* log p(Z_k = x, every other constraint) =
+   log int h_k(w) g_(k+1)((x - al_k w) / be_k) dw / |be_k| from the kept
+   forward (hk) and backward (gk) node values of one level. */
+static double ma1_density(const ma1_problem *m, const ma1_layout *rl, const ma1_rule *q,
+                          int level, const double *hk, const double *gk, size_t k, double x,
+                          double *eh, double *eg)
+{
+    const ma1_chain *c = &m->c;
+    const size_t d = c->d, j = d - (k + 1);
+    ma1_panels H, G;
+    H.edge = eh;
+    G.edge = eg;
+    panels_edges(&m->lay, k, level, &H);
+    panels_edges(rl, j, level, &G);
+    const double *hv = hk + kept_offset(&m->lay, k, level), *gv = gk + kept_offset(rl, j, level);
+    double top = -INFINITY, sum = 0.0;
+    /* Two sweeps: the largest term, then the sum relative to it. */
+    for (int sweep = 0; sweep < 2; ++sweep) {
+        for (size_t p = 0; p < H.np; ++p) {
+            const double mid = 0.5 * (H.edge[p] + H.edge[p + 1]),
+                         half = 0.5 * (H.edge[p + 1] - H.edge[p]);
+            for (int i = 0; i < MA1_NODES; ++i) {
+                const double w = mid + half * q->gx[i];
+                const double t = hv[p * MA1_NODES + i] + log(half * q->gw[i]) +
+                                 kept_at(q, G.edge, G.np, gv, (x - c->al[k] * w) / c->be[k]);
+                if (sweep == 0)
+                    top = fmax(top, t);
+                else if (t > -INFINITY)
+                    sum += exp(t - top);
+            }
+        }
+        if (!(top > -INFINITY))
+            return -INFINITY;
+    }
+    return top + log(sum) - log(fabs(c->be[k]));
+}
+
+int mvni_ma1_limit_density(size_t d, const double *r, const double *a, const double *b,
+                           const mvni_qmc_options *opt, mvni_result *res,
+                           double *logdens, double *reldens)
+{
+    if (ma1_empty(d, a, b, res)) {
+        for (size_t i = 0; i < 2 * d; ++i) {
+            logdens[i] = -INFINITY;
+            reldens[i] = 0.0;
+        }
+        return MVN_OK;
+    }
+    ma1_problem m;
+    int st = ma1_setup(&m, d, r, a, b);
+    if (st != MVN_OK)
+        return st;
+    ma1_layout rl = {0};
+    ma1_fine fine = {0};
+    double *keep = NULL;
+    ma1_rule q;
+    rule_init(&q);
+    const size_t top_np = m.maxnb << (MA1_MAX_REFINE + 1);
+    st = MVN_ENOMEM;
+    if (fine_alloc(&fine, top_np) != 0 || layout_reversed(&m.lay, &rl) != 0)
+        goto out;
+    int level;
+    st = ma1_solve(&m, &q, &fine, opt, res, &level);
+    if (st != MVN_OK && st != MVN_ETOL)
+        goto out;
+    /* Forward and backward passes at the answering level and the one
+       below, their node values kept; the densities from each pair. */
+    const size_t nodes = kept_offset(&m.lay, d + 1, level);
+    keep = malloc((4 * nodes + 2 * (top_np + 1)) * sizeof *keep);
+    if (keep == NULL) {
+        st = MVN_ENOMEM;
+        goto out;
+    }
+    double *eh = keep + 4 * nodes, *eg = eh + top_np + 1, evals = 0.0;
+    for (int pass = 0; pass < 2; ++pass) {
+        const int lv = level - 1 + pass;
+        double *hk = keep + (size_t)(2 * pass) * nodes, *gk = hk + nodes;
+        if (isnan(fine_pass(&m.c, &m.lay, lv, &q, &fine, hk, &evals)) ||
+            isnan(fine_pass(&m.rc, &rl, lv, &q, &fine, gk, &evals))) {
+            st = MVNI_MA1_DECLINED;
+            goto out;
+        }
+        for (size_t k = 0; k < d; ++k)
+            for (int side = 0; side < 2; ++side) {
+                const double x = side ? b[k] : a[k];
+                const double ld = isfinite(x) ? ma1_density(&m, &rl, &q, lv, hk, gk, k, x, eh, eg)
+                                              : -INFINITY;
+                if (pass == 0)
+                    reldens[2 * k + side] = ld;
+                else {
+                    const double prev = reldens[2 * k + side];
+                    logdens[2 * k + side] = ld;
+                    reldens[2 * k + side] = ld == -INFINITY && prev == -INFINITY ? 0.0
+                                            : isnan(ld - prev) ? INFINITY
+                                                               : fabs(expm1(prev - ld));
+                }
+            }
+    }
+    res->evals += evals;
+    /* A density that did not come out a number sends the problem back
+       to the conditionals. */
+    for (size_t i = 0; i < 2 * d; ++i)
+        if (isnan(logdens[i]) || isnan(reldens[i]))
+            st = MVNI_MA1_DECLINED;
+out:
+    free(keep);
+    free(rl.edge);
+    free(rl.off);
+    free(fine.mem);
+    ma1_free(&m);
     return st;
 }

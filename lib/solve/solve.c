@@ -497,16 +497,20 @@ int mvni_solve_chain_density(size_t d, const double *a, const double *b,
         bs[i] = mvni_standardize_limit(b[i], sd[i]);
     }
     const mvni_corr_view cv = {sigma, d, NULL, sd};
-    if (!mvni_chain_find(d, &cv, r))
+    if (mvni_chain_find(d, &cv, r)) {
+        /* A zero link splits the chain into independent blocks, which
+           the conditional problems answer block by block (diagonal
+           Sigma: by the exact univariate product, which the tests hold
+           to 1e-15). */
+        for (size_t i = 1; i < d; ++i)
+            if (r[i] == 0.0)
+                goto done;
+        st = mvni_chain_limit_density(d, r, as, bs, &opt->qmc, res, logdens, reldens);
+    } else if (mvni_tridiag_find(d, &cv, r)) {
+        st = mvni_ma1_limit_density(d, r, as, bs, &opt->qmc, res, logdens, reldens);
+    } else
         goto done;
-    /* A zero link splits the chain into independent blocks, which the
-       conditional problems answer block by block (diagonal Sigma: by
-       the exact univariate product, which the tests hold to 1e-15). */
-    for (size_t i = 1; i < d; ++i)
-        if (r[i] == 0.0)
-            goto done;
-    st = mvni_chain_limit_density(d, r, as, bs, &opt->qmc, res, logdens, reldens);
-    if (st == MVNI_CHAIN_DECLINED) {
+    if (st == MVNI_CHAIN_DECLINED || st == MVNI_MA1_DECLINED) {
         st = MVNI_SOLVE_NOT_CHAIN;
         goto done;
     }

@@ -55,10 +55,11 @@ int mvni_solve_conditional(size_t d, const double *a, const double *b,
                            mvni_result *res);
 
 /*
- * The first derivatives of a Gauss-Markov chain at once (the closed-form
- * derivatives' shortcut): when Sigma, standardized, is a chain in its
- * given order (d >= 4, every variance > 0, no zero link: exact/chain.c)
- * and opt has
+ * The first derivatives of a Gauss-Markov chain or a tridiagonal
+ * correlation at once (the closed-form derivatives' shortcut): when
+ * Sigma, standardized, is a chain in its given order (d >= 4, every
+ * variance > 0, no zero link: exact/chain.c) or tridiagonal (exact/ma1.c,
+ * unless that declines) and opt has
  * MVN_METHOD_AUTO and a reorder option other than GGE_ALWAYS, writes P to
  * res and, in the caller's units, logdens[2i] = log(-dP/da_i),
  * logdens[2i + 1] = log(dP/db_i) (-inf for infinite limits) with relative
