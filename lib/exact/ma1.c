@@ -29,8 +29,10 @@
  * MA1_TRIM of its maximum -- locate the posterior; the window of e_k is
  * where its log lies within MA1_WINDOW_CUT of its maximum.  Leaving out
  * the rest changes P by the posterior mass outside the windows, below
- * (d + 1) e^-MA1_WINDOW_CUT of P, however small P is.  A posterior that
- * reaches the edge of a trimmed grid declines the problem.
+ * (d + 1) e^-MA1_WINDOW_CUT of P, however small P is.  Where a grid ends
+ * first, the posterior must lie MA1_EDGE_CUT below its maximum (it keeps
+ * falling beyond: log-concave), and the mass beyond joins the error
+ * estimate; a posterior higher there declines the problem.
  *
  * The fine pass.  On its window each h_k lives on Gauss-Legendre panels
  * (MA1_NODES nodes) laid out so that log h_k (from the coarse pass)
@@ -39,6 +41,11 @@
  * its exponential by the same rule.  The error estimate is the
  * difference to the pass with panels twice as wide; panels are halved
  * until the request is met (MA1_MAX_REFINE times at most).
+ *
+ * The derivatives in the limits: p(Z_k = x, every other constraint) is
+ * int h_k(w) g_(k+1)((x - al_k w) / be_k) dw / |be_k|, from the node
+ * values of one forward and one backward fine pass on the same windows
+ * (mvni_ma1_limit_density).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -334,7 +341,9 @@ typedef struct {
 
 /* The window of e_k from the coarse h (forward) and g (backward) and its
    panels: edges where the coarse log h has changed by MA1_DELTA (plus a
-   1/MA1_MIN_PANELS share of the window).  Returns 0, or -1 to decline. */
+   1/MA1_MIN_PANELS share of the window); adds the posterior mass beyond
+   the grids' edges to *loss.  Returns 0, -1 to decline, -2 when out of
+   memory. */
 static int layout_step(ma1_layout *lay, size_t k, const ma1_grid *h, const ma1_grid *g,
                        double *post, double *loss)
 {
