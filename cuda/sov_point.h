@@ -173,7 +173,7 @@ MVNCU_FN double eval_point(const mvncu_kparams *P, size_t t, uint64_t i, int j, 
     const int *first = P->first + t * d, *kind = P->kind + t * d;
     const double *coef = P->coef + t * P->ncoef;
     const double *shift = P->shift + (size_t)j * d;
-    const double invn = 1.0 / (double)P->n;
+    const double invn = 1.0 / (double)(2 * P->n); /* the rule has 2n points */
     double f = 1.0;
     double k = 0.0;
     for (size_t r = 0; r < d; ++r) {
@@ -193,10 +193,11 @@ MVNCU_FN double eval_point(const mvncu_kparams *P, size_t t, uint64_t i, int j, 
         const int need_y = kd >= 0;
         double w = 0.0;
         if (need_y) {
-            /* lattice.c's mvni_lattice_block: shifted, tent-transformed,
-               clamped into [2^-60, 1 - 2^-53]; the partner is 1 - w. */
-            const uint64_t n = P->n;
-            const uint64_t rr = (i % n) * P->z[kd] % n;
+            /* lattice.c's mvni_lattice_block: point i of the rule of 2n
+               points, shifted, tent-transformed, clamped into
+               [2^-60, 1 - 2^-53]; the partner is 1 - w. */
+            const uint64_t n2 = 2 * P->n;
+            const uint64_t rr = (i % n2) * P->z[kd] % n2;
             double x = (double)rr * invn + shift[kd];
             if (x >= 1.0)
                 x -= 1.0;

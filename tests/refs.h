@@ -545,6 +545,10 @@ typedef struct {
 #define REFS_MISS_RATE 0.05
 #define REFS_ALARM 1e-6
 #define REFS_GROSS 5.0
+/* The gross-error factor in force: REFS_GROSS, raised by a program only
+   around a case whose shift errors are known to be heavy-tailed, with the
+   reason at that place (test_properties.c, singular factors). */
+static double refs_gross = REFS_GROSS;
 
 typedef struct {
     int status;
@@ -702,7 +706,7 @@ static inline int refs_check_counted(const char *name, const mvn_context *ctx,
         st_ok &= x.status == MVN_OK || x.status == MVN_ETOL;
         tol_ok &= refs_err_meets_tol(ctx, x);
         misses += m > 0;
-        gross += m > REFS_GROSS;
+        gross += m > refs_gross;
         if (m > worst)
             worst = m;
         if (m > 0)
@@ -720,7 +724,7 @@ static inline int refs_check_counted(const char *name, const mvn_context *ctx,
     ok &= tap_ok(misses <= allowed && gross == 0,
                  "%s: %s in %d of %d runs (at most %d misses, none beyond "
                  "%g times; worst %.2g)", name, what, r.n - misses, r.n,
-                 allowed, REFS_GROSS, worst);
+                 allowed, refs_gross, worst);
     ok &= tap_ok(tol_ok, "%s: abserr meets the tolerance (%d runs)", name, r.n);
     tap_diag("%s: p %.17g logp %.17g exact %.17g abserr %.3g evals %.0f "
              "%.3f s", name, r.p, r.logp, exact, r.err, r.evals, r.secs);

@@ -243,15 +243,28 @@ static void against_qmc(mvn_context *ctx)
         b[k] = 0.5 + 0.3 * cos((double)k);
     }
     double *S = tridiag_sigma(d, r);
-    double pm, em, pq, eq;
+    double pm, em, pq = 0.0, eq = 0.0;
     mvn_context_set(ctx, MVN_OPT_ABSEPS, 1e-7);
     mvn_context_set(ctx, MVN_OPT_RELEPS, 0.0);
     mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_AUTO);
     int s1 = mvn_prob(ctx, d, a, b, NULL, S, &pm, NULL, &em);
+    /* QMC over 5 seeds, counted: at most 2 misses of the two error
+       estimates together (an estimator at the 5 % miss rate of
+       doc/testing.md fails that with probability 0.1 %) and none beyond 5
+       times.  One seed missed by 1.1 times once. */
     mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_QMC);
-    int s2 = mvn_prob(ctx, d, a, b, NULL, S, &pq, NULL, &eq);
-    tap_ok(s1 == MVN_OK && s2 == MVN_OK && fabs(pm - pq) <= eq + em,
-           "mixed signs, d = 8: recursion %.12g +- %.1e, QMC %.12g +- %.1e", pm, em, pq, eq);
+    int s2 = MVN_OK, misses = 0, gross = 0;
+    for (int k = 0; k < 5; ++k) {
+        mvn_context_set(ctx, MVN_OPT_SEED, 1000003.0 * k);
+        const int st = mvn_prob(ctx, d, a, b, NULL, S, &pq, NULL, &eq);
+        s2 = st != MVN_OK ? st : s2;
+        misses += fabs(pm - pq) > eq + em;
+        gross += fabs(pm - pq) > 5.0 * (eq + em);
+    }
+    mvn_context_set(ctx, MVN_OPT_SEED, 0.0);
+    tap_ok(s1 == MVN_OK && s2 == MVN_OK && misses <= 2 && gross == 0,
+           "mixed signs, d = 8: recursion %.12g +- %.1e, QMC (last of 5 seeds) %.12g +- %.1e; "
+           "%d misses", pm, em, pq, eq, misses);
     tap_ok(em <= 1e-9, "AUTO took the recursion (abserr %.1e)", em);
     mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_AUTO);
     free(S);

@@ -190,7 +190,7 @@ static double lane_sum(const double *x)
  * only); they are fixed, so results do not depend on the thread count.
  */
 static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
-                       const double *shift, uint64_t i0, size_t cnt,
+                       const double *shift, uint64_t i0, size_t cnt, int odd,
                        lanes_ws *ws, shift_acc *acc)
 {
     const size_t d = pb->d, ldc = pb->ldc;
@@ -210,7 +210,7 @@ static void block_grad(const problem *pb, uint64_t n, const uint64_t *z,
         const int need_y = k + 1 < d;
         const size_t first = pb->first[k];
         if (need_y)
-            mvni_lattice_block(n, z[k], shift[k], i0, BLK, wk);
+            mvni_lattice_block(n, z[k], shift[k], i0, BLK, odd, wk);
 
         /* s = sum_m c_km y_m over the band, grouped as in sov.c. */
         if (k >= ge && k - first >= SG_GROUP_MIN && need_y) {
@@ -427,7 +427,10 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
     size_t *xbuf = (size_t *)malloc(nidx * sizeof(size_t));
     uint64_t *z = (uint64_t *)malloc(d * sizeof(uint64_t));
     double *shift = (double *)malloc((size_t)M * d * sizeof(double));
-    double *acc = (double *)malloc((size_t)M * (accsz + 1) * sizeof(double));
+    /* Per shift: the raw sums (value, limit derivatives, cbar), kept
+       from one lattice size to the next, then the limit derivatives
+       scaled for the current size (2 d). */
+    double *acc = (double *)malloc((size_t)M * (accsz + 1 + 2 * d) * sizeof(double));
     double *ws = (double *)aligned_alloc(64, (size_t)nthreads * wsz * sizeof(double));
     /* Summaries: value (mean, m2), ga, gb (mean, m2 each), G (mean, m2),
        and one shift's Lbar and G. */
@@ -507,8 +510,14 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
     const int nsizes = mvni_lattice_count();
     double evals = 0.0;
     int done_ok = 0;
+    double *lsc = acc + (size_t)M * (accsz + 1); /* scaled dal, dbe per shift */
     for (int k = 0; k < nsizes; ++k) {
         const uint64_t n = mvni_lattice_points(k);
+        /* The sizes are embedded (lattice.c): after the first, only the
+           points a size adds (the odd indices) are evaluated, and their
+           sums are added to the shift's sums of the earlier points. */
+        const int odd = k > 0;
+        const uint64_t nnew = odd ? n / 2 : n;
         for (size_t c = 0; c + 1 < d; ++c)
             z[c] = mvni_lattice_generator(k, c);
 
@@ -535,32 +544,33 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
             lw.live = lw.suf + LANES;
             lw.be = lw.live + LANES; /* 3 * LANES of temporaries */
             double *aj = acc + (size_t)j * (accsz + 1);
-            memset(aj, 0, (accsz + 1) * sizeof(double));
+            if (!odd)
+                memset(aj, 0, (accsz + 1) * sizeof(double));
             shift_acc sa;
-            sa.val = 0.0;
+            sa.val = aj[0];
             sa.dal = aj + 1;
             sa.dbe = aj + 1 + d;
             sa.cbar = aj + 1 + 2 * d;
-            for (uint64_t i0 = 0; i0 < n; i0 += BLK) {
-                const size_t cnt = (size_t)(n - i0 < BLK ? n - i0 : BLK);
-                block_grad(&pb, n, z, shift + (size_t)j * d, i0, cnt, &lw, &sa);
+            for (uint64_t i0 = 0; i0 < nnew; i0 += BLK) {
+                const size_t cnt = (size_t)(nnew - i0 < BLK ? nnew - i0 : BLK);
+                block_grad(&pb, n, z, shift + (size_t)j * d, i0, cnt, odd, &lw, &sa);
             }
             aj[0] = sa.val;
         }
-        evals += tpm * (double)n;
+        evals += tpm * (double)nnew;
 
         /* Per-shift estimates, combined in shift order: the value and
            the limit derivatives first. */
         const double scale = 1.0 / (2.0 * (double)n);
         memset(sum, 0, (2 + 4 * d) * sizeof(double));
         for (int j = 0; j < M; ++j) {
-            double *aj = acc + (size_t)j * (accsz + 1);
-            double *dal = aj + 1, *dbe = aj + 1 + d;
+            const double *aj = acc + (size_t)j * (accsz + 1);
+            double *dal = lsc + (size_t)j * 2 * d, *dbe = dal + d;
             double v = aj[0] * scale;
             welford(vmean, vm2, &v, 1, j + 1);
             for (size_t i = 0; i < d; ++i) {
-                dal[i] *= scale * invl[i];
-                dbe[i] *= scale * invl[i];
+                dal[i] = aj[1 + i] * scale * invl[i];
+                dbe[i] = aj[1 + d + i] * scale * invl[i];
             }
             welford(gam, gam2, dal, d, j + 1);
             welford(gbm, gbm2, dbe, d, j + 1);
@@ -577,8 +587,9 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
             if (gb || eb)
                 gerr = fmax(gerr, fse * sqrt(gbm2[i]));
         }
+        /* The next size costs its new half: as many points as this one. */
         const int last = k + 1 >= nsizes ||
-            evals + tpm * (double)mvni_lattice_points(k + 1) > opt->maxpts;
+            evals + tpm * (double)mvni_lattice_points(k + 1) / 2.0 > opt->maxpts;
 
         /* G of every shift by the Cholesky backward rule, O(d^3) each: only
            where this size can end the iteration (the value and the limit
@@ -589,8 +600,8 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
         if (want_g && (last || (perr <= tol && gerr <= tol))) {
             memset(Gm, 0, 2 * dd * sizeof(double));
             for (int j = 0; j < M; ++j) {
-                double *aj = acc + (size_t)j * (accsz + 1);
-                const double *dal = aj + 1, *dbe = aj + 1 + d;
+                const double *aj = acc + (size_t)j * (accsz + 1);
+                const double *dal = lsc + (size_t)j * 2 * d, *dbe = dal + d;
                 const double *cb = aj + 1 + 2 * d;
                 for (size_t r = 0; r < d; ++r) {
                     double diag = 0.0;
@@ -622,7 +633,7 @@ int mvni_sov_grad(size_t d, const double *L, const double *a,
         }
         if (last)
             break;
-        if (mvni_monitor_step(opt->monitor, tpm * (double)n)) {
+        if (mvni_monitor_step(opt->monitor, tpm * (double)nnew)) {
             res->p = res->logp = res->abserr = NAN;
             res->evals = evals;
             res->status = MVN_ECANCELED;

@@ -1,22 +1,34 @@
-/* qmc/lattice.c -- rank-1 lattice rules (Korobov generators) and a counter-based uniform generator.
+/* qmc/lattice.c -- an embedded (extensible) rank-1 lattice sequence and a counter-based uniform generator.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Lattice sizes n_k are the largest primes below 2^m, m = 5 .. 24, so they
- * roughly double from one size to the next and every nonzero generator
- * component is coprime with n.  The generating vector of size n_k has the
- * Korobov form z_j = a_k^j mod n_k (j = 0, 1, 2, ...), so one multiplier
- * per size defines a component for every dimension j; there is no
- * separate fallback beyond a table width.  The multipliers were chosen by
- * tools/lattice-search.c (command and criterion documented there and in
- * doc/algorithms/lattice.md): each a_k minimizes the worst-case error of
- * the rule in the weighted Korobov space (alpha = 2, product weights
- * gamma_j = 1/j^2, first 32 dimensions) over all candidates (n <= 2^13) or
- * a fixed pseudo-random sample of candidates (larger n), among multipliers
- * whose order modulo n is at least min(n - 1, 1024), so components do not
- * repeat within the first 1024 dimensions.  tests/test_lattice.c checks the
- * coprimality, the order, and the convergence rate on a smooth periodic
- * integrand.
+ * One generating vector z of odd integers below 2^25 serves every size:
+ * the rank-1 rule of N = 2^m points is x_i = frac(i z_j / N),
+ * i = 0 .. N-1, with the components reduced mod N (odd, so coprime with
+ * N).  Its points are the points with even i of the rule of 2N points, so
+ * an integrator that doubles N evaluates only the odd i of the larger rule
+ * and keeps the sum over the others (mvni_lattice_block's `odd`;
+ * Hickernell, Hong, L'Ecuyer & Lemieux 2000; Cools, Kuo & Nuyens 2006).
+ *
+ * Antithetic pairs are points of the rule: z_j is odd, so point i + N/2 is
+ * point i moved by 1/2 in every coordinate, and the tent transformation
+ * maps x + 1/2 to 1 - tent(x).  The integrators evaluate each point with
+ * its partner 1 - w; size k therefore has n_k = 2^(k+5) pairs, and its
+ * pairs (i = 0 .. n_k - 1 and their partners) are exactly the 2 n_k
+ * points of the rule of N = 2 n_k points (n_k = 2^5 .. 2^24, N = 2^6 ..
+ * 2^25).  (Pairing partners with a rule of their own size would evaluate
+ * every point twice.)
+ *
+ * The first LATTICE_CBC components come from a component-by-component
+ * search (tools/lattice-cbc.c: command, criterion and candidates
+ * documented there and in doc/algorithms/lattice.md): each minimizes the
+ * sum over the sizes N = 2^6 .. 2^25 of the log of the worst-case error in
+ * the weighted Korobov space (alpha = 2, product weights gamma_j given
+ * there).  Beyond them z_j = a^j mod 2^25 with the searched multiplier
+ * a = 5 mod 8 (order 2^23, so components do not repeat for millions of
+ * dimensions at the largest size).  tests/test_lattice.c checks the
+ * embedding, the pairing, oddness, the distinctness of components and the
+ * convergence rate on a smooth periodic integrand.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -27,37 +39,35 @@
 
 #include "qmc/qmc.h"
 
-typedef struct {
-    uint64_t n; /* number of points, a prime */
-    uint64_t a; /* Korobov multiplier */
-} lattice_entry;
+#define LATTICE_MMIN 5   /* pairs of the smallest size */
+#define LATTICE_COUNT 20 /* 2^5 .. 2^24 pairs: rules of 2^6 .. 2^25 points */
+#define LATTICE_MASK ((UINT64_C(1) << (LATTICE_MMIN + LATTICE_COUNT)) - 1)
+#define LATTICE_CBC 64
 
-/* Output of `./lattice-search 5 24` (tools/lattice-search.c); the comment
-   gives the criterion e^2 of the chosen multiplier. */
-static const lattice_entry lattice_table[] = {
-    {31u, 11u}, /* 2^5: e^2 = 4.7923e-01, all 14 candidates */
-    {61u, 10u}, /* 2^6: e^2 = 2.1409e-01, all 29 candidates */
-    {127u, 12u}, /* 2^7: e^2 = 8.6766e-02, all 62 candidates */
-    {251u, 96u}, /* 2^8: e^2 = 3.7684e-02, all 124 candidates */
-    {509u, 129u}, /* 2^9: e^2 = 1.5597e-02, all 253 candidates */
-    {1021u, 228u}, /* 2^10: e^2 = 6.5490e-03, all 509 candidates */
-    {2039u, 476u}, /* 2^11: e^2 = 2.7864e-03, all 1018 candidates */
-    {4093u, 1767u}, /* 2^12: e^2 = 1.0627e-03, all 2045 candidates */
-    {8191u, 3971u}, /* 2^13: e^2 = 4.7094e-04, all 4094 candidates */
-    {16381u, 4290u}, /* 2^14: e^2 = 1.9778e-04, best of 7630 candidates */
-    {32749u, 1970u}, /* 2^15: e^2 = 8.1542e-05, best of 3816 candidates */
-    {65521u, 7769u}, /* 2^16: e^2 = 3.2245e-05, best of 1907 candidates */
-    {131071u, 27775u}, /* 2^17: e^2 = 1.4382e-05, best of 953 candidates */
-    {262139u, 73536u}, /* 2^18: e^2 = 5.8169e-06, best of 476 candidates */
-    {524287u, 239411u}, /* 2^19: e^2 = 2.9127e-06, best of 238 candidates */
-    {1048573u, 480628u}, /* 2^20: e^2 = 1.0205e-06, best of 119 candidates */
-    {2097143u, 206378u}, /* 2^21: e^2 = 4.8507e-07, best of 59 candidates */
-    {4194301u, 680863u}, /* 2^22: e^2 = 2.1412e-07, best of 29 candidates */
-    {8388593u, 954792u}, /* 2^23: e^2 = 7.7475e-08, best of 14 candidates */
-    {16777213u, 2954782u}, /* 2^24: e^2 = 3.4842e-08, best of 8 candidates */
+/* Output of `./lattice-cbc 2` (tools/lattice-cbc.c).  e^2 of the 64
+   components in the rules of 2^6 .. 2^25 points: 2.14e-01 8.77e-02
+   3.71e-02 1.64e-02 7.05e-03 2.84e-03 1.21e-03 5.02e-04 1.94e-04
+   7.82e-05 3.11e-05 1.18e-05 5.13e-06 1.99e-06 8.35e-07 3.86e-07
+   1.55e-07 6.12e-08 2.24e-08 8.66e-09.  Over the first 32 components
+   the prime Korobov rules this table replaced had 6.5e-03 at 1021
+   points, 2.0e-04 at 16381, 5.8e-06 at 262139 and 2.1e-07 at 4194301;
+   these have 6.2e-03, 1.6e-04, 4.2e-06 and 1.2e-07 at 1024 .. 4194304
+   (doc/algorithms/lattice.md). */
+static const uint32_t lattice_z[LATTICE_CBC] = {
+    1u, 9843311u, 31665223u, 6793449u, 13741343u, 30840419u,
+    27423207u, 20406447u, 10886085u, 15748917u, 27657575u, 13787039u,
+    20254683u, 4426773u, 28391797u, 31624115u, 27621639u, 9757993u,
+    14053601u, 16068525u, 31855805u, 12941221u, 30459623u, 9483969u,
+    31730225u, 24275579u, 19363381u, 1151473u, 20228231u, 20198355u,
+    7501221u, 24300597u, 29411489u, 24137055u, 5454171u, 3529971u,
+    28671699u, 25199441u, 21145303u, 30872923u, 27593247u, 121585u,
+    4708593u, 1398797u, 17195537u, 24120825u, 8799901u, 6479277u,
+    22243297u, 23314951u, 9665813u, 28817927u, 15883157u, 31536279u,
+    24355317u, 23438687u, 6797205u, 17295499u, 12834145u, 28318193u,
+    23245173u, 16176491u, 8396377u, 30505739u,
 };
-
-#define LATTICE_COUNT ((int)(sizeof lattice_table / sizeof lattice_table[0]))
+/* z_j = LATTICE_KOROBOV_A^j mod 2^25 for j >= LATTICE_CBC. */
+#define LATTICE_KOROBOV_A UINT64_C(15261293)
 
 int mvni_lattice_count(void)
 {
@@ -70,27 +80,23 @@ uint64_t mvni_lattice_points(int k)
         k = 0;
     if (k >= LATTICE_COUNT)
         k = LATTICE_COUNT - 1;
-    return lattice_table[k].n;
+    return UINT64_C(1) << (LATTICE_MMIN + k);
 }
 
-/* z_j = a^j mod n by binary powering; n < 2^25, so products fit in 64 bits. */
+/* z_j mod 2 n_k (the rule's point count); a^j mod 2^25 by binary
+   powering (products below 2^50). */
 uint64_t mvni_lattice_generator(int k, size_t j)
 {
-    uint64_t n = mvni_lattice_points(k);
-    if (k < 0)
-        k = 0;
-    if (k >= LATTICE_COUNT)
-        k = LATTICE_COUNT - 1;
-    uint64_t base = lattice_table[k].a % n;
-    uint64_t r = 1;
-    uint64_t e = (uint64_t)j;
-    while (e) {
+    const uint64_t n = 2 * mvni_lattice_points(k);
+    if (j < LATTICE_CBC)
+        return (uint64_t)lattice_z[j] & (n - 1);
+    uint64_t base = LATTICE_KOROBOV_A, r = 1;
+    for (uint64_t e = (uint64_t)j; e; e >>= 1) {
         if (e & 1u)
-            r = r * base % n;
-        base = base * base % n;
-        e >>= 1;
+            r = (r * base) & LATTICE_MASK;
+        base = (base * base) & LATTICE_MASK;
     }
-    return r;
+    return r & (n - 1);
 }
 
 /* The SplitMix64 finalizer (Steele, Lea & Flood 2014, "Fast splittable
@@ -122,12 +128,19 @@ double mvni_uniform(uint64_t seed, uint64_t stream, uint64_t index)
 }
 
 void mvni_lattice_block(uint64_t n, uint64_t z, double shift, uint64_t i0,
-                        size_t count, double *w)
+                        size_t count, int odd, double *w)
 {
-    const double invn = 1.0 / (double)n;
-    uint64_t r = (i0 % n) * z % n; /* n < 2^25, so no overflow */
+    /* The rule has 2n points (a power of 2 up to 2^25): products of two
+       residues fit in 64 bits and reduction is a mask.  With odd set,
+       point p is index 2 (i0 + p) + 1, reached from the first by steps of
+       2 z. */
+    const uint64_t mask = 2 * n - 1;
+    const double inv = 1.0 / (double)(2 * n);
+    const uint64_t first = odd ? 2 * i0 + 1 : i0;
+    const uint64_t step = (odd ? 2 * z : z) & mask;
+    uint64_t r = ((first & mask) * z) & mask;
     for (size_t p = 0; p < count; ++p) {
-        double x = (double)r * invn + shift;
+        double x = (double)r * inv + shift;
         if (x >= 1.0)
             x -= 1.0;
         double t = 1.0 - fabs(2.0 * x - 1.0);
@@ -137,8 +150,6 @@ void mvni_lattice_block(uint64_t n, uint64_t z, double shift, uint64_t i0,
             t = 1.0 - 0x1p-53;
         w[p] = t;
         w[p + count] = 1.0 - t;
-        r += z;
-        if (r >= n)
-            r -= n;
+        r = (r + step) & mask;
     }
 }

@@ -125,22 +125,24 @@ double mvni_sparse_log_estimate(const mvni_sparse_factor *f, const double *a,
 /* lattice.c -- rank-1 lattice rules                                  */
 /* ------------------------------------------------------------------ */
 
-/* Number of lattice sizes available, and size n_k (points) and
-   generating vector component j (0 <= j < dim) for size index k.
-   Components for any dim are defined (beyond the table: a fallback rule
-   documented in lattice.c). */
+/* Number of lattice sizes available, and size n_k = 2^(k+5) (points) and
+   generating vector component j (0 <= j < dim, any j) for size index k.
+   The sizes are embedded: the points of size k are the points with even
+   index of size k + 1 (lattice.c). */
 int mvni_lattice_count(void);
 uint64_t mvni_lattice_points(int k);
 uint64_t mvni_lattice_generator(int k, size_t j);
 
 /* The lattice coordinates of one integration variable for the points
-   i0 .. i0+count-1 of the n-point rule with generator component z:
-   shifted by shift, tent-transformed (x -> 1 - |2x - 1|), clamped into
-   [2^-60, 1 - 2^-53] so that Phi^-1 stays finite, written to w[0..count),
-   with their antithetic partners 1 - w in w[count..2*count).  The one
-   definition of the point set that sov.c and sov_grad.c share. */
+   i0 .. i0+count-1 of the n-point rule with generator component z (with
+   odd set: the points 2 i + 1, i = i0 .. i0+count-1, those that size n
+   adds to size n / 2): shifted by shift, tent-transformed
+   (x -> 1 - |2x - 1|), clamped into [2^-60, 1 - 2^-53] so that Phi^-1
+   stays finite, written to w[0..count), with their antithetic partners
+   1 - w in w[count..2*count).  The one definition of the point set that
+   sov.c and estimator.c share. */
 void mvni_lattice_block(uint64_t n, uint64_t z, double shift, uint64_t i0,
-                        size_t count, double *w);
+                        size_t count, int odd, double *w);
 
 /* Counter-based random numbers: a uniform double in [0, 1) that is a pure
    function of (seed, stream, index).  Used for random shifts, so that

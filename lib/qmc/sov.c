@@ -17,10 +17,13 @@
  * (w and 1 - w averaged), as in Genz & Bretz 2009 sec. 4.2.2.  Each lattice
  * size gives M independent unbiased estimates; their mean is the estimate
  * and their standard error times opt->error_factor is abserr.  Sizes are
- * tried in increasing order and only the last size's estimate is kept: the
- * next size is about twice as large and QMC errors shrink faster than 1/n,
- * so combining with the earlier, much worse estimates would gain little and
- * would make the error estimate depend on noisy variance weights.
+ * tried in increasing order, each twice the last, and the sizes are
+ * embedded (lattice.c): a size's points are the last size's plus as many
+ * new ones, so each step evaluates only the new points (mvni_lattice_block
+ * with odd set) and adds their sum to the running sum of its shift.  The
+ * estimate of a size is the rule over all its points; a stop at size n
+ * has cost 2 M n evaluations in all, where separate rules of every size
+ * cost twice that.
  *
  * Narrow features (near-degenerate correlation): row i's limits move by
  * sqrt(sum_m L_im^2) / L_ii = kappa_i of its own standard deviations per
@@ -305,14 +308,15 @@ static void fold_step(const sov_problem *pb, const sov_row *row, size_t i,
 
 /*
  * Evaluates the integrand at the points i0 .. i0+cnt-1 of the lattice
- * (n, z) shifted by `shift`, and at their antithetic partners.  Adds the
+ * (n, z) shifted by `shift` (with odd set: the points 2 i + 1 for those i,
+ * see mvni_lattice_block), and at their antithetic partners.  Adds the
  * sum over the cnt pairs of (f(w) + f(1-w)) / 2 to *acc.
  * ws: d * SOV_LANES doubles for z, 3 * SOV_LANES for s, f, w,
  * SOV_GROUP * SOV_LANES for the grouped dot products and SOV_LANES for
  * the t's W.
  */
 static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
-                       const double *shift, uint64_t i0, size_t cnt,
+                       const double *shift, uint64_t i0, size_t cnt, int odd,
                        double *ws, double *kexp, scaled *acc)
 {
     const size_t d = pb->d;
@@ -335,7 +339,7 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
     double *sc = NULL;
     if (pb->chi != NULL) {
         sc = S + SOV_GROUP * SOV_LANES;
-        mvni_lattice_block(n, z[pb->chi_dim], shift[pb->chi_dim], i0, SOV_BLOCK, sc);
+        mvni_lattice_block(n, z[pb->chi_dim], shift[pb->chi_dim], i0, SOV_BLOCK, odd, sc);
         pb->k->phiinv(SOV_LANES, sc, sc);
         for (size_t p = 0; p < SOV_LANES; ++p)
             sc[p] = fmin(fmax(exp(mvni_chi_map_log(pb->chi, sc[p])), 0x1p-1000), 0x1p1000);
@@ -357,7 +361,7 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
             /* Lattice coordinate, shifted, tent-transformed; antithetic
                partner in the upper half of the lanes. */
             const int j = row->wdim;
-            mvni_lattice_block(n, z[j], shift[j], i0, SOV_BLOCK, w);
+            mvni_lattice_block(n, z[j], shift[j], i0, SOV_BLOCK, odd, w);
         }
 
         /* s = sum_m c_im z_m over the row's band.  Long bands (dense
@@ -765,6 +769,7 @@ static int sov_integrate(size_t d, const double *L,
     const int nsizes = mvni_lattice_count();
     double evals = 0.0;
     double mean = 0.0, se = 0.0;
+    double err_m = 0.0; /* factor * se on the scale 2^E */
     double E = 0.0;
     int done_ok = 0;
 
@@ -782,17 +787,26 @@ static int sov_integrate(size_t d, const double *L,
            tpm * (double)mvni_lattice_points(k0 + 1) <= opt->maxpts)
         ++k0;
 
+    /* Running sums per shift over the points of the sizes done so far:
+       each size after the first evaluates only the points it adds (the
+       odd indices, half of its points) and adds their sum to these. */
+    scaled run[64];
+    for (int j = 0; j < M; ++j)
+        run[j] = (scaled){0.0, 0};
+
     for (int k = k0; k < nsizes; ++k) {
         const uint64_t n = mvni_lattice_points(k);
+        const int odd = k > k0;
+        const uint64_t nnew = odd ? n / 2 : n; /* points evaluated now */
         for (int c = 0; c < nw; ++c)
             z[c] = mvni_lattice_generator(k, (size_t)c);
 
         /* Chunks of a fixed length (a multiple of the block) that depends
            only on n. */
-        uint64_t nblocks = (n + SOV_BLOCK - 1) / SOV_BLOCK;
+        uint64_t nblocks = (nnew + SOV_BLOCK - 1) / SOV_BLOCK;
         uint64_t bpc = (nblocks + SOV_MAX_CHUNKS - 1) / SOV_MAX_CHUNKS;
         const uint64_t chunk = bpc * SOV_BLOCK;
-        const long nchunks = (long)((n + chunk - 1) / chunk);
+        const long nchunks = (long)((nnew + chunk - 1) / chunk);
         const long nitems = nchunks * M;
 
         /* Threads only for sizes with enough work; items grabbed in runs
@@ -820,26 +834,27 @@ static int sov_integrate(size_t d, const double *L,
             const long j = t / nchunks, c = t % nchunks;
             scaled acc = {0.0, 0};
             const uint64_t start = (uint64_t)c * chunk;
-            const uint64_t end = start + chunk < n ? start + chunk : n;
+            const uint64_t end = start + chunk < nnew ? start + chunk : nnew;
             for (uint64_t i0 = start; i0 < end; i0 += SOV_BLOCK) {
                 const size_t cnt = (size_t)(end - i0 < SOV_BLOCK ? end - i0 : SOV_BLOCK);
-                eval_block(&pb, n, z, shift + (size_t)j * (d + 1), i0, cnt,
+                eval_block(&pb, n, z, shift + (size_t)j * (d + 1), i0, cnt, odd,
                            ws + (size_t)tid * wsz, kws + (size_t)tid * SOV_LANES,
                            &acc);
             }
             part[t] = acc;
         }
-        evals += tpm * (double)n;
+        evals += tpm * (double)nnew;
 
-        /* Shift means, each m_j * 2^e_j, added in a fixed order. */
+        /* Shift sums, each m_j * 2^e_j: the earlier sizes' sum, then the
+           new chunks, added in a fixed order. */
         scaled est[64];
         double emax = -INFINITY;
         for (int j = 0; j < M; ++j) {
-            scaled acc = {0.0, 0};
+            scaled acc = run[j];
             for (long c = 0; c < nchunks; ++c)
                 scaled_add(&acc, part[(long)j * nchunks + c].m,
                            part[(long)j * nchunks + c].e);
-            est[j] = acc;
+            run[j] = est[j] = acc;
             if (acc.m > 0.0 && acc.e > emax)
                 emax = acc.e;
         }
@@ -867,7 +882,7 @@ static int sov_integrate(size_t d, const double *L,
            and the sharpest row is resolved or its band mass is within
            the same tolerance ("Narrow features"). */
         resolved = (double)n >= resolve_n;
-        const double err_m = opt->error_factor * se;
+        err_m = opt->error_factor * se;
         /* abseps = 0 must never count as met, however small p is. */
         const double abs_m = opt->abseps == 0.0 ? 0.0
                            : E < -3000 ? INFINITY : E > 3000 ? 0.0
@@ -886,10 +901,11 @@ static int sov_integrate(size_t d, const double *L,
             done_ok = 1;
             break;
         }
+        /* The next size costs its new half: as many points as this size. */
         if (k + 1 >= nsizes ||
-            evals + tpm * (double)mvni_lattice_points(k + 1) > opt->maxpts)
+            evals + tpm * (double)mvni_lattice_points(k + 1) / 2.0 > opt->maxpts)
             break;
-        if (mvni_monitor_step(opt->monitor, tpm * (double)n)) {
+        if (mvni_monitor_step(opt->monitor, tpm * (double)nnew)) {
             status = MVN_ECANCELED;
             res->p = res->logp = res->abserr = res->relerr = NAN;
             res->evals = evals;
@@ -903,10 +919,10 @@ static int sov_integrate(size_t d, const double *L,
         const int Ei = E < -100000 ? -100000 : E > 100000 ? 100000 : (int)E;
         res->p = ldexp(mean, Ei);
         res->logp = log(mean) + (double)E * SOV_LN2;
-        res->abserr = ldexp(opt->error_factor * se, Ei);
+        res->abserr = ldexp(err_m, Ei);
         /* The relative error, on the scale 2^E: meaningful where p and
            abserr underflow (it is the error estimate of logp). */
-        res->relerr = opt->error_factor * se / mean;
+        res->relerr = err_m / mean;
         if (!resolved && band_mass > res->abserr) {
             /* An absolute bound: band_mass / p may overflow (inf). */
             res->abserr = band_mass;
