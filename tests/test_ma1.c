@@ -28,6 +28,7 @@
 #include "mvnorm.h"
 #include "tap.h"
 #include "qmc_options.h"
+#include "limit_fd.h"
 
 /* Unit diagonal, r[i] = Sigma(i, i-1), zero beyond. */
 static double *tridiag_sigma(size_t d, const double *r)
@@ -270,14 +271,6 @@ static void against_qmc(mvn_context *ctx)
     free(S);
 }
 
-static double logp_of(mvn_context *ctx, size_t d, const double *a, const double *b,
-                      const double *S)
-{
-    double lp = NAN, lerr;
-    logprob(ctx, d, a, b, S, &lp, &lerr);
-    return lp;
-}
-
 /* Log-space derivatives in the limits from one forward and one backward
    fine pass (mvni_ma1_limit_density through mvni_solve_chain_density)
    against central differences of log P: rectangles, a tail behind
@@ -300,23 +293,7 @@ static void log_gradient(mvn_context *ctx)
         double p, lp;
         mvn_logprob_grad_batch(ctx, 1, d, a, vs, b, vs, NULL, NULL, S, ss, MVN_SIGMA_COV, &p,
                                &lp, NULL, &st, da, db, NULL, NULL);
-        double worst = 0.0;
-        const double h = 1e-5;
-        for (size_t k = 0; k < d; k += t ? 9 : 1) {
-            double *x[2] = {a + k, b + k};
-            const double g[2] = {da[k], db[k]};
-            for (int q = 0; q < 2; ++q) {
-                if (!isfinite(*x[q]))
-                    continue;
-                *x[q] += h;
-                const double l1 = logp_of(ctx, d, a, b, S);
-                *x[q] -= 2 * h;
-                const double l2 = logp_of(ctx, d, a, b, S);
-                *x[q] += h;
-                const double fd = (l1 - l2) / (2 * h);
-                worst = fmax(worst, fabs(g[q] - fd) / fmax(1.0, fabs(fd)));
-            }
-        }
+        const double worst = limit_fd_worst(ctx, d, a, b, S, da, db, t ? 9 : 1);
         tap_ok((st == MVN_OK || st == MVN_ETOL) && worst <= 1e-6,
                "d = %zu, log P = %.6g: d log P / d limits against central differences "
                "(worst %.1e relative, status %d)", d, lp, worst, st);

@@ -75,30 +75,6 @@
 /* Active-set iterations for the mode; each is one tridiagonal solve. */
 #define CHAIN_MODE_ITERS 200
 
-/* The n-point Gauss-Legendre rule on (-1, 1) by Newton's method on P_n. */
-static void gauss_legendre(int n, double *x, double *w)
-{
-    for (int i = 0; i < (n + 1) / 2; ++i) {
-        double z = cos(M_PI * (i + 0.75) / (n + 0.5)), dp = 1.0;
-        for (int it = 0; it < 100; ++it) {
-            double p0 = 1.0, p1 = z;
-            for (int k = 2; k <= n; ++k) {
-                double p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
-                p0 = p1;
-                p1 = p2;
-            }
-            dp = n * (z * p1 - p0) / (z * z - 1.0);
-            double dz = p1 / dp;
-            z -= dz;
-            if (fabs(dz) < 1e-16)
-                break;
-        }
-        x[i] = -z;
-        x[n - 1 - i] = z;
-        w[i] = w[n - 1 - i] = 2.0 / ((1.0 - z * z) * dp * dp);
-    }
-}
-
 /* The chain after the sign change that makes every r_k >= 0 (Z_k times
    the product of the signs so far: P is unchanged and the precision an
    M-matrix, for which the active-set method converges). */
@@ -496,7 +472,7 @@ int mvni_chain_prob(size_t d, const double *r, const double *a,
     if (st != MVN_OK)
         return st;
     double gx[CHAIN_NODES], gw[CHAIN_NODES], unit;
-    gauss_legendre(CHAIN_NODES, gx, gw);
+    mvni_gauss_legendre(CHAIN_NODES, gx, gw);
     st = chain_solve(&c, gx, gw, opt, res, &unit);
     chain_free(&c);
     return st;
@@ -536,7 +512,7 @@ int mvni_chain_limit_density(size_t d, const double *r, const double *a,
         return st;
     }
     double gx[CHAIN_NODES], gw[CHAIN_NODES], unit;
-    gauss_legendre(CHAIN_NODES, gx, gw);
+    mvni_gauss_legendre(CHAIN_NODES, gx, gw);
     st = chain_solve(&f, gx, gw, opt, res, &unit);
     double *end = malloc(8 * d * sizeof *end);
     if (end == NULL && (st == MVN_OK || st == MVN_ETOL))

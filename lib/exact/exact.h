@@ -57,6 +57,12 @@ typedef void (*mvni_panelfn)(const double x[21], double m, const void *ctx,
 double mvni_log_integrate_concave_v(mvni_logfn f, mvni_panelfn g, const void *ctx,
                                     double lo, double hi, double *relerr);
 
+/* The n-point Gauss-Legendre rule on (-1, 1): nodes x[0..n) in increasing
+   order and weights w[0..n), by Newton's method on the Legendre
+   polynomial P_n (exact/quadrature.c; the fixed rule of the chain and
+   MA(1) recursions). */
+void mvni_gauss_legendre(int n, double *x, double *w);
+
 /* The integrand evaluations made by mvni_log_integrate_concave on this
    thread so far, at every nesting level (a counter for tests). */
 double mvni_quad_work(void);

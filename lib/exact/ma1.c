@@ -423,25 +423,7 @@ typedef struct {
 static void rule_init(ma1_rule *q)
 {
     const int n = MA1_NODES;
-    for (int i = 0; i < (n + 1) / 2; ++i) {
-        double z = cos(M_PI * (i + 0.75) / (n + 0.5)), dp = 1.0;
-        for (int it = 0; it < 100; ++it) {
-            double p0 = 1.0, p1 = z;
-            for (int k = 2; k <= n; ++k) {
-                const double p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
-                p0 = p1;
-                p1 = p2;
-            }
-            dp = n * (z * p1 - p0) / (z * z - 1.0);
-            const double dz = p1 / dp;
-            z -= dz;
-            if (fabs(dz) < 1e-16)
-                break;
-        }
-        q->gx[i] = -z;
-        q->gx[n - 1 - i] = z;
-        q->gw[i] = q->gw[n - 1 - i] = 2.0 / ((1.0 - z * z) * dp * dp);
-    }
+    mvni_gauss_legendre(n, q->gx, q->gw);
     for (int j = 0; j < n; ++j) {
         double w = 1.0;
         for (int i = 0; i < n; ++i)
@@ -813,22 +795,35 @@ static int ma1_empty(size_t d, const double *a, const double *b, mvni_result *re
     return 0;
 }
 
+/* What P and the limit densities both start with: the set-up, the fine
+   pass's buffers for the finest level and the rule.  On failure nothing
+   is left allocated. */
+static int ma1_begin(ma1_problem *m, ma1_fine *fine, ma1_rule *q, size_t d,
+                     const double *r, const double *a, const double *b)
+{
+    int st = ma1_setup(m, d, r, a, b);
+    if (st != MVN_OK)
+        return st;
+    *fine = (ma1_fine){0};
+    if (fine_alloc(fine, m->maxnb << (MA1_MAX_REFINE + 1)) != 0) {
+        ma1_free(m);
+        return MVN_ENOMEM;
+    }
+    rule_init(q);
+    return MVN_OK;
+}
+
 int mvni_ma1_prob(size_t d, const double *r, const double *a, const double *b,
                   const mvni_qmc_options *opt, mvni_result *res)
 {
     if (ma1_empty(d, a, b, res))
         return MVN_OK;
     ma1_problem m;
-    int st = ma1_setup(&m, d, r, a, b);
+    ma1_fine fine;
+    ma1_rule q;
+    int st = ma1_begin(&m, &fine, &q, d, r, a, b);
     if (st != MVN_OK)
         return st;
-    ma1_fine fine = {0};
-    if (fine_alloc(&fine, m.maxnb << (MA1_MAX_REFINE + 1)) != 0) {
-        ma1_free(&m);
-        return MVN_ENOMEM;
-    }
-    ma1_rule q;
-    rule_init(&q);
     int level;
     st = ma1_solve(&m, &q, &fine, opt, res, &level);
     free(fine.mem);
@@ -928,17 +923,16 @@ int mvni_ma1_limit_density(size_t d, const double *r, const double *a, const dou
         return MVN_OK;
     }
     ma1_problem m;
-    int st = ma1_setup(&m, d, r, a, b);
+    ma1_fine fine;
+    ma1_rule q;
+    int st = ma1_begin(&m, &fine, &q, d, r, a, b);
     if (st != MVN_OK)
         return st;
     ma1_layout rl = {0};
-    ma1_fine fine = {0};
     double *keep = NULL;
-    ma1_rule q;
-    rule_init(&q);
     const size_t top_np = m.maxnb << (MA1_MAX_REFINE + 1);
     st = MVN_ENOMEM;
-    if (fine_alloc(&fine, top_np) != 0 || layout_reversed(&m.lay, &rl) != 0)
+    if (layout_reversed(&m.lay, &rl) != 0)
         goto out;
     int level;
     st = ma1_solve(&m, &q, &fine, opt, res, &level);

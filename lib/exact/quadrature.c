@@ -1,7 +1,8 @@
 /*
  * exact/quadrature.c -- the one adaptive quadrature of the exact kernels:
  * log-space integration of a log-concave integrand by Gauss-Kronrod
- * panels, the tail path of the bivariate and trivariate rectangles.
+ * panels, the tail path of the bivariate and trivariate rectangles; and
+ * the fixed Gauss-Legendre rule of the chain and MA(1) recursions.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #ifdef HAVE_CONFIG_H
@@ -377,5 +378,29 @@ static double integrate(mvni_logfn f, mvni_panelfn g, const void *ctx,
         if (pe[worst] + pe[np] > 0.5 * e0)
             ++noisy;
         ++np;
+    }
+}
+
+void mvni_gauss_legendre(int n, double *x, double *w)
+{
+    const double pi = 3.14159265358979323846;
+    for (int i = 0; i < (n + 1) / 2; ++i) {
+        double z = cos(pi * (i + 0.75) / (n + 0.5)), dp = 1.0;
+        for (int it = 0; it < 100; ++it) {
+            double p0 = 1.0, p1 = z;
+            for (int k = 2; k <= n; ++k) {
+                const double p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
+                p0 = p1;
+                p1 = p2;
+            }
+            dp = n * (z * p1 - p0) / (z * z - 1.0);
+            const double dz = p1 / dp;
+            z -= dz;
+            if (fabs(dz) < 1e-16)
+                break;
+        }
+        x[i] = -z;
+        x[n - 1 - i] = z;
+        w[i] = w[n - 1 - i] = 2.0 / ((1.0 - z * z) * dp * dp);
     }
 }
