@@ -103,9 +103,19 @@ void mvni_lanes_pdf(size_t n, const double *x, double *out);
    r[0] = r12, r[1] = r13, r[2] = r23.  Absolute error <= 5e-14. */
 double mvni_tvn_cdf(const double b[3], const double r[3]);
 
-/* Rectangle version, as mvni_bvn_rect. */
+/* Rectangle version, as mvni_bvn_rect.  A singular or nearly singular
+   R (|det R| within MVNI_PSD_TOL of the largest 2 x 2 minor) is computed
+   by the conditional integral over one variable where
+   mvni_tvn_singular_ok(r) holds; otherwise the result for such an R is
+   the path integral's, which assumes det R > 0. */
 double mvni_tvn_rect(const double lo[3], const double hi[3],
                      const double r[3], double *p, double *logp);
+
+/* Nonzero when R is singular or nearly singular as above and some
+   variable has correlations within 1 - 1e-6 of 0 in magnitude with both
+   others (R is not within 1e-6 of rank 1): then mvni_tvn_rect computes
+   its rectangles to its stated accuracy. */
+int mvni_tvn_singular_ok(const double r[3]);
 
 /* The absolute rounding error of a log P formed as a sum of many logs
    (d factors, a quadrature's or a recursion's sums): 64 eps (1 + |log P|),

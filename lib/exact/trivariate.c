@@ -20,6 +20,7 @@
 #include <float.h>
 #include <math.h>
 
+#include "common/types.h"
 #include "exact/exact.h"
 #include "mvnorm.h"
 
@@ -331,6 +332,140 @@ static double tvn_slice_log(double x, const void *vctx)
    corner) is replaced by the log-space quadrature. */
 #define TVN_SMALL 1e-5
 
+/* A bound on the conditional pair's first standardized variable Z_j, as a
+   function of the conditioning value x: c + s x, or none (an infinite
+   limit). */
+typedef struct {
+    double c, s;
+    int none;
+} tvn_bound;
+
+static tvn_bound tvn_bound_make(double limit, double sign, double r, double sd)
+{
+    tvn_bound b = {sign * limit / sd, -sign * r / sd, !isfinite(limit)};
+    return b;
+}
+
+/* Restricts (*a, *b) to the x where lower(x) < upper(x). */
+static void tvn_bound_keep(tvn_bound lower, tvn_bound upper, double *a, double *b)
+{
+    if (lower.none || upper.none)
+        return;
+    const double ds = lower.s - upper.s, dc = upper.c - lower.c;
+    if (ds > 0.0)
+        *b = fmin(*b, dc / ds);
+    else if (ds < 0.0)
+        *a = fmax(*a, dc / ds);
+    else if (!(dc > 0.0))
+        *b = *a; /* parallel, never inside: empty */
+}
+
+/* The x where two bounds cross, appended to cut[] if inside (a, b). */
+static void tvn_bound_cross(tvn_bound u, tvn_bound v, double a, double b, double *cut, int *n)
+{
+    if (u.none || v.none || u.s == v.s)
+        return;
+    const double x = (v.c - u.c) / (u.s - v.s);
+    if (x > a && x < b)
+        cut[(*n)++] = x;
+}
+
+/*
+ * The conditional integral where the conditional pair is singular (rho =
+ * +-1 to rounding, R of rank 2): X_k = sign(rho) X_j given X_i = x, so
+ * P(cond) = Phi(min upper(x)) - Phi(max lower(x)) with two lower and two
+ * upper bounds on Z_j, each linear in x.  The integrand is 0 outside the
+ * x where max lower < min upper (an interval: the region is convex), and
+ * kinked where two lower (or two upper) bounds cross.  Both are known in
+ * closed form, so the integral is taken over that interval in up to three
+ * pieces cut at the kinks, each smooth and log-concave; an adaptive
+ * refinement at a kink converged only to about 1e-11.  Returns log P and
+ * the relative error estimate in *relerr.
+ */
+static double tvn_slice_singular(tvn_slice *c, double *relerr)
+{
+    const double sg = c->rho > 0.0 ? 1.0 : -1.0;
+    c->rho = sg;
+    const int j = c->j, k = c->k;
+    tvn_bound lower[2], upper[2];
+    lower[0] = tvn_bound_make(c->lo[j], 1.0, c->rij, c->sj);
+    upper[0] = tvn_bound_make(c->hi[j], 1.0, c->rij, c->sj);
+    /* Z_k = sg Z_j: Z_k's limits bound Z_j, swapped where sg = -1. */
+    lower[1] = tvn_bound_make(sg > 0.0 ? c->lo[k] : c->hi[k], sg, c->rik, c->sk);
+    upper[1] = tvn_bound_make(sg > 0.0 ? c->hi[k] : c->lo[k], sg, c->rik, c->sk);
+    double a = c->lo[c->i], b = c->hi[c->i];
+    for (int u = 0; u < 2; ++u)
+        for (int v = 0; v < 2; ++v)
+            tvn_bound_keep(lower[u], upper[v], &a, &b);
+    *relerr = 0.0;
+    if (!(a < b))
+        return -INFINITY;
+    double cut[4];
+    int n = 0;
+    cut[n++] = a;
+    tvn_bound_cross(lower[0], lower[1], a, b, cut, &n);
+    tvn_bound_cross(upper[0], upper[1], a, b, cut, &n);
+    if (n == 3 && cut[2] < cut[1]) {
+        double t = cut[1];
+        cut[1] = cut[2], cut[2] = t;
+    }
+    cut[n++] = b;
+    double lp[3], rel[3], m = -INFINITY;
+    for (int i = 0; i + 1 < n; ++i) {
+        lp[i] = mvni_log_integrate_concave(tvn_slice_log, c, cut[i], cut[i + 1], &rel[i]);
+        m = fmax(m, lp[i]);
+    }
+    if (!(m > -INFINITY))
+        return -INFINITY;
+    double sum = 0.0, esum = 0.0;
+    for (int i = 0; i + 1 < n; ++i) {
+        const double w = exp(lp[i] - m);
+        sum += w;
+        esum += w * rel[i];
+    }
+    *relerr = esum / sum;
+    return m + log(sum);
+}
+
+/* The conditional integral of a singular R needs a variable whose
+   correlations with the other two stay this far inside (-1, 1): its
+   conditional pair is standardized by sqrt(1 - r^2) >= 1.4e-3.  Where
+   every variable has a correlation beyond it, R is within 1e-6 of rank 1
+   (all three variables equal up to sign), and the caller's factorization
+   treats it (lib/solve/solve.c). */
+#define TVN_SLICE_MAXCORR (1.0 - 1e-6)
+
+/* The variable (0, 1, 2) whose largest |correlation| with the other two
+   is smallest, that largest value to *maxcorr; r = (r12, r13, r23). */
+static int tvn_slice_variable(const double r[3], double *maxcorr)
+{
+    const double m[3] = {fmax(fabs(r[0]), fabs(r[1])), fmax(fabs(r[0]), fabs(r[2])),
+                         fmax(fabs(r[1]), fabs(r[2]))};
+    int best = 0;
+    for (int i = 1; i < 3; ++i)
+        if (m[i] < m[best])
+            best = i;
+    *maxcorr = m[best];
+    return best;
+}
+
+/* det R within the tolerance of the factorization (MVNI_PSD_TOL relative
+   to the largest 2 x 2 minor, the last pivot of the most favourable
+   order), on either side of 0. */
+static int tvn_near_singular(const double r[3])
+{
+    const double det = 1.0 + 2.0 * r[0] * r[1] * r[2] - r[0] * r[0] - r[1] * r[1] - r[2] * r[2];
+    const double minor = fmax(fmax(1.0 - r[0] * r[0], 1.0 - r[1] * r[1]), 1.0 - r[2] * r[2]);
+    return fabs(det) <= MVNI_PSD_TOL * minor;
+}
+
+int mvni_tvn_singular_ok(const double r[3])
+{
+    double m;
+    tvn_slice_variable(r, &m);
+    return tvn_near_singular(r) && m <= TVN_SLICE_MAXCORR;
+}
+
 double mvni_tvn_rect(const double lo[3], const double hi[3],
                      const double r[3], double *p, double *logp)
 {
@@ -370,27 +505,33 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
                 }
         }
     }
-    double rr[3] = {R[0][1], R[0][2], R[1][2]}, qerr;
-    double q = tvn_genz(l, h, rr, &qerr);
-    /* The documented 5e-14 plus the path integral's own estimate, which
-       exceeds it only where the panel cap was met (near singular R). */
-    double err = 5e-14 + qerr;
-    if (q > TVN_SMALL) {
-        *p = q;
-        *logp = log(q);
-        return err;
+    double rr[3] = {R[0][1], R[0][2], R[1][2]}, qerr = 0.0, q = 0.0, err = 0.0;
+    /* The variable whose correlations with the others are smallest: the
+       conditional integral below integrates over it, so that the
+       conditional pair is as far from singular as R allows. */
+    double bestm;
+    int best = tvn_slice_variable(rr, &bestm);
+    /* A singular or nearly singular R (det R within the factorization's
+       tolerance) goes to the conditional integral at every P: the path
+       integral's integrand has a step at t = 1 there (the conditional
+       variance det R(t) / (1 - r^2) vanishes), and the conditional
+       integral's pair is then singular, which mvni_bvn_rect computes
+       exactly (r = +-1) or by Genz's |r| >= 0.925 branch. */
+    const int singular = tvn_near_singular(rr) && bestm <= TVN_SLICE_MAXCORR;
+    if (!singular) {
+        q = tvn_genz(l, h, rr, &qerr);
+        /* The documented 5e-14 plus the path integral's own estimate,
+           which exceeds it only where the panel cap was met (near
+           singular R). */
+        err = 5e-14 + qerr;
+        if (q > TVN_SMALL) {
+            *p = q;
+            *logp = log(q);
+            return err;
+        }
     }
-    /* Small probability: integrate over the variable whose correlations
-       with the others are smallest, so the conditional pair is far from
-       singular. */
-    int best = -1;
-    double bestm = 1.0;
-    for (int i = 0; i < 3; ++i) {
-        double m = fmax(fabs(R[i][(i + 1) % 3]), fabs(R[i][(i + 2) % 3]));
-        if (m < bestm)
-            bestm = m, best = i;
-    }
-    if (best < 0) { /* singular in every direction: keep the corner sum */
+    /* Small probability (or singular R): the conditional integral. */
+    if (best < 0 || !(bestm < 1.0)) { /* singular in every direction: keep the corner sum */
         *p = q > 0.0 ? q : 0.0;
         *logp = log(*p);
         return err;
@@ -411,7 +552,9 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
     if (c.rho < -1.0)
         c.rho = -1.0;
     double rel;
-    double lq = mvni_log_integrate_concave(tvn_slice_log, &c, l[c.i], h[c.i], &rel);
+    double lq = fabs(c.rho) >= 1.0 - 64.0 * DBL_EPSILON
+                    ? tvn_slice_singular(&c, &rel)
+                    : mvni_log_integrate_concave(tvn_slice_log, &c, l[c.i], h[c.i], &rel);
     /* Limits within 40 only, as in bivariate.c (a limit beyond 40 is on
        the side without mass where p > 0; its square overflowed abserr to
        +inf: fuzz finding abserr-inf, upper limit 8.8e159). */
