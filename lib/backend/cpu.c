@@ -59,6 +59,122 @@ static void write_nan(const mvni_exec *ex, size_t t, double *p, double *logp,
         abserr[ti * ex->ostride[2]] = NAN;
 }
 
+/* One batch as its workers see it: the inputs, and each worker's tally of
+   its problems (merged into the batch's at the end). */
+typedef struct {
+    mvni_exec *ex;
+    size_t n, d;
+    mvni_vec_arg lower, upper, mean;
+    const mvni_sigma_arg *sigma;
+    mvni_item_fn fn;
+    void (*on_error)(void *user, size_t t, size_t d);
+    void *user;
+    double *p, *logp, *abserr;
+    int *status;
+    const double *common; /* the validated shared Sigma, or NULL */
+    const mvni_solve_options *opt;
+} cpu_batch;
+
+typedef struct {
+    size_t first_fail, first_etol, n_etol; /* first_* = n: none */
+    int first_status;
+    double evals, etol_err, etol_evals;
+    char first_msg[MVNI_MESSAGE_SIZE];
+} cpu_tally;
+
+static void tally_init(cpu_tally *y, size_t n)
+{
+    y->first_fail = y->first_etol = n;
+    y->n_etol = 0;
+    y->first_status = MVN_OK;
+    y->evals = y->etol_err = y->etol_evals = 0.0;
+    y->first_msg[0] = '\0';
+}
+
+/* Adds tally y to *into (first failure and first tolerance miss by index). */
+static void tally_merge(cpu_tally *into, const cpu_tally *y)
+{
+    into->evals += y->evals;
+    into->n_etol += y->n_etol;
+    if (y->first_fail < into->first_fail) {
+        into->first_fail = y->first_fail;
+        into->first_status = y->first_status;
+        memcpy(into->first_msg, y->first_msg, sizeof into->first_msg);
+    }
+    if (y->first_etol < into->first_etol) {
+        into->first_etol = y->first_etol;
+        into->etol_err = y->etol_err;
+        into->etol_evals = y->etol_evals;
+    }
+}
+
+/* Problem t of the batch, with scratch buf (2 d doubles, plus d * d
+   without a shared Sigma; NULL if its allocation failed): outputs and
+   status written, the outcome added to tally y. */
+static void cpu_item(const cpu_batch *b, size_t t, double *buf, cpu_tally *y)
+{
+    const mvni_exec *ex = b->ex;
+    const size_t d = b->d;
+    char msg[MVNI_MESSAGE_SIZE];
+    int s;
+    mvni_result r;
+    msg[0] = '\0';
+    if (mvni_monitor_stopped(b->opt->qmc.monitor)) {
+        s = MVN_ECANCELED;
+        mvni_format(msg, sizeof msg, "canceled before this problem started");
+    } else if (buf == NULL) {
+        s = MVN_ENOMEM;
+        mvni_format(msg, sizeof msg, "cannot allocate scratch for d = %zu", d);
+    } else {
+        double *a = buf, *bb = buf + d;
+        double *sg = b->common ? (double *)b->common : buf + 2 * d;
+        mvni_input in = item_input(t, b->lower, b->upper, b->mean, b->sigma);
+        s = b->common ? mvni_load_limits(d, &in, a, bb, msg, sizeof msg)
+                      : mvni_load_problem(d, &in, a, bb, sg, msg, sizeof msg);
+        if (s == MVN_OK) {
+            s = b->fn(b->user, t, d, a, bb, sg, b->opt, &r);
+            if (s == MVN_OK || s == MVN_ETOL) {
+                if (b->p)
+                    b->p[(ptrdiff_t)t * ex->ostride[0]] = r.p;
+                if (b->logp)
+                    b->logp[(ptrdiff_t)t * ex->ostride[1]] = r.logp;
+                if (b->abserr)
+                    b->abserr[(ptrdiff_t)t * ex->ostride[2]] = r.abserr;
+                y->evals += r.evals;
+                if (s == MVN_ETOL) {
+                    ++y->n_etol;
+                    if (t < y->first_etol) {
+                        y->first_etol = t;
+                        y->etol_err = r.abserr;
+                        y->etol_evals = r.evals;
+                    }
+                }
+            } else if (msg[0] == '\0') {
+                mvni_format(msg, sizeof msg, "%s", mvn_strerror(s));
+            }
+        }
+    }
+    if (b->status)
+        b->status[(ptrdiff_t)t * ex->ostride[3]] = s;
+    if (s != MVN_ECANCELED)
+        mvni_monitor_problem_done(b->opt->qmc.monitor);
+    if (s != MVN_OK && s != MVN_ETOL) {
+        write_nan(ex, t, b->p, b->logp, b->abserr);
+        if (b->on_error)
+            b->on_error(b->user, t, d);
+        if (t < y->first_fail) {
+            y->first_fail = t;
+            y->first_status = s;
+            memcpy(y->first_msg, msg, sizeof msg);
+        }
+    }
+}
+
+static double *item_scratch(const cpu_batch *b)
+{
+    return (double *)malloc((2 * b->d + (b->common ? 0 : b->d * b->d)) * sizeof(double));
+}
+
 int mvni_cpu_run(mvni_exec *ex, size_t n, size_t d,
                    mvni_vec_arg lower, mvni_vec_arg upper, mvni_vec_arg mean,
                    mvni_sigma_arg sigma, mvni_item_fn fn,
@@ -112,98 +228,42 @@ int mvni_cpu_run(mvni_exec *ex, size_t n, size_t d,
     if (outer > 1)
         opt.qmc.threads = 1;
 
-    size_t first_fail = n, first_etol = n, n_etol = 0;
-    int first_status = MVN_OK;
-    double evals = 0.0, etol_err = 0.0, etol_evals = 0.0;
-    char first_msg[MVNI_MESSAGE_SIZE] = "";
-
+    cpu_batch job = {ex, n, d, lower, upper, mean, &sigma, fn, on_error, user,
+                     p, logp, abserr, status, common, &opt};
+    cpu_tally all;
+    tally_init(&all, n);
+    /* One thread: no parallel region at all.  Entering one costs about
+       1.2 us even with its if clause false (libgomp makes a system call),
+       four times a bivariate kernel call (bench/lowdim_throughput). */
+    if (outer <= 1) {
+        double *buf = item_scratch(&job);
+        for (size_t t = 0; t < n; ++t)
+            cpu_item(&job, t, buf, &all);
+        free(buf);
+    } else {
 #ifdef MVN_HAVE_OPENMP
-#pragma omp parallel num_threads(outer) if (outer > 1)
+#pragma omp parallel num_threads(outer)
 #endif
-    {
-        char msg[MVNI_MESSAGE_SIZE];
-        size_t my_fail = n, my_etol = n, my_n_etol = 0;
-        int my_status = MVN_OK;
-        char my_msg[MVNI_MESSAGE_SIZE] = "";
-        double my_evals = 0.0, my_etol_err = 0.0, my_etol_evals = 0.0;
-        double *buf = (double *)malloc((2 * d + (common ? 0 : d * d)) * sizeof(double));
-
+        {
+            cpu_tally mine;
+            tally_init(&mine, n);
+            double *buf = item_scratch(&job);
 #ifdef MVN_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
-        for (size_t t = 0; t < n; ++t) {
-            int s;
-            mvni_result r;
-            msg[0] = '\0';
-            if (mvni_monitor_stopped(opt.qmc.monitor)) {
-                s = MVN_ECANCELED;
-                mvni_format(msg, sizeof msg, "canceled before this problem started");
-            } else if (buf == NULL) {
-                s = MVN_ENOMEM;
-                mvni_format(msg, sizeof msg, "cannot allocate scratch for d = %zu", d);
-            } else {
-                double *a = buf, *b = buf + d;
-                double *sg = common ? (double *)common : buf + 2 * d;
-                mvni_input in = item_input(t, lower, upper, mean, &sigma);
-                s = common ? mvni_load_limits(d, &in, a, b, msg, sizeof msg)
-                           : mvni_load_problem(d, &in, a, b, sg, msg, sizeof msg);
-                if (s == MVN_OK) {
-                    s = fn(user, t, d, a, b, sg, &opt, &r);
-                    if (s == MVN_OK || s == MVN_ETOL) {
-                        if (p)
-                            p[(ptrdiff_t)t * ex->ostride[0]] = r.p;
-                        if (logp)
-                            logp[(ptrdiff_t)t * ex->ostride[1]] = r.logp;
-                        if (abserr)
-                            abserr[(ptrdiff_t)t * ex->ostride[2]] = r.abserr;
-                        my_evals += r.evals;
-                        if (s == MVN_ETOL) {
-                            ++my_n_etol;
-                            if (t < my_etol) {
-                                my_etol = t;
-                                my_etol_err = r.abserr;
-                                my_etol_evals = r.evals;
-                            }
-                        }
-                    } else if (msg[0] == '\0') {
-                        mvni_format(msg, sizeof msg, "%s", mvn_strerror(s));
-                    }
-                }
-            }
-            if (status)
-                status[(ptrdiff_t)t * ex->ostride[3]] = s;
-            if (s != MVN_ECANCELED)
-                mvni_monitor_problem_done(opt.qmc.monitor);
-            if (s != MVN_OK && s != MVN_ETOL) {
-                write_nan(ex, t, p, logp, abserr);
-                if (on_error)
-                    on_error(user, t, d);
-                if (t < my_fail) {
-                    my_fail = t;
-                    my_status = s;
-                    memcpy(my_msg, msg, sizeof msg);
-                }
-            }
-        }
-        free(buf);
+            for (size_t t = 0; t < n; ++t)
+                cpu_item(&job, t, buf, &mine);
+            free(buf);
 #ifdef MVN_HAVE_OPENMP
 #pragma omp critical(mvni_batch_merge)
 #endif
-        {
-            evals += my_evals;
-            n_etol += my_n_etol;
-            if (my_fail < first_fail) {
-                first_fail = my_fail;
-                first_status = my_status;
-                memcpy(first_msg, my_msg, sizeof first_msg);
-            }
-            if (my_etol < first_etol) {
-                first_etol = my_etol;
-                etol_err = my_etol_err;
-                etol_evals = my_etol_evals;
-            }
+            tally_merge(&all, &mine);
         }
     }
+    const size_t first_fail = all.first_fail, first_etol = all.first_etol, n_etol = all.n_etol;
+    const int first_status = all.first_status;
+    const double evals = all.evals, etol_err = all.etol_err, etol_evals = all.etol_evals;
+    const char *first_msg = all.first_msg;
     free(shared);
     ex->evaluations = evals;
     if (mvni_monitor_stopped(opt.qmc.monitor)) {
