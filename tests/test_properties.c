@@ -577,7 +577,9 @@ static void singular(mvn_context *ctx)
        Korobov rules of 0.1 and 5.8 - 5.9 times with the embedded rules
        of 0.2 were seen over seed offsets 0 .. 7 (2 .. 4 misses of 5 per
        case).  The gross factor is 10 here, not 5, and this is a known
-       limit of the error estimate (doc/accuracy.md). */
+       limit of the error estimate (doc/accuracy.md).  Since 2026-12 the
+       d = 3 case (rank 2) is answered by the trivariate kernel
+       (evaluations 0: no miss allowed); the d = 4 cases remain QMC. */
     refs_set(ctx, 1e-6, 0, QMC_BUDGET);
     refs_gross = 10.0;
     refs_rng_seed(&rng, 10);

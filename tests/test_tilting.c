@@ -9,7 +9,8 @@
  * (/work/shared/REFERENCE_VALUES.md sections 3 and 4).  Each check states
  * its bound on |log P - exact| (the relative error of P, to first order)
  * and, where P does not underflow, also requires the error to lie within
- * the reported abserr.
+ * the reported abserr.  counted_logerr checks the coverage of logerr over
+ * seeds on dense one-factor tails (exact: tests/refs.h).
  */
 #include <float.h>
 #include <math.h>
@@ -21,6 +22,7 @@
 #include "exact/exact.h"
 #include "mvnorm.h"
 #include "tap.h"
+#include "refs.h"
 
 enum { TRIDIAG_MINUS, TRIDIAG_PLUS, EQUI };
 
@@ -115,6 +117,86 @@ static void check_ref(const char *name, size_t d, int kind, double rho,
                fabs(expm1(r.logp - exact)), r.abserr / r.p);
     tap_ok(psi >= exact, "%s: upper bound psi* = %.6f >= log P", name, psi);
     release(&p);
+}
+
+/*
+ * Counted coverage of logerr for the tilted integrand on dense tails
+ * (issue 13): one-factor covariances with loadings of either sign (every
+ * correlation nonzero), upper limits c sd_i below 0, log P from -150 to
+ * -1430 (P underflows, so logerr is the only claim), forced through
+ * MVN_METHOD_TILTED so that the exact one-factor route does not answer;
+ * the exact log P is the one-factor integral of tests/refs.h (d = 200 is
+ * left out: that reference alone takes 27 s there).  Each case
+ * runs over refs_seed_count() seeds through mvn_logprob_batch; a miss is
+ * |log P - exact| > logerr (+ 1e-12), at most refs_miss_bound(n,
+ * REFS_MISS_RATE, REFS_ALARM) per case and over all runs, none beyond
+ * REFS_GROSS times; every run must report status OK and logerr <=
+ * 1.01 releps (the relative tolerance, in log terms).
+ */
+static void counted_logerr(void)
+{
+    static const struct {
+        size_t d;
+        double c, rho;
+    } cases[] = {{10, 4.0, 0.5}, {20, 3.0, 0.3}, {50, 3.0, 0.5}, {100, 4.0, 0.4}};
+    const int n = refs_seed_count();
+    const int allowed = refs_miss_bound(n, REFS_MISS_RATE, REFS_ALARM);
+    const char *off = getenv("MVN_TEST_SEED_OFFSET"); /* as refs_run */
+    const double seed0 = off ? atof(off) : 0.0;
+    int runs = 0, misses = 0;
+    refs_rng rng;
+    refs_rng_seed(&rng, 4711);
+    mvn_context *ctx = mvn_context_alloc();
+    mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_TILTED);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+        const size_t d = cases[i].d;
+        double *l = malloc((3 * d + d * d) * sizeof(double));
+        double *D = l + d, *b = D + d, *S = b + d;
+        for (size_t j = 0; j < d; ++j) {
+            double v = refs_unif_ab(&rng, 0.5, 2.0), sg = j % 3 == 2 ? -1 : 1;
+            l[j] = sg * sqrt(cases[i].rho * v);
+            D[j] = (1 - cases[i].rho) * v;
+            b[j] = -cases[i].c * sqrt(v);
+        }
+        refs_one_factor_cov(d, l, D, S);
+        const double exact = refs_one_factor_log(d, NULL, b, NULL, l, D);
+        /* releps 1e-2 everywhere, 1e-4 (more lattice sizes) up to d = 50. */
+        for (double releps = 1e-2; releps >= 1e-4 && (releps == 1e-2 || d <= 50); releps *= 1e-2) {
+            refs_set(ctx, 0.0, releps, 1e7);
+            int miss = 0, gross = 0, ok = 1;
+            double worst = 0.0, evals = 0.0;
+            const ptrdiff_t ls[2] = {(ptrdiff_t)d, 1}, ss[3] = {0, (ptrdiff_t)d, 1};
+            for (int k = 0; k < n; ++k) {
+                mvn_context_set(ctx, MVN_OPT_SEED, seed0 + 1000003.0 * k);
+                double pr, lp, ae, le;
+                int st;
+                mvn_logprob_batch(ctx, 1, d, NULL, ls, b, ls, NULL, NULL, S, ss, MVN_SIGMA_COV,
+                                  &pr, &lp, &ae, &le, &st);
+                evals += mvn_context_evaluations(ctx);
+                const double e = fabs(lp - exact), ratio = e / (le + 1e-12);
+                ok &= st == MVN_OK && le <= 1.01 * releps && mvn_context_evaluations(ctx) > 0;
+                miss += ratio > 1.0;
+                gross += ratio > REFS_GROSS;
+                worst = fmax(worst, ratio);
+                if (ratio > 1.0)
+                    tap_diag("d=%zu releps %g seed %d: log P %.9f exact %.9f logerr %.3g "
+                             "(error %.2f x)", d, releps, k, lp, exact, le, ratio);
+            }
+            runs += n;
+            misses += miss;
+            tap_ok(ok && miss <= allowed && gross == 0,
+                   "tilted, one-factor d=%zu X < -%g sd, log P = %.2f, releps %g: logerr covers "
+                   "the error in %d of %d runs (at most %d misses, none beyond %g x; worst "
+                   "%.2f x), status OK, logerr within the tolerance (%.0f evaluations per run)",
+                   d, cases[i].c, exact, releps, n - miss, n, allowed, REFS_GROSS, worst,
+                   evals / n);
+        }
+        free(l);
+    }
+    const int pooled = refs_miss_bound(runs, REFS_MISS_RATE, REFS_ALARM);
+    tap_ok(misses <= pooled, "tilted dense tails: %d misses of logerr in %d runs (at most %d)",
+           misses, runs, pooled);
+    mvn_context_free(ctx);
 }
 
 int main(void)
@@ -227,5 +309,6 @@ int main(void)
                "mvn_prob TILTED equi .5 d=10: %.8f vs 1/11 within %.1e", pr, ae);
         mvn_context_free(ctx);
     }
+    counted_logerr();
     return tap_exit();
 }
