@@ -186,9 +186,10 @@ static double tvn_panel(const tvn_path *c, double a, double b, double *err)
    integrand has a step there; the remaining error estimate is returned. */
 #define TVN_MAXPANELS 12
 
-/* Integral over [0, 1] to 2 pi 1e-15 absolute (estimate above), or
-   TVN_MAXPANELS panels; the error estimate to *err. */
-static double tvn_path_integral(const tvn_path *c, double *err)
+/* Integral over [0, 1] to 2 pi 1e-15 absolute (estimate above), or with
+   reltol > 0 to reltol times its magnitude, or TVN_MAXPANELS panels; the
+   error estimate to *err. */
+static double tvn_path_integral(const tvn_path *c, double reltol, double *err)
 {
     double pa[TVN_MAXPANELS], pb[TVN_MAXPANELS], ps[TVN_MAXPANELS], pe[TVN_MAXPANELS];
     int np = 1;
@@ -203,7 +204,8 @@ static double tvn_path_integral(const tvn_path *c, double *err)
             if (pe[i] > pe[worst])
                 worst = i;
         }
-        if (e <= TVN_TWOPI * 1e-15 || np == TVN_MAXPANELS) {
+        const double target = reltol > 0.0 ? reltol * fabs(tot) : TVN_TWOPI * 1e-15;
+        if (e <= target || np == TVN_MAXPANELS) {
             *err = e;
             return tot;
         }
@@ -221,6 +223,34 @@ static void swap(double *a, double *b)
     double t = *a;
     *a = *b;
     *b = t;
+}
+
+/* The relative tolerance of the path integral where its terms have one
+   sign (tvn_path_one_signed). */
+#define TVN_RELTOL 1e-14
+
+/* Nonzero when every term of the path integral is >= 0: for each pair
+   (1, j) that moves (a1j != 0), every finite corner has s_1 s_j
+   sign(a1j) = +1 (s = -1 at a lower, +1 at an upper limit; the rest of a
+   term, a density times a conditional probability, is >= 0).  Then P =
+   P0 + the integral adds nonnegative parts, no cancellation: computed
+   each to a relative accuracy, P has that relative accuracy however small
+   it is.  Lower orthants with r12, r13 >= 0 (after Genz's ordering) are
+   the common case. */
+static int tvn_path_one_signed(const tvn_path *c)
+{
+    const double a[2] = {c->a12, c->a13};
+    for (int q = 0; q < 2; ++q) {
+        if (a[q] == 0.0)
+            continue;
+        const int j = q + 1;
+        const double c1[2] = {c->l[0], c->h[0]}, cj[2] = {c->l[j], c->h[j]};
+        for (int u = 0; u < 2; ++u)
+            for (int v = 0; v < 2; ++v)
+                if (isfinite(c1[u]) && isfinite(cj[v]) && (u == v) != (a[q] > 0.0))
+                    return 0;
+    }
+    return 1;
 }
 
 /* P(l1 < X1 < h1, l2 < X2 < h2) for a pair with correlation r12 (also
@@ -244,7 +274,7 @@ static double tvn_pair(double l1, double h1, double l2, double h2, double r12)
  * sin(t asin r12), r13(t) = sin(t asin r13), t in [0, 1].
  */
 static double tvn_genz(const double lo[3], const double hi[3], const double r[3],
-                       double *err)
+                       int relative, double *err)
 {
     double l1 = lo[0], l2 = lo[1], l3 = lo[2], h1 = hi[0], h2 = hi[1], h3 = hi[2];
     double r12 = r[0], r13 = r[1], r23 = r[2];
@@ -281,15 +311,18 @@ static double tvn_genz(const double lo[3], const double hi[3], const double r[3]
         return tvn_pair(l1, h1, fmax(l2, l3), fmin(h2, h3), r12);
     if (r23 <= -1.0) /* X3 = -X2: X2 in (max(l2, -h3), min(h2, -l3)) */
         return tvn_pair(l1, h1, fmax(l2, -h3), fmin(h2, -l3), r12);
+    tvn_path c = {{l1, l2, l3}, {h1, h2, h3}, r23, asin(r12), asin(r13)};
+    if (relative && !tvn_path_one_signed(&c))
+        return NAN;
     const double lo23[2] = {l2, l3}, hi23[2] = {h2, h3};
     double p23, lp23;
-    *err = mvni_bvn_rect(lo23, hi23, r23, &p23, &lp23);
+    const double e23 = mvni_bvn_rect(lo23, hi23, r23, &p23, &lp23);
+    *err = relative ? d1 * e23 : e23;
     if (r12 == 0.0 && r13 == 0.0)
         return d1 * p23;
-    tvn_path c = {{l1, l2, l3}, {h1, h2, h3}, r23, asin(r12), asin(r13)};
     double e;
-    double p = d1 * p23 + tvn_path_integral(&c, &e) / TVN_TWOPI;
-    *err += e / TVN_TWOPI + 1e-15;
+    double p = d1 * p23 + tvn_path_integral(&c, relative ? TVN_RELTOL : 0.0, &e) / TVN_TWOPI;
+    *err += e / TVN_TWOPI + (relative ? 0.0 : 1e-15);
     if (p < 0.0)
         p = 0.0;
     return p > 1.0 ? 1.0 : p;
@@ -304,7 +337,7 @@ double mvni_tvn_cdf(const double b[3], const double r[3])
         return 0.125 + (asin(r[0]) + asin(r[1]) + asin(r[2])) / (2.0 * TVN_TWOPI);
     const double lo[3] = {-INFINITY, -INFINITY, -INFINITY};
     double err;
-    return tvn_genz(lo, b, r, &err);
+    return tvn_genz(lo, b, r, 0, &err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -427,6 +460,23 @@ static double tvn_slice_singular(tvn_slice *c, double *relerr)
     return m + log(sum);
 }
 
+/* The square of the largest limit within 40 (the conditioning of a tail
+   probability in its limits: rounding of eps |limit| moves log p by about
+   eps limit^2).  Limits within 40 only, as in bivariate.c (a limit beyond
+   40 is on the side without mass where p > 0; its square overflowed abserr
+   to +inf: fuzz finding abserr-inf, upper limit 8.8e159). */
+static double tvn_limit_square(const double l[3], const double h[3])
+{
+    double big = 0.0;
+    for (int i = 0; i < 3; ++i) {
+        if (fabs(l[i]) <= 40.0)
+            big = fmax(big, fabs(l[i]));
+        if (fabs(h[i]) <= 40.0)
+            big = fmax(big, fabs(h[i]));
+    }
+    return big * big;
+}
+
 /* The conditional integral of a singular R needs a variable whose
    correlations with the other two stay this far inside (-1, 1): its
    conditional pair is standardized by sqrt(1 - r^2) >= 1.4e-3.  Where
@@ -519,7 +569,7 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
        exactly (r = +-1) or by Genz's |r| >= 0.925 branch. */
     const int singular = tvn_near_singular(rr) && bestm <= TVN_SLICE_MAXCORR;
     if (!singular) {
-        q = tvn_genz(l, h, rr, &qerr);
+        q = tvn_genz(l, h, rr, 0, &qerr);
         /* The documented 5e-14 plus the path integral's own estimate,
            which exceeds it only where the panel cap was met (near
            singular R). */
@@ -528,6 +578,18 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
             *p = q;
             *logp = log(q);
             return err;
+        }
+        /* Small p without cancellation: the path integral to a relative
+           tolerance, where it converges within its panel cap (a boundary
+           layer at t = 1 in the far tails needs more), about 100 times
+           cheaper than the conditional integral below.  Down to 1e-280:
+           its terms below exp(-700) are dropped (rect_terms). */
+        double rerr;
+        const double qr = tvn_genz(l, h, rr, 1, &rerr);
+        if (qr > 1e-280 && rerr <= 1e-12 * qr) {
+            *p = qr;
+            *logp = log(qr);
+            return (rerr / qr + 1e-13 + 16.0 * DBL_EPSILON * (1.0 + tvn_limit_square(l, h))) * qr;
         }
     }
     /* Small probability (or singular R): the conditional integral. */
@@ -555,16 +617,6 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
     double lq = fabs(c.rho) >= 1.0 - 64.0 * DBL_EPSILON
                     ? tvn_slice_singular(&c, &rel)
                     : mvni_log_integrate_concave(tvn_slice_log, &c, l[c.i], h[c.i], &rel);
-    /* Limits within 40 only, as in bivariate.c (a limit beyond 40 is on
-       the side without mass where p > 0; its square overflowed abserr to
-       +inf: fuzz finding abserr-inf, upper limit 8.8e159). */
-    double big = 0.0;
-    for (int i = 0; i < 3; ++i) {
-        if (fabs(l[i]) <= 40.0)
-            big = fmax(big, fabs(l[i]));
-        if (fabs(h[i]) <= 40.0)
-            big = fmax(big, fabs(h[i]));
-    }
     *logp = lq;
     *p = exp(lq);
     /* As in bivariate.c: quadrature estimate plus the conditioning of the
@@ -572,5 +624,5 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
        own relative error (1e-13). */
     if (*p == 0.0) /* also where big^2 overflows: no inf * 0 */
         return 0.0;
-    return (rel + 1e-13 + 16.0 * DBL_EPSILON * (1.0 + big * big)) * *p;
+    return (rel + 1e-13 + 16.0 * DBL_EPSILON * (1.0 + tvn_limit_square(l, h))) * *p;
 }
