@@ -15,6 +15,7 @@
 #include "mvnorm.h"
 #include "tap.h"
 #include "refs.h"
+#include "exact/exact.h"
 #include "qmc/qmc.h"
 
 static double t1(mvn_context *ctx, double df, double lo, double up, double delta,
@@ -215,6 +216,21 @@ static void test_extremes(mvn_context *ctx)
     st = mvn_prob_t(ctx, 2, 3.0, lo, tinier, NULL, S, &p, &lp, &e);
     tap_ok(st == MVN_EUNSUPPORTED && isnan(p), "box of width 1e-319: %s (%s)",
            mvn_status_name(st), mvn_context_message(ctx));
+    /* A noncentrality of 9e6 (fuzz finding cli-timeout-t-huge-mean,
+       tests/fuzz/corpus/cli/regress-timeout-t-huge-mean): log P = -5.4e13,
+       whose node problems are trivariate tails with standardized limits
+       near -1e7.  The quadratures chased the rounding noise of their logs
+       (eps |log P|, about 1e-2) to their caps: 5.4e8 integrand
+       evaluations, 43 s.  log P is compared with that run's value (no
+       independent reference at this scale), to 1e-12 relative. */
+    const double S3[9] = {1, 0.5, 0.2, 0.5, 1, 0.3, 0.2, 0.3, 1};
+    const double lo3[3] = {0, 0, -2}, up3[3] = {3, 3, 1}, dl3[3] = {9007195, 0, -0.5};
+    double w = mvni_quad_work();
+    st = mvn_prob_t(ctx, 3, 8.5, lo3, up3, dl3, S3, &p, &lp, &e);
+    w = mvni_quad_work() - w;
+    tap_ok(st == MVN_OK && fabs(lp / -54285079079017.023 - 1.0) <= 1e-12 && w <= 5e7,
+           "noncentrality 9e6: log P = %.17g (-54285079079017.023 before), %.3g evaluations "
+           "of the quadratures (5.4e8 before)", lp, w);
 }
 
 /* Derivatives in the limits (mvn_prob_t_grad): d = 1 against SciPy's
