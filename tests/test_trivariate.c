@@ -461,7 +461,9 @@ static void test_singular(void)
  * instead of the conditional integral.  References: mpmath, 30 digits,
  * the nested conditional integral (phi(x) times an inner one-dimensional
  * bivariate integral), panels of 0.25 / 0.5 near the peaks.  upper[3],
- * r12, r13, r23, log P; lower limits -inf.  The first case is where the
+ * r12, r13, r23, log P; lower limits -inf.  The fourth has one negative
+ * correlation (the path is one-signed with another variable first than in
+ * Genz's order).  The first case is where the
  * conditional integral was 5.8e-13 off (relative, above its bound); in the
  * third the references agree to 2e-12 in log P only (mpmath with coarser
  * panels was 2.4e-8 off), so p is checked against the bound in the first
@@ -475,6 +477,9 @@ static void test_tail_one_signed(void)
          0.13061816172372831, 0.18297069278214786, -37.43532580001305648542},
         {-6.0, -7.0, -5.5, 0.5, 0.3, 0.6, -36.01135370606290744019},
         {-12.0, -10.0, -11.0, 0.2, 0.7, 0.4, -109.7185096203463685231},
+        /* One negative correlation: one-signed with X3 first (its
+           correlations 0.4, 0.5), not in Genz's order (X1 first). */
+        {-5.0, -6.0, -4.5, -0.3, 0.4, 0.5, -49.35710835230636366383},
     };
     int bad = 0;
     double wmax = 0.0;

@@ -312,8 +312,32 @@ static double tvn_genz(const double lo[3], const double hi[3], const double r[3]
     if (r23 <= -1.0) /* X3 = -X2: X2 in (max(l2, -h3), min(h2, -l3)) */
         return tvn_pair(l1, h1, fmax(l2, -h3), fmin(h2, -l3), r12);
     tvn_path c = {{l1, l2, l3}, {h1, h2, h3}, r23, asin(r12), asin(r13)};
-    if (relative && !tvn_path_one_signed(&c))
-        return NAN;
+    if (relative && !tvn_path_one_signed(&c)) {
+        /* Another variable first, whose path is one-signed (an orthant
+           with one negative correlation: the variable whose two
+           correlations are positive).  The path integral is exact for
+           any order; Genz's serves its smoothness, and where another
+           order needs more than the panel cap the caller falls back. */
+        const double R[3][3] = {{1.0, r12, r13}, {r12, 1.0, r23}, {r13, r23, 1.0}};
+        const double L[3] = {l1, l2, l3}, H[3] = {h1, h2, h3};
+        int found = 0;
+        for (int f = 1; f <= 2 && !found; ++f) {
+            const int a = 0, b = f == 1 ? 2 : 1;
+            if (!(fabs(R[a][b]) < 1.0))
+                continue;
+            const tvn_path t = {{L[f], L[a], L[b]}, {H[f], H[a], H[b]}, R[a][b],
+                                asin(R[f][a]), asin(R[f][b])};
+            if (tvn_path_one_signed(&t)) {
+                c = t;
+                l1 = L[f], h1 = H[f], l2 = L[a], h2 = H[a], l3 = L[b], h3 = H[b];
+                r12 = R[f][a], r13 = R[f][b], r23 = R[a][b];
+                d1 = mvni_norm_diff(l1, h1);
+                found = 1;
+            }
+        }
+        if (!found)
+            return NAN;
+    }
     const double lo23[2] = {l2, l3}, hi23[2] = {h2, h3};
     double p23, lp23;
     const double e23 = mvni_bvn_rect(lo23, hi23, r23, &p23, &lp23);
