@@ -265,6 +265,15 @@ static double tvn_pair(double l1, double h1, double l2, double h2, double r12)
     return p;
 }
 
+/* A result of tvn_genz that needs no path integral (an empty or reduced
+   problem, or r12 = r13 = 0): relatively accurate as it is, which
+   *relative says where it is at or below small. */
+static double tvn_reduced(double v, double small, int *relative)
+{
+    *relative = small > 0.0 && v <= small;
+    return v;
+}
+
 /*
  * P(l < X < h) for a standardized triple, absolute error near 1e-15 (the
  * estimate of the path integral, plus 1e-15, goes to *err), at bounded
@@ -272,13 +281,22 @@ static double tvn_pair(double l1, double h1, double l2, double h2, double r12)
  * P2(l2 < X2 < h2, l3 < X3 < h3; r23) carries the strongest dependence)
  * and the rectangle form of Plackett's identity above along r12(t) =
  * sin(t asin r12), r13(t) = sin(t asin r13), t in [0, 1].
+ *
+ * With small > 0, a result at or below small is recomputed to a relative
+ * accuracy where that is possible without cancellation: the path integral
+ * to TVN_RELTOL where its terms have one sign (tvn_path_one_signed), in
+ * Genz's order (reusing its P0) or else with another variable first; the
+ * reductions without a path integral are relatively accurate as they
+ * are.  *relative is then 1 and *err the absolute estimate of that
+ * result; otherwise *relative is 0 and the result the absolute one.
  */
 static double tvn_genz(const double lo[3], const double hi[3], const double r[3],
-                       int relative, double *err)
+                       double small, double *err, int *relative)
 {
     double l1 = lo[0], l2 = lo[1], l3 = lo[2], h1 = hi[0], h2 = hi[1], h3 = hi[2];
     double r12 = r[0], r13 = r[1], r23 = r[2];
     *err = 0.0;
+    *relative = 0;
     /* Beyond 40 standard deviations a limit is infinite to double
        precision (Q(40) = 3.7e-350), and the formulas would square it. */
     double *lim[6] = {&l1, &l2, &l3, &h1, &h2, &h3};
@@ -289,14 +307,14 @@ static double tvn_genz(const double lo[3], const double hi[3], const double r[3]
             *lim[i] = i < 3 ? -INFINITY : -40.0;
     }
     if (!(l1 < h1) || !(l2 < h2) || !(l3 < h3))
-        return 0.0;
+        return tvn_reduced(0.0, small, relative);
     /* A variable without limits drops out. */
     if (l1 == -INFINITY && h1 == INFINITY)
-        return tvn_pair(l2, h2, l3, h3, r23);
+        return tvn_reduced(tvn_pair(l2, h2, l3, h3, r23), small, relative);
     if (l2 == -INFINITY && h2 == INFINITY)
-        return tvn_pair(l1, h1, l3, h3, r13);
+        return tvn_reduced(tvn_pair(l1, h1, l3, h3, r13), small, relative);
     if (l3 == -INFINITY && h3 == INFINITY)
-        return tvn_pair(l1, h1, l2, h2, r12);
+        return tvn_reduced(tvn_pair(l1, h1, l2, h2, r12), small, relative);
     /* Make r23 the largest in magnitude (Genz's ordering). */
     if (fabs(r12) > fabs(r13)) {
         swap(&l2, &l3), swap(&h2, &h3);
@@ -308,11 +326,24 @@ static double tvn_genz(const double lo[3], const double hi[3], const double r[3]
     }
     double d1 = mvni_norm_diff(l1, h1);
     if (r23 >= 1.0) /* X3 = X2 (then r12 = r13 for a valid matrix) */
-        return tvn_pair(l1, h1, fmax(l2, l3), fmin(h2, h3), r12);
+        return tvn_reduced(tvn_pair(l1, h1, fmax(l2, l3), fmin(h2, h3), r12), small, relative);
     if (r23 <= -1.0) /* X3 = -X2: X2 in (max(l2, -h3), min(h2, -l3)) */
-        return tvn_pair(l1, h1, fmax(l2, -h3), fmin(h2, -l3), r12);
+        return tvn_reduced(tvn_pair(l1, h1, fmax(l2, -h3), fmin(h2, -l3), r12), small, relative);
     tvn_path c = {{l1, l2, l3}, {h1, h2, h3}, r23, asin(r12), asin(r13)};
-    if (relative && !tvn_path_one_signed(&c)) {
+    double p23, lp23;
+    double e23 = mvni_bvn_rect(c.l + 1, c.h + 1, r23, &p23, &lp23);
+    if (r12 == 0.0 && r13 == 0.0) {
+        const double v = tvn_reduced(d1 * p23, small, relative);
+        *err = *relative ? d1 * e23 : e23;
+        return v;
+    }
+    double e;
+    double p = d1 * p23 + tvn_path_integral(&c, 0.0, &e) / TVN_TWOPI;
+    *err = e23 + e / TVN_TWOPI + 1e-15;
+    p = p < 0.0 ? 0.0 : p > 1.0 ? 1.0 : p;
+    if (!(small > 0.0 && p <= small))
+        return p;
+    if (!tvn_path_one_signed(&c)) {
         /* Another variable first, whose path is one-signed (an orthant
            with one negative correlation: the variable whose two
            correlations are positive).  The path integral is exact for
@@ -327,29 +358,20 @@ static double tvn_genz(const double lo[3], const double hi[3], const double r[3]
                 continue;
             const tvn_path t = {{L[f], L[a], L[b]}, {H[f], H[a], H[b]}, R[a][b],
                                 asin(R[f][a]), asin(R[f][b])};
-            if (tvn_path_one_signed(&t)) {
+            found = tvn_path_one_signed(&t);
+            if (found) {
                 c = t;
-                l1 = L[f], h1 = H[f], l2 = L[a], h2 = H[a], l3 = L[b], h3 = H[b];
-                r12 = R[f][a], r13 = R[f][b], r23 = R[a][b];
-                d1 = mvni_norm_diff(l1, h1);
-                found = 1;
+                d1 = mvni_norm_diff(c.l[0], c.h[0]);
+                e23 = mvni_bvn_rect(c.l + 1, c.h + 1, c.r23, &p23, &lp23);
             }
         }
         if (!found)
-            return NAN;
+            return p;
     }
-    const double lo23[2] = {l2, l3}, hi23[2] = {h2, h3};
-    double p23, lp23;
-    const double e23 = mvni_bvn_rect(lo23, hi23, r23, &p23, &lp23);
-    *err = relative ? d1 * e23 : e23;
-    if (r12 == 0.0 && r13 == 0.0)
-        return d1 * p23;
-    double e;
-    double p = d1 * p23 + tvn_path_integral(&c, relative ? TVN_RELTOL : 0.0, &e) / TVN_TWOPI;
-    *err += e / TVN_TWOPI + (relative ? 0.0 : 1e-15);
-    if (p < 0.0)
-        p = 0.0;
-    return p > 1.0 ? 1.0 : p;
+    *relative = 1;
+    const double pr = d1 * p23 + tvn_path_integral(&c, TVN_RELTOL, &e) / TVN_TWOPI;
+    *err = d1 * e23 + e / TVN_TWOPI;
+    return pr < 0.0 ? 0.0 : pr > 1.0 ? 1.0 : pr;
 }
 
 double mvni_tvn_cdf(const double b[3], const double r[3])
@@ -361,7 +383,8 @@ double mvni_tvn_cdf(const double b[3], const double r[3])
         return 0.125 + (asin(r[0]) + asin(r[1]) + asin(r[2])) / (2.0 * TVN_TWOPI);
     const double lo[3] = {-INFINITY, -INFINITY, -INFINITY};
     double err;
-    return tvn_genz(lo, b, r, 0, &err);
+    int relative;
+    return tvn_genz(lo, b, r, 0.0, &err, &relative);
 }
 
 /* ------------------------------------------------------------------ */
@@ -593,7 +616,19 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
        exactly (r = +-1) or by Genz's |r| >= 0.925 branch. */
     const int singular = tvn_near_singular(rr) && bestm <= TVN_SLICE_MAXCORR;
     if (!singular) {
-        q = tvn_genz(l, h, rr, 0, &qerr);
+        /* Below TVN_SMALL, without cancellation, tvn_genz recomputes to a
+           relative tolerance (the path integral where it converges within
+           its panel cap: a boundary layer at t = 1 in the far tails needs
+           more), about 100 times cheaper than the conditional integral
+           below.  Down to 1e-280: its terms below exp(-700) are dropped
+           (rect_terms). */
+        int relative;
+        q = tvn_genz(l, h, rr, TVN_SMALL, &qerr, &relative);
+        if (relative && q > 1e-280 && qerr <= 1e-12 * q) {
+            *p = q;
+            *logp = log(q);
+            return (qerr / q + 1e-13 + 16.0 * DBL_EPSILON * (1.0 + tvn_limit_square(l, h))) * q;
+        }
         /* The documented 5e-14 plus the path integral's own estimate,
            which exceeds it only where the panel cap was met (near
            singular R). */
@@ -602,18 +637,6 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
             *p = q;
             *logp = log(q);
             return err;
-        }
-        /* Small p without cancellation: the path integral to a relative
-           tolerance, where it converges within its panel cap (a boundary
-           layer at t = 1 in the far tails needs more), about 100 times
-           cheaper than the conditional integral below.  Down to 1e-280:
-           its terms below exp(-700) are dropped (rect_terms). */
-        double rerr;
-        const double qr = tvn_genz(l, h, rr, 1, &rerr);
-        if (qr > 1e-280 && rerr <= 1e-12 * qr) {
-            *p = qr;
-            *logp = log(qr);
-            return (rerr / qr + 1e-13 + 16.0 * DBL_EPSILON * (1.0 + tvn_limit_square(l, h))) * qr;
         }
     }
     /* Small probability (or singular R): the conditional integral. */
