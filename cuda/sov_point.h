@@ -261,6 +261,10 @@ typedef struct {
    and stopping on it also needs n >= 1 / tolerance. */
 #define MVNCU_RESOLVE_POINTS 4.0
 #define MVNCU_BAND_WIDTH 3.0
+/* sov.c's steps near the boundary ("Steps near the boundary"): with kappa
+   above this, stopping also needs n * tolerance >= p, and a stop on the
+   budget before that reports abserr >= p / n. */
+#define MVNCU_STEP_KAPPA 16.0
 
 /*
  * sov.c's estimate and stopping rule for problem t from its per-shift
@@ -300,7 +304,9 @@ MVNCU_FN int finish_one(const mvncu_scaled *est, int M, uint64_t n, double error
     const int band_ok = resolved || (band_mass <= abseps && (double)n * abseps >= 1.0) ||
                         (E >= -3000 && (E > 3000 || (ldexp(band_mass, (int)-E) <= rel_m &&
                                                      (double)n * ldexp(rel_m, (int)E) >= 1.0)));
-    const int ok = band_ok && err_m <= (abs_m > rel_m ? abs_m : rel_m);
+    const double tol_m = abs_m > rel_m ? abs_m : rel_m;
+    const int steep = kappa > MVNCU_STEP_KAPPA;
+    const int ok = band_ok && (!steep || (double)n * tol_m >= mean) && err_m <= tol_m;
     O->evals[t] += tpm_n;
     if (mean > 0.0) {
         const int Ei = E < -100000 ? -100000 : E > 100000 ? 100000 : (int)E;
@@ -308,6 +314,10 @@ MVNCU_FN int finish_one(const mvncu_scaled *est, int M, uint64_t n, double error
         O->logp[t] = log(mean) + E * SOV_LN2;
         O->abserr[t] = ldexp(error_factor * se, Ei);
         O->relerr[t] = error_factor * se / mean;
+        if (steep && !ok && err_m * (double)n < mean) {
+            O->abserr[t] = ldexp(mean / (double)n, Ei);
+            O->relerr[t] = 1.0 / (double)n;
+        }
         if (!resolved && band_mass > O->abserr[t]) {
             O->abserr[t] = band_mass;
             O->relerr[t] = E < -3000 ? INFINITY

@@ -14,6 +14,7 @@
 #include "exact/exact.h"
 #include "mvnorm.h"
 #include "tap.h"
+#include "refs.h"
 
 /* P, log P, abserr obey the contract of a successful call. */
 static int contract_ok(int st, double p, double lp, double e)
@@ -699,6 +700,81 @@ static void test_singular_step(mvn_context *ctx)
            p4, e4, p2);
 }
 
+/* Fuzz finding exact-vs-qmc-shifts-agree-2d (the CI's 90 s fuzz step,
+   2026-12-03): a steep row whose step lies in the tail of the first
+   variable.  METHOD_QMC, P(X1 < 0, X2 > t) with corr(X1, X2) = r near 1:
+   Genz's order takes X1 first, and the second factor is 0 only for w1
+   below 2 Phi(t), a region of mass Phi(t) (3.2e-5 at t = -4) narrower
+   than the lattice's spacing, which all 8 shifts missed: P = 0.5 +- 0
+   with status OK for 0.49996826.  The band of that row was resolved (4
+   kappa = 256 points); what was not was the region beyond it.  A steep
+   problem (kappa > 16, qmc/sov.c "Steps near the boundary") now stops
+   only with n * tolerance >= p, and a budget that ends first leaves
+   abserr >= p / n.  Exact values from the bivariate kernel (METHOD_AUTO).
+   Counted over 6 seeds and 6 problems: status OK and the error within
+   abserr, up to the suite's binomial bound of misses (refs.h); before
+   the rule, 19 of 36 runs missed (P = 0.5 +- 0, status OK).  With maxpts
+   20000 the status is ETOL and abserr (p / n) covers the error. */
+static void test_boundary_step(mvn_context *ctx)
+{
+    static const double rs[3] = {0.9999, 0.99988, 0.99999};
+    static const double ts[2] = {-4.0, -3.5};
+    double seed0, maxpts0, abseps0;
+    mvn_context_get(ctx, MVN_OPT_SEED, &seed0);
+    mvn_context_get(ctx, MVN_OPT_MAXPTS, &maxpts0);
+    mvn_context_get(ctx, MVN_OPT_ABSEPS, &abseps0);
+    mvn_context_set(ctx, MVN_OPT_ABSEPS, 1e-5);
+    int runs = 0, misses = 0, status_ok = 1, small_ok = 1;
+    double worst = 0.0;
+    for (int k = 0; k < 6; ++k) {
+        const double r = rs[k % 3], t = ts[k / 3];
+        const double lo[2] = {-INFINITY, t}, up[2] = {0.0, INFINITY};
+        const double S[4] = {1.0, r, r, 1.0};
+        double want = NAN, lw, ew;
+        mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_AUTO);
+        mvn_context_set(ctx, MVN_OPT_MAXPTS, maxpts0);
+        mvn_prob(ctx, 2, lo, up, NULL, S, &want, &lw, &ew);
+        mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_QMC);
+        for (int seed = 0; seed < 6; ++seed) {
+            mvn_context_set(ctx, MVN_OPT_SEED, seed0 + seed);
+            double p = NAN, lp, e = NAN;
+            int st = mvn_prob(ctx, 2, lo, up, NULL, S, &p, &lp, &e);
+            ++runs;
+            worst = fmax(worst, fabs(p - want) / e);
+            if (!(contract_ok(st, p, lp, e) && st == MVN_OK && e <= 1e-5)) {
+                status_ok = 0;
+                tap_diag("r %.5f, t %g, seed %d: %s, p %.10f +- %.3g", r, t, seed,
+                         mvn_status_name(st), p, e);
+            }
+            if (!(fabs(p - want) <= e + 1e-15)) {
+                ++misses;
+                tap_diag("r %.5f, t %g, seed %d: p %.10f +- %.3g, exact %.10f", r, t, seed,
+                         p, e, want);
+            }
+        }
+        /* A budget that ends before n * abseps >= p: ETOL, honest abserr. */
+        mvn_context_set(ctx, MVN_OPT_SEED, seed0);
+        mvn_context_set(ctx, MVN_OPT_MAXPTS, 20000);
+        double p = NAN, lp, e = NAN;
+        int st = mvn_prob(ctx, 2, lo, up, NULL, S, &p, &lp, &e);
+        if (!(contract_ok(st, p, lp, e) && st == MVN_ETOL && fabs(p - want) <= e)) {
+            small_ok = 0;
+            tap_diag("maxpts 20000, r %.5f, t %g: %s, p %.10f +- %.3g, exact %.10f", r, t,
+                     mvn_status_name(st), p, e, want);
+        }
+    }
+    mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_AUTO);
+    mvn_context_set(ctx, MVN_OPT_SEED, seed0);
+    mvn_context_set(ctx, MVN_OPT_MAXPTS, maxpts0);
+    mvn_context_set(ctx, MVN_OPT_ABSEPS, abseps0);
+    const int bound = refs_miss_bound(runs, REFS_MISS_RATE, REFS_ALARM);
+    tap_ok(status_ok && misses <= bound,
+           "METHOD_QMC, step in the tail of X1 (r 0.9999 .. 0.99999, X2 > -4, -3.5), "
+           "%d runs: status OK, %d misses of abserr (bound %d), worst %.2f abserr",
+           runs, misses, bound, worst);
+    tap_ok(small_ok, "... with maxpts 20000: ETOL, abserr (p / n) covers the error");
+}
+
 /* Limits far beyond the mass in the exact kernels (fuzz finding
    exact-vs-qmc-huge-limit and the cases around it).  The log-space
    quadrature of the bivariate and trivariate tails (lib/exact/
@@ -841,6 +917,7 @@ int main(void)
     test_log_grad_range(ctx);
     test_singular_trivariate(ctx);
     test_singular_step(ctx);
+    test_boundary_step(ctx);
     test_standardized_overflow(ctx);
     test_narrow_log_grad(ctx);
     test_variance_range(ctx);

@@ -50,6 +50,21 @@
  * correlations up to 0.99) are not affected: the first lattice already
  * has 31 points.
  *
+ * Steps near the cube's boundary: resolving the band is not enough when
+ * the step lies in the tail of an earlier z, where dw = phi(z) dz / e
+ * makes the region beyond it narrow in w however wide the band is in z
+ * (2-D, rho = 0.99988, X1 < 0 first and X2 > -4 second: the second
+ * factor is 0 only for w1 < 6.3e-5, a region of mass 3.2e-5 that all 8
+ * shifts of 256..2048 points missed, 0.5 +- 0 with status OK, exact
+ * 0.4999683).  A region of width below 1/n can be missed by every shift
+ * at once, and then the shifts agree and se says nothing.  So a steep
+ * problem (kappa > SOV_STEP_KAPPA: the band spans under 0.5 of z, about
+ * the width of a normal tail beyond 2 sd) stops only where a region of
+ * width 1/n at the integrand's mean height, p / n, is within the
+ * tolerance, and a stop on the budget before that reports abserr of at
+ * least p / n.  The costs are n >= 1 / releps or p / abseps points per
+ * shift for correlations above about 0.998 (1e-3: 1000 points).
+ *
  * Log space: a point's value is kept as f * 2^k with f renormalized
  * whenever it drops below 2^-500, and partial sums likewise carry their
  * own binary exponent, so log P is accurate where P underflows.  The
@@ -141,6 +156,9 @@ _Static_assert(SOV_LANES == MVNI_SOV_LANES, "simd/kernels.h block size");
    SOV_BAND_WIDTH / kappa in the unit cube, counts as unresolved mass. */
 #define SOV_RESOLVE_POINTS 4.0
 #define SOV_BAND_WIDTH 3.0
+/* Steps near the boundary (see the comment at the top): a problem whose
+   sharpest row has kappa above this stops only with n * tolerance >= p. */
+#define SOV_STEP_KAPPA 16.0
 #define SOV_TINY MVNI_SOV_TINY
 /* Renormalization threshold of the running product. */
 #define SOV_RENORM 0x1p-500
@@ -763,6 +781,7 @@ static int sov_integrate(size_t d, const double *L,
                          ? regression_sharpest_row(sf) : sharpest_row(d, rows, coef);
     const double resolve_n = SOV_RESOLVE_POINTS * kappa;
     const double band_mass = kappa > 0.0 ? SOV_BAND_WIDTH / kappa : 0.0;
+    const int steep = kappa > SOV_STEP_KAPPA;
     int resolved = 0;
 
     const double tpm = 2.0 * (double)M; /* evaluations per lattice point */
@@ -772,6 +791,7 @@ static int sov_integrate(size_t d, const double *L,
     double err_m = 0.0; /* factor * se on the scale 2^E */
     double E = 0.0;
     int done_ok = 0;
+    uint64_t n_done = 0; /* points per shift of the last size evaluated */
 
     /* Sizes that cannot stop are skipped, as far as the budget allows:
        those below resolve_n when the band matters at any p <= 1, and
@@ -844,6 +864,7 @@ static int sov_integrate(size_t d, const double *L,
             part[t] = acc;
         }
         evals += tpm * (double)nnew;
+        n_done = n;
 
         /* Shift sums, each m_j * 2^e_j: the earlier sizes' sum, then the
            new chunks, added in a fixed order. */
@@ -897,7 +918,11 @@ static int sov_integrate(size_t d, const double *L,
             (band_mass <= opt->abseps && (double)n * opt->abseps >= 1.0) ||
             (E >= -3000 && (E > 3000 || (ldexp(band_mass, (int)-E) <= rel_m &&
                                          (double)n * ldexp(rel_m, (int)E) >= 1.0)));
-        if (band_ok && err_m <= (abs_m > rel_m ? abs_m : rel_m)) {
+        /* A steep problem: a region of width 1 / n at the mean height
+           must be within the tolerance ("Steps near the boundary"). */
+        const double tol_m = abs_m > rel_m ? abs_m : rel_m;
+        const int step_ok = !steep || (double)n * tol_m >= mean;
+        if (band_ok && step_ok && err_m <= tol_m) {
             done_ok = 1;
             break;
         }
@@ -923,6 +948,13 @@ static int sov_integrate(size_t d, const double *L,
         /* The relative error, on the scale 2^E: meaningful where p and
            abserr underflow (it is the error estimate of logp). */
         res->relerr = err_m / mean;
+        /* Steep and stopped on the budget before n * tolerance >= p: a
+           region of width 1 / n may have been missed by every shift. */
+        if (steep && !done_ok && n_done > 0 &&
+            err_m * (double)n_done < mean) {
+            res->abserr = ldexp(mean / (double)n_done, Ei);
+            res->relerr = 1.0 / (double)n_done;
+        }
         if (!resolved && band_mass > res->abserr) {
             /* An absolute bound: band_mass / p may overflow (inf). */
             res->abserr = band_mass;
