@@ -88,19 +88,22 @@ static void run_sample(cli_state *st, unsigned long line, const problem *pb)
 }
 
 /* A "df" line: the multivariate t probability (mvn_prob_t), with its
-   derivatives in the limits when asked (mvn_prob_t_grad: the central t). */
+   derivatives in the limits and the scale matrix when asked
+   (mvn_prob_t_grad_sigma: the central t). */
 static void run_student(cli_state *st, unsigned long line, const problem *pb)
 {
     double p = NAN, logp = NAN, abserr = NAN;
     const int grad = pb->grad || st->grad_all;
-    double *dl = grad ? malloc(2 * (pb->d ? pb->d : 1) * sizeof *dl) : NULL;
+    const size_t d = pb->d ? pb->d : 1;
+    double *dl = grad ? malloc((2 * d + d * d) * sizeof *dl) : NULL;
     if (grad && !dl) {
         cli_write_line_error(st, line, pb->id, MVN_ENOMEM, "out of memory for the derivatives");
         return;
     }
-    double *du = dl ? dl + pb->d : NULL;
-    const int rc = grad ? mvn_prob_t_grad(st->ctx, pb->d, pb->df, pb->lower, pb->upper,
-                                          pb->mean, pb->sigma, &p, &logp, &abserr, dl, du)
+    double *du = dl ? dl + d : NULL, *ds = dl ? dl + 2 * d : NULL;
+    const int rc = grad ? mvn_prob_t_grad_sigma(st->ctx, pb->d, pb->df, pb->lower, pb->upper,
+                                                pb->mean, pb->sigma, &p, &logp, &abserr, dl,
+                                                du, ds)
                         : mvn_prob_t(st->ctx, pb->d, pb->df, pb->lower, pb->upper, pb->mean,
                                      pb->sigma, &p, &logp, &abserr);
     cli_result res = result_from_context(st, rc, pb->d);
@@ -111,6 +114,7 @@ static void run_student(cli_state *st, unsigned long line, const problem *pb)
     res.grad = grad;
     res.d_lower = dl;
     res.d_upper = du;
+    res.d_cov = ds;
     cli_write_result(st, line, pb->id, &res);
     free(dl);
 }

@@ -160,7 +160,7 @@ void cli_write_result(cli_state *st, unsigned long line, const json_t *id,
     if (res->grad && answered) {
         json_object_set_new(rec, "d_lower", json_vec(res->d_lower, res->d));
         json_object_set_new(rec, "d_upper", json_vec(res->d_upper, res->d));
-        /* A t line has no derivatives in its noncentrality or scale. */
+        /* A t line has no derivatives in its noncentrality. */
         if (res->d_mean)
             json_object_set_new(rec, "d_mean", json_vec(res->d_mean, res->d));
         if (res->d_cov)

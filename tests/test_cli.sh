@@ -548,8 +548,10 @@ cat >"$T/in" <<'EOF_TG'
 {"df": 3, "grad": true, "upper": [0.7], "mean": [0.5], "cov": [[2]]}
 EOF_TG
 run
-check "t derivatives: t.pdf at the limits (d = 1), f(0) / 2 for the 2-D orthant, no d_cov" \
-    'near(r[0]["d_upper"][0], 0.22213531342053117, 1e-14) and near(r[0]["d_lower"][0], -0.19094615540416562, 1e-14) and near(r[1]["d_upper"][0], math.exp(math.lgamma(2.75) - math.lgamma(2.25)) / math.sqrt(4.5 * math.pi) / 2, 1e-13) and r[1]["d_lower"] == [0, 0] and "d_cov" not in r[0]'
+# d_cov of d = 1 from scale invariance: -(l dP/dl + u dP/du) / (2 S); of the
+# orthant's off-diagonal 1 / (2 pi sqrt(3 / 4)) / 2 (Q = 0 at the corner).
+check "t derivatives: t.pdf at the limits (d = 1), f(0) / 2 for the 2-D orthant, d_cov" \
+    'near(r[0]["d_upper"][0], 0.22213531342053117, 1e-14) and near(r[0]["d_lower"][0], -0.19094615540416562, 1e-14) and near(r[1]["d_upper"][0], math.exp(math.lgamma(2.75) - math.lgamma(2.25)) / math.sqrt(4.5 * math.pi) / 2, 1e-13) and r[1]["d_lower"] == [0, 0] and near(r[0]["d_cov"][0][0], -(-r[0]["d_lower"][0] + 0.7 * r[0]["d_upper"][0]) / 4, 1e-15) and near(r[1]["d_cov"][0][1], 1 / (2 * math.pi * math.sqrt(0.75)) / 2, 1e-15) and "d_mean" not in r[0]'
 check "t derivatives of a noncentral t: eunsupported" 'r[2]["status"] == "eunsupported"'
 # --- Exact sampling ("sample": N) -------------------------------------
 

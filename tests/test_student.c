@@ -306,6 +306,113 @@ static void test_derivatives(mvn_context *ctx)
            mvn_context_message(ctx));
 }
 
+/* Central Richardson difference of mvn_prob_t in the symmetric entry
+   (i, j) of S (both (i, j) and (j, i) move; halved off the diagonal, the G
+   convention): steps 2e-3 and 1e-3, error O(h^4). */
+static double t_sigma_difference(mvn_context *ctx, size_t d, double df, const double *l,
+                                 const double *u, double *S, size_t i, size_t j)
+{
+    double D[2];
+    for (int r = 0; r < 2; ++r) {
+        const double h = r ? 1e-3 : 2e-3;
+        double pp, pm;
+        S[i * d + j] += h;
+        if (i != j)
+            S[j * d + i] += h;
+        mvn_prob_t(ctx, d, df, l, u, NULL, S, &pp, NULL, NULL);
+        S[i * d + j] -= 2.0 * h;
+        if (i != j)
+            S[j * d + i] -= 2.0 * h;
+        mvn_prob_t(ctx, d, df, l, u, NULL, S, &pm, NULL, NULL);
+        S[i * d + j] += h;
+        if (i != j)
+            S[j * d + i] += h;
+        D[r] = (pp - pm) / (2.0 * h) / (i == j ? 1.0 : 2.0);
+    }
+    return (4.0 * D[1] - D[0]) / 3.0;
+}
+
+/* Derivatives in the scale matrix (mvn_prob_t_grad_sigma).  d = 2 with
+   df 0.5 .. 30 (below 2 too, where the mixture argument of
+   api/student_t_grad.c does not apply but its result does) and d = 3 with
+   df 4.5 and 30, a rectangle with an infinite limit, against Richardson differences of the
+   exact-kernel probabilities at abseps 1e-14 (measured: 3.5e-13); d = 4
+   orthants against the normal's d_sigma, since P(T < 0) = P(Y < 0) for
+   every scale matrix and df (T = Y / W) (measured: 1e-17); df = inf is
+   the normal's bitwise, df = 1e8 within 1e-8; a noncentral t is refused. */
+static void test_scale_derivatives(mvn_context *ctx)
+{
+    static const double dfs[5] = {0.5, 1.0, 2.0, 4.5, 30.0};
+    const double S3[9] = {1.3, 0.6, -0.3, 0.6, 0.9, 0.2, -0.3, 0.2, 1.1};
+    const double l3[3] = {-0.7, -1.3, -INFINITY}, u3[3] = {1.1, 0.4, 0.8};
+    double abseps0;
+    mvn_context_get(ctx, MVN_OPT_ABSEPS, &abseps0);
+    mvn_context_set(ctx, MVN_OPT_ABSEPS, 1e-14);
+    for (size_t d = 2; d <= 3; ++d) {
+        double S[9], G[9], worst = 0.0;
+        int ok = 1;
+        for (size_t i = 0; i < d; ++i)
+            for (size_t j = 0; j < d; ++j)
+                S[i * d + j] = S3[i * 3 + j];
+        /* d = 3 from df 4.5: below, one such P takes 1-2 s (the outer
+           quadrature's nodes are trivariate tails). */
+        for (int k = d == 2 ? 0 : 3; k < 5; ++k) {
+            double p;
+            int st = mvn_prob_t_grad_sigma(ctx, d, dfs[k], l3, u3, NULL, S, &p, NULL, NULL,
+                                           NULL, NULL, G);
+            ok = ok && st == MVN_OK;
+            for (size_t i = 0; i < d; ++i)
+                for (size_t j = i; j < d; ++j) {
+                    const double fd = t_sigma_difference(ctx, d, dfs[k], l3, u3, S, i, j);
+                    worst = fmax(worst, fabs(G[i * d + j] - fd));
+                    ok = ok && G[i * d + j] == G[j * d + i];
+                }
+        }
+        tap_ok(ok && worst < 2e-11,
+               "d = %zu, df %s .. 30: d_sigma = Richardson differences of P within %.2g, "
+               "symmetric", d, d == 2 ? "0.5" : "4.5", worst);
+    }
+    mvn_context_set(ctx, MVN_OPT_ABSEPS, abseps0);
+
+    /* d = 4 orthants: the normal's d_sigma for every df. */
+    const double S4[16] = {1.0, 0.5, 0.2, -0.1, 0.5, 1.5, 0.3, 0.4,
+                           0.2, 0.3, 0.8, 0.1, -0.1, 0.4, 0.1, 1.2};
+    const double u4[4] = {0, 0, 0, 0};
+    double Gn[16], Gt[16], p, worst = 0.0;
+    int ok = mvn_prob_grad(ctx, 4, NULL, u4, NULL, S4, &p, NULL, NULL, NULL, NULL, NULL,
+                           Gn) == MVN_OK;
+    for (int k = 0; k < 5; ++k) {
+        ok = ok && mvn_prob_t_grad_sigma(ctx, 4, dfs[k], NULL, u4, NULL, S4, &p, NULL, NULL,
+                                         NULL, NULL, Gt) == MVN_OK;
+        for (int t = 0; t < 16; ++t)
+            worst = fmax(worst, fabs(Gt[t] - Gn[t]));
+    }
+    tap_ok(ok && worst < 1e-13,
+           "d = 4 orthants, df 0.5 .. 30: d_sigma = the normal's (P(T < 0) = P(Y < 0)) "
+           "within %.2g", worst);
+
+    /* df = inf bitwise, df = 1e8 close. */
+    const double a3[3] = {-1.0, -0.5, -2.0}, b3[3] = {0.4, 1.0, 0.3};
+    double Gi[9], Gb[9], G3[9];
+    mvn_prob_grad(ctx, 3, a3, b3, NULL, S3, &p, NULL, NULL, NULL, NULL, NULL, G3);
+    mvn_prob_t_grad_sigma(ctx, 3, INFINITY, a3, b3, NULL, S3, &p, NULL, NULL, NULL, NULL, Gi);
+    mvn_prob_t_grad_sigma(ctx, 3, 1e8, a3, b3, NULL, S3, &p, NULL, NULL, NULL, NULL, Gb);
+    int same = 1;
+    double big = 0.0;
+    for (int t = 0; t < 9; ++t) {
+        same = same && Gi[t] == G3[t];
+        big = fmax(big, fabs(Gb[t] - G3[t]));
+    }
+    tap_ok(same && big < 1e-8,
+           "df = inf: the normal's d_sigma bitwise; df = 1e8 within %.2g", big);
+
+    const double nc[2] = {0.5, 0.0}, S2[4] = {1.0, 0.3, 0.3, 1.0};
+    double G2[4] = {0, 0, 0, 0};
+    int st = mvn_prob_t_grad_sigma(ctx, 2, 3.0, a3, b3, nc, S2, &p, NULL, NULL, NULL, NULL, G2);
+    tap_ok(st == MVN_EUNSUPPORTED && isnan(p) && isnan(G2[0]) && isnan(G2[3]),
+           "noncentral t scale derivatives: %s with NaN outputs", mvn_status_name(st));
+}
+
 /* The chi variable's map (qmc/chi.c) against its closed forms: df = 2,
    S^2 exponential, u(x) = log(-log Q(x)) / 2; df = 1, S = |N(0, 1)|,
    F(u) = erf(e^u / sqrt 2), compared as the mass on the far side (its
@@ -416,6 +523,7 @@ int main(void)
     test_bad_input(ctx);
     test_extremes(ctx);
     test_derivatives(ctx);
+    test_scale_derivatives(ctx);
     test_chi_map();
     test_lattice(ctx);
     refs_pool_report();

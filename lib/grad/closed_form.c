@@ -151,10 +151,9 @@ static int solve_cond1(size_t d, const double *a, const double *b,
  * subtraction loses only eps times the entries it starts from.
  * sjj_i is Var(Y_j | Y_i), formed by the caller.
  */
-static int solve_cond2(size_t d, const double *a, const double *b,
-                       const double *S, size_t i, size_t j, double ci,
-                       double cj, double sjj_i, const mvni_solve_options *opt,
-                       cond_scratch *w, mvni_result *r)
+void mvni_condition2(size_t d, const double *a, const double *b, const double *S,
+                     size_t i, size_t j, double ci, double cj, double sjj_i,
+                     double *ac, double *bc, double *sc)
 {
     const size_t m = d - 2;
     const double sii = S[i * d + i], sji = S[j * d + i];
@@ -169,8 +168,8 @@ static int solve_cond2(size_t d, const double *a, const double *b,
         const double skj_i = S[k * d + j] - rki * sji;
         const double rkj = skj_i / sjj_i;
         const double shift = rki * ci + rkj * ej;
-        w->a[kk] = a[k] - shift;
-        w->b[kk] = b[k] - shift;
+        ac[kk] = (a ? a[k] : -INFINITY) - shift;
+        bc[kk] = (b ? b[k] : INFINITY) - shift;
         size_t ll = 0;
         for (size_t l = 0; l <= k; ++l) {
             if (l == i || l == j)
@@ -180,12 +179,20 @@ static int solve_cond2(size_t d, const double *a, const double *b,
             double v = (S[k * d + l] - rki * sli) - rkj * slj_i;
             if (l == k && v < 0.0)
                 v = 0.0;
-            w->s[kk * m + ll] = w->s[ll * m + kk] = v;
+            sc[kk * m + ll] = sc[ll * m + kk] = v;
             ++ll;
         }
         ++kk;
     }
-    return mvni_solve_conditional(m, w->a, w->b, w->s, opt, r);
+}
+
+static int solve_cond2(size_t d, const double *a, const double *b,
+                       const double *S, size_t i, size_t j, double ci,
+                       double cj, double sjj_i, const mvni_solve_options *opt,
+                       cond_scratch *w, mvni_result *r)
+{
+    mvni_condition2(d, a, b, S, i, j, ci, cj, sjj_i, w->a, w->b, w->s);
+    return mvni_solve_conditional(d - 2, w->a, w->b, w->s, opt, r);
 }
 
 /* S_ii S_jj - S_ij^2 with an error of a few units in its own last place
@@ -196,6 +203,32 @@ static double det2(double sii, double sjj, double sij)
     const double w = sij * sij;
     const double e = fma(-sij, sij, w);
     return fma(sii, sjj, -w) + e;
+}
+
+int mvni_pair_form(double sii, double sjj, double sij, double ci, double cj,
+                   double *det, double *q)
+{
+    *det = det2(sii, sjj, sij);
+    /* |corr| = 1 to rounding: the pair has no joint density, the
+       Hessian term is a point mass and is reported as 0. */
+    if (!(*det > 4.0 * DBL_EPSILON * sii * sjj))
+        return 0;
+    /* The quadratic form c^T B^-1 c as a sum of squares in the
+       standardized corner (z_j^2 + (z_i - rho z_j)^2 / (1 - rho^2)): it
+       saturates at +inf for huge finite limits where the expanded form
+       gave inf - inf = NaN, and it does not cancel. */
+    const double sdi = sqrt(sii), sdj = sqrt(sjj), rho = sij / (sdi * sdj);
+    const double zi = ci / sdi, zj = cj / sdj;
+    /* A finite limit whose standardized value overflows (2.4e307 over a
+       standard deviation of 3e-8) is infinitely far out: the density
+       there is 0, and rho * zj would be 0 * inf = NaN for rho = 0 (fuzz
+       finding grad-nonfinite: NaN d_sigma with status OK). */
+    if (isinf(zi) || isinf(zj))
+        return 0;
+    const double u = zi - rho * zj;
+    /* 1 - rho^2 from the determinant: (1 - rho)(1 + rho) cancels as det. */
+    *q = zj * zj + u * u / (*det / sii / sjj);
+    return 1;
 }
 
 /* One unit of work: a first derivative (pair < 0) or one corner of a
@@ -284,26 +317,9 @@ static void task_run(const task_ctx *c, size_t i, size_t j, int ci_upper,
     const double sjj = S[j * d + j], sij = S[i * d + j];
     if (!isfinite(cj) || !(sjj > 0.0))
         return;
-    const double det = det2(sii, sjj, sij);
-    /* |corr| = 1 to rounding: the pair has no joint density, the
-       Hessian term is a point mass and is reported as 0. */
-    if (!(det > 4.0 * DBL_EPSILON * sii * sjj))
+    double det, q;
+    if (!mvni_pair_form(sii, sjj, sij, ci, cj, &det, &q))
         return;
-    /* The quadratic form c^T B^-1 c as a sum of squares in the
-       standardized corner (z_j^2 + (z_i - rho z_j)^2 / (1 - rho^2)): it
-       saturates at +inf for huge finite limits where the expanded form
-       gave inf - inf = NaN, and it does not cancel. */
-    const double sdi = sqrt(sii), sdj = sqrt(sjj), rho = sij / (sdi * sdj);
-    const double zi = ci / sdi, zj = cj / sdj;
-    /* A finite limit whose standardized value overflows (2.4e307 over a
-       standard deviation of 3e-8) is infinitely far out: the density
-       there is 0, and rho * zj would be 0 * inf = NaN for rho = 0 (fuzz
-       finding grad-nonfinite: NaN d_sigma with status OK). */
-    if (isinf(zi) || isinf(zj))
-        return;
-    const double u = zi - rho * zj;
-    /* 1 - rho^2 from the determinant: (1 - rho)(1 + rho) cancels as det. */
-    const double q = zj * zj + u * u / (det / sii / sjj);
     /* log of the bivariate density factor phi_2(c_i, c_j; S_ij,ij). */
     const double lw = -0.5 * q - log(TWO_PI) - 0.5 * log(det);
     if (!c->log_space && exp(lw) == 0.0)

@@ -113,6 +113,21 @@ void mvni_grad_out_nan(size_t d, const mvni_grad_out *out);
 void mvni_condition1(size_t d, const double *a, const double *b, const double *S,
                      size_t i, double c, double *ac, double *bc, double *sc);
 
+/* The same given Y_i = ci and Y_j = cj (a rank-2 update, done as two
+   rank-1 steps): ac, bc (d - 2 each) and sc ((d - 2) x (d - 2));
+   sjj_i = Var(Y_j | Y_i) = det / S_ii, from mvni_pair_form. */
+void mvni_condition2(size_t d, const double *a, const double *b, const double *S,
+                     size_t i, size_t j, double ci, double cj, double sjj_i,
+                     double *ac, double *bc, double *sc);
+
+/* For the pair (Y_i, Y_j) with variances sii, sjj and covariance sij at
+   the corner (ci, cj): *det = sii sjj - sij^2 (to a few ulps) and
+   *q = c^T B^-1 c (a sum of squares, +inf for a far corner).  Returns 0
+   where the pair has no joint density there (|corr| = 1 to rounding, or
+   a standardized corner that overflows): its Hessian term is then 0. */
+int mvni_pair_form(double sii, double sjj, double sij, double ci, double cj,
+                   double *det, double *q);
+
 #ifdef __cplusplus
 }
 #endif

@@ -49,7 +49,9 @@ pmvt <- function(lower = -Inf, upper = Inf, delta = rep(0, length(lower)),
 ## derivatives in the limits and in loc (libmvnorm's mvn_prob_t_grad):
 ## each is the t density at a limit times a (d-1)-dimensional t
 ## probability with df + 1 degrees of freedom, exact to about 1e-12 for
-## d <= 4.  Arguments as mvn_grad's, with df and the scale matrix sigma.
+## d <= 4; and in the scale matrix (mvn_prob_t_grad_sigma, symmetric as
+## mvn_grad's sigma; NULL from a library without it).  Arguments as
+## mvn_grad's, with df and the scale matrix sigma.
 mvt_grad <- function(lower = -Inf, upper = Inf, df = 1, loc = 0, sigma = NULL,
                      abseps = 1e-5, releps = 0, maxpts = 1e7, seed = NULL,
                      control = list()) {
@@ -63,6 +65,6 @@ mvt_grad <- function(lower = -Inf, upper = Inf, df = 1, loc = 0, sigma = NULL,
     r <- .Call(C_gp_student, lo, up, rep(0, d), cov, as.numeric(d), as.numeric(df),
                .options(abseps, releps, maxpts, control), seed, TRUE)
     list(value = r$p, error = r$abserr, lower = r$d_lower, upper = r$d_upper,
-         loc = -(r$d_lower + r$d_upper), status = .status_name(r$return),
-         evaluations = r$evaluations)
+         loc = -(r$d_lower + r$d_upper), sigma = r$d_sigma,
+         status = .status_name(r$return), evaluations = r$evaluations)
 }

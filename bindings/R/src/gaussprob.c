@@ -689,7 +689,8 @@ static SEXP gp_sample(SEXP lower, SEXP upper, SEXP mean, SEXP sigma, SEXP n_,
  * gp_student(lower, upper, delta, sigma, d, df, options, seed, grad): the
  * multivariate t probability (mvn_prob_t), as a list p, logp, abserr,
  * return, message, evaluations; with grad TRUE (mvn_prob_t_grad, the
- * central t) also d_lower and d_upper.  Library errors other than a
+ * central t) also d_lower and d_upper, and d_sigma (d x d) where the
+ * library has mvn_prob_t_grad_sigma.  Library errors other than a
  * missed tolerance become R errors.
  */
 static SEXP gp_student(SEXP lower, SEXP upper, SEXP delta, SEXP sigma, SEXP d_,
@@ -710,12 +711,24 @@ static SEXP gp_student(SEXP lower, SEXP upper, SEXP delta, SEXP sigma, SEXP d_,
 #endif
     SEXP dl = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) d));
     SEXP du = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) d));
+#ifdef GP_HAVE_T_GRAD_SIGMA
+    SEXP ds = PROTECT(Rf_allocMatrix(REALSXP, (int) d, (int) d));
+    const int nds = 1;
+#else
+    const int nds = 0;
+#endif
     SEXP holder = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
     double maxpts, v[3];
     mvn_context *ctx = gp_new_context(holder, options, seed_, &maxpts);
-    /* A symmetric matrix reads the same column-major. */
+    /* A symmetric matrix reads the same column-major (sigma and d_sigma). */
     int ret;
-#ifdef GP_HAVE_T_GRAD
+#if defined(GP_HAVE_T_GRAD_SIGMA)
+    if (grad)
+        ret = mvn_prob_t_grad_sigma(ctx, d, df, REAL(lower), REAL(upper), REAL(delta),
+                                    REAL(sigma), &v[0], &v[1], &v[2], REAL(dl), REAL(du),
+                                    REAL(ds));
+    else
+#elif defined(GP_HAVE_T_GRAD)
     if (grad)
         ret = mvn_prob_t_grad(ctx, d, df, REAL(lower), REAL(upper), REAL(delta),
                               REAL(sigma), &v[0], &v[1], &v[2], REAL(dl), REAL(du));
@@ -726,10 +739,10 @@ static SEXP gp_student(SEXP lower, SEXP upper, SEXP delta, SEXP sigma, SEXP d_,
     static const char *names[] = {"p", "logp", "abserr"};
     SEXP out = PROTECT(gp_scalar_result(ctx, holder, ret, names, v, 3));
     if (grad) {
-        /* The same list with d_lower and d_upper appended. */
+        /* The same list with d_lower, d_upper (and d_sigma) appended. */
         const R_xlen_t n = XLENGTH(out);
-        SEXP ext = PROTECT(Rf_allocVector(VECSXP, n + 2));
-        SEXP nm = PROTECT(Rf_allocVector(STRSXP, n + 2));
+        SEXP ext = PROTECT(Rf_allocVector(VECSXP, n + 2 + nds));
+        SEXP nm = PROTECT(Rf_allocVector(STRSXP, n + 2 + nds));
         SEXP old = Rf_getAttrib(out, R_NamesSymbol);
         for (R_xlen_t k = 0; k < n; k++) {
             SET_VECTOR_ELT(ext, k, VECTOR_ELT(out, k));
@@ -739,11 +752,15 @@ static SEXP gp_student(SEXP lower, SEXP upper, SEXP delta, SEXP sigma, SEXP d_,
         SET_STRING_ELT(nm, n, Rf_mkChar("d_lower"));
         SET_VECTOR_ELT(ext, n + 1, du);
         SET_STRING_ELT(nm, n + 1, Rf_mkChar("d_upper"));
+#ifdef GP_HAVE_T_GRAD_SIGMA
+        SET_VECTOR_ELT(ext, n + 2, ds);
+        SET_STRING_ELT(nm, n + 2, Rf_mkChar("d_sigma"));
+#endif
         Rf_setAttrib(ext, R_NamesSymbol, nm);
-        UNPROTECT(6);
+        UNPROTECT(6 + nds);
         return ext;
     }
-    UNPROTECT(4);
+    UNPROTECT(4 + nds);
     return out;
 #else
     (void) lower; (void) upper; (void) delta; (void) sigma; (void) d_; (void) df_;

@@ -67,6 +67,17 @@ mvn_prob_t_grad(ctx, d, df, lower, upper, delta, sigma, p, logp, abserr, d_lower
                                               abserr::Ref{Cdouble}, d_lower::Ptr{Cdouble},
                                               d_upper::Ptr{Cdouble})::Cint
 
+mvn_prob_t_grad_sigma(ctx, d, df, lower, upper, delta, sigma, p, logp, abserr, d_lower, d_upper,
+                      d_sigma) =
+    @gcsafe_ccall libmvnorm().mvn_prob_t_grad_sigma(ctx::Ptr{Cvoid}, d::Csize_t, df::Cdouble,
+                                                    lower::Ptr{Cdouble}, upper::Ptr{Cdouble},
+                                                    delta::Ptr{Cdouble}, sigma::Ptr{Cdouble},
+                                                    p::Ref{Cdouble}, logp::Ref{Cdouble},
+                                                    abserr::Ref{Cdouble},
+                                                    d_lower::Ptr{Cdouble},
+                                                    d_upper::Ptr{Cdouble},
+                                                    d_sigma::Ptr{Cdouble})::Cint
+
 # -- 13. equicoordinate quantiles (0.2) ------------------------------------------
 mvn_quantile_equi(ctx, d, p, tail, mean, sigma, q, q_err, p_at_q, p_err) =
     @gcsafe_ccall libmvnorm().mvn_quantile_equi(ctx::Ptr{Cvoid}, d::Csize_t, p::Cdouble,

@@ -302,6 +302,17 @@ const TIGHT = (abseps = 1e-10, releps = 0.0)
         g = mvtcdf_grad(reshape([2.0], 1, 1), 3, [-1.0], [0.7])
         @test abs(g[4][1] - 0.22213531342053117) < 1e-14
         @test g[5] == -(g[3] .+ g[4])
+        # d = 1: dP/dΣ = -(a dP/da + b dP/db) / (2 Σ) (scale invariance)
+        @test abs(g[6][1, 1] + (-1.0 * g[3][1] + 0.7 * g[4][1]) / 4.0) < 1e-15
+        # d = 2: the off-diagonal entry in closed form, half the signed sum over
+        # the corners of (1 + Q/df)^(-df/2) / (2π sqrt(det Σ))
+        S2 = [1.3 0.6; 0.6 0.9]
+        lo2, up2 = [-0.7, -1.3], [1.1, 0.4]
+        g2 = mvtcdf_grad(S2, 1.0, lo2, up2)
+        K(x, y) = (1 + [x, y]' * (S2 \ [x, y]))^(-0.5) / (2π * sqrt(det(S2)))
+        G12 = 0.5 * (K(up2[1], up2[2]) + K(lo2[1], lo2[2]) - K(up2[1], lo2[2]) -
+                     K(lo2[1], up2[2]))
+        @test abs(g2[6][1, 2] - G12) < 1e-14 && g2[6][1, 2] == g2[6][2, 1]
     end
 
     @testset "extension: ChainRulesCore" begin

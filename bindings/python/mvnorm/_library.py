@@ -173,6 +173,21 @@ _prob_t_grad = _declare("mvn_prob_t_grad", _c_int,
                         required=False)
 
 
+# ... with d_lower, d_upper, d_sigma (0.2).
+_prob_t_grad_sigma = _declare("mvn_prob_t_grad_sigma", _c_int,
+                              [_vp, _c_size, _c_double, _vp, _vp, _vp, _vp, _vp, _vp, _vp,
+                               _vp, _vp, _vp],
+                              required=False)
+
+
+def prob_t_grad_sigma(*args):
+    """mvn_prob_t_grad_sigma, or ImportError from a library without it."""
+    if _prob_t_grad_sigma is None:
+        raise ImportError("mvnorm: %s lacks mvn_prob_t_grad_sigma (libmvnorm 0.2)"
+                          % library_path)
+    return _prob_t_grad_sigma(*args)
+
+
 def prob_t_grad(*args):
     """mvn_prob_t_grad, or ImportError from a library without it."""
     if _prob_t_grad is None:

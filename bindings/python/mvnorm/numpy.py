@@ -484,29 +484,36 @@ def _t_problem(lower, upper, loc, shape, noncentrality, what):
 
 
 TGradient = collections.namedtuple("TGradient", ["probability", "error", "lower", "upper",
-                                                 "loc", "status"])
+                                                 "loc", "status", "shape"])
 TGradient.__doc__ = """Result of t_probability_grad: P, its error estimate, dP/dlower,
-dP/dupper and dP/dloc (arrays of shape (d,)), and the library status."""
+dP/dupper and dP/dloc (arrays of shape (d,)), the library status, and dP/dshape
+((d, d), symmetric: dP = sum_ij shape_ij dS_ij for a symmetric change dS, the
+convention of Gradient.covariance_matrix)."""
 
 
 def t_probability_grad(lower=None, upper=None, df=1.0, loc=None, shape=None, seed=None, *,
                        maxpts=None, abseps=None, releps=None, n_jobs=None, method=None):
     """P(lower < T < upper) for the central multivariate t with its
-    derivatives in the limits and in loc (mvn_prob_t_grad): T = loc + Y / W
-    as in t_probability.  Each derivative is the t density at a limit times
-    a (d-1)-dimensional t probability with df + 1 degrees of freedom, exact
-    to about 1e-12 for d <= 4.  Returns a TGradient.
+    derivatives in the limits, in loc and in the scale matrix
+    (mvn_prob_t_grad_sigma): T = loc + Y / W as in t_probability.  Each
+    limit derivative is the t density at a limit times a (d-1)-dimensional
+    t probability with df + 1 degrees of freedom, exact to about 1e-12 for
+    d <= 4; each off-diagonal scale derivative a sum over four corners of
+    (d-2)-dimensional t probabilities with df degrees of freedom, exact for
+    d <= 5 (doc/manual.md, section 5d).  Returns a TGradient.
     """
     what = "t_probability_grad"
     d, sigma, lo, up, _ = _t_problem(lower, upper, loc, shape, None, what)
     opts = _options(maxpts, abseps, releps, n_jobs, seed, method)
     out = np.full(3, np.nan)
     dl, du = np.full(d, np.nan), np.full(d, np.nan)
+    ds = np.full((d, d), np.nan)
     with L.Context(opts) as ctx:
-        st = L.prob_t_grad(ctx.ptr, d, float(df), _ptr(lo), _ptr(up), None, _ptr(sigma),
-                           _ptr(out[0:]), _ptr(out[1:]), _ptr(out[2:]), _ptr(dl), _ptr(du))
+        st = L.prob_t_grad_sigma(ctx.ptr, d, float(df), _ptr(lo), _ptr(up), None,
+                                 _ptr(sigma), _ptr(out[0:]), _ptr(out[1:]), _ptr(out[2:]),
+                                 _ptr(dl), _ptr(du), _ptr(ds))
         L.check_status(ctx, st, what)
-    return TGradient(float(out[0]), float(out[2]), dl, du, -(dl + du), int(st))
+    return TGradient(float(out[0]), float(out[2]), dl, du, -(dl + du), int(st), ds)
 
 
 def t_probability(lower=None, upper=None, df=1.0, loc=None, shape=None, return_error=False,

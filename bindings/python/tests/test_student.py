@@ -67,3 +67,22 @@ def test_grad_matches_central_differences():
                 - mvn.t_probability(lo - e, up, df=5.5, shape=R)) / (2 * h)
         assert abs(g.upper[i] - fd_u) < 1e-8
         assert abs(g.lower[i] - fd_l) < 1e-8
+
+
+def test_grad_shape_matches_central_differences():
+    # dP/dshape (symmetric convention) against Richardson differences of the
+    # exact d = 2 probabilities (abseps 1e-14), df below and above 2.
+    R = np.array([[1.3, 0.6], [0.6, 0.9]])
+    lo, up = np.array([-0.7, -1.3]), np.array([1.1, 0.4])
+    for df in (1.0, 5.5):
+        g = mvn.t_probability_grad(lo, up, df=df, shape=R, abseps=1e-14)
+        assert g.shape.shape == (2, 2) and g.shape[0, 1] == g.shape[1, 0]
+        for i, j in ((0, 0), (0, 1), (1, 1)):
+            D = []
+            for h in (2e-3, 1e-3):
+                E = np.zeros((2, 2))
+                E[i, j] = E[j, i] = h
+                dp = (mvn.t_probability(lo, up, df=df, shape=R + E, abseps=1e-14)
+                      - mvn.t_probability(lo, up, df=df, shape=R - E, abseps=1e-14))
+                D.append(dp / (2 * h) / (1 if i == j else 2))
+            assert abs(g.shape[i, j] - (4 * D[1] - D[0]) / 3) < 1e-11

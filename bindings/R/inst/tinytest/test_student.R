@@ -62,3 +62,25 @@ for (i in 1:3) {
     expect_true(abs(g3$upper[i] - fd) < 1e-8, info = paste("upper", i))
 }
 expect_error(mvt_grad(0, 1, df = 0, sigma = matrix(1)), "df")
+
+## mvt_grad's sigma: Richardson differences of the exact d = 2 pmvt
+## (abseps 1e-14), df below and above 2; symmetric.
+S2 <- matrix(c(1.3, .6, .6, .9), 2)
+lo2 <- c(-0.7, -1.3); up2 <- c(1.1, 0.4)
+for (df in c(1, 5.5)) {
+    g2 <- mvt_grad(lo2, up2, df = df, sigma = S2, abseps = 1e-14)
+    expect_equal(dim(g2$sigma), c(2L, 2L))
+    expect_identical(g2$sigma[1, 2], g2$sigma[2, 1])
+    for (ij in list(c(1, 1), c(1, 2), c(2, 2))) {
+        D <- sapply(c(2e-3, 1e-3), function(h) {
+            E <- matrix(0, 2, 2); E[ij[1], ij[2]] <- E[ij[2], ij[1]] <- h
+            (pmvt(lo2, up2, df = df, sigma = S2 + E,
+                  algorithm = GenzBretz(abseps = 1e-14)) -
+             pmvt(lo2, up2, df = df, sigma = S2 - E,
+                  algorithm = GenzBretz(abseps = 1e-14))) /
+                (2 * h) / (if (ij[1] == ij[2]) 1 else 2)
+        })
+        expect_true(abs(g2$sigma[ij[1], ij[2]] - (4 * D[2] - D[1]) / 3) < 1e-11,
+                    info = paste("sigma", ij[1], ij[2], "df", df))
+    }
+}
