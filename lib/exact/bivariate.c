@@ -153,14 +153,18 @@ double mvni_bvn_cdf(double h, double k, double r)
 
 typedef struct {
     double lo2, hi2, r, s; /* s = sqrt(1 - r^2) */
+    double w;              /* (hi2 - lo2) / s: the conditional width */
 } bvn_slice;
 
-/* log of phi(x) P(lo2 < Y < hi2 | X = x). */
+/* log of phi(x) P(lo2 < Y < hi2 | X = x); a finite interval by its lower
+   limit and its width, which the rounding of r x does not touch. */
 static double bvn_slice_log(double x, const void *vctx)
 {
     const bvn_slice *c = (const bvn_slice *)vctx;
     double rx = c->r * x;
     double a = (c->lo2 - rx) / c->s, b = (c->hi2 - rx) / c->s;
+    if (isfinite(c->w))
+        return -0.5 * x * x - MVNI_LN_SQRT_2PI + mvni_log_norm_diff_width(a, c->w);
     return -0.5 * x * x - MVNI_LN_SQRT_2PI + mvni_log_norm_diff(a, b);
 }
 
@@ -358,20 +362,23 @@ double mvni_bvn_rect(const double lo[2], const double hi[2], double r,
         *logp = log(q);
         return err;
     }
-    /* Small probability: integrate over the first variable in logs --
-       over the second where the first lies beyond 1e6 from 0 and further
-       than the second.  Conditioned on X = x, Y's limits move by r x, and
-       beyond about 1e16 times the width of Y's interval the rounding of
-       r x swallows the width: the slice's interval was empty, and log P
-       = -inf for X in (1e20, 1e21), Y in (-1, 3) (log P = -5.1e39).  The
-       far variable's conditional limits keep their (huge) width. */
-    const double n1 = l1 > 0.0 ? l1 : (h1 < 0.0 ? -h1 : 0.0);
-    const double n2 = l2 > 0.0 ? l2 : (h2 < 0.0 ? -h2 : 0.0);
-    if (n1 > 1e6 && n1 > n2) {
+    /* Small probability: integrate over one variable in logs, the first
+       unless that loses digits the second does not.  Conditioned on X = x,
+       Y's limits move by r x, and where |r x| is large against the width
+       of Y's interval, its two limits are formed from nearly equal numbers
+       and the width is lost: beyond about 1e16 times the width the
+       slice's interval was empty (log P = -inf for X in (1e20, 1e21), Y in
+       (-1, 3), log P = -5.1e39); for Y in (-6e-25, 9e-25) and X < 5e-25,
+       x = O(1) left log P off by 7 with a relative error estimate of 1.
+       The other variable's conditional limits keep their width. */
+    if (mvni_slice_cancellation(l1, h1, r, h2 - l2) > MVNI_SLICE_CANCEL &&
+        mvni_slice_cancellation(l2, h2, r, h1 - l1) <
+            mvni_slice_cancellation(l1, h1, r, h2 - l2)) {
         swap2(&l1, &l2);
         swap2(&h1, &h2);
     }
-    bvn_slice c = {l2, h2, r, sqrt((1.0 - r) * (1.0 + r))};
+    const double sr = sqrt((1.0 - r) * (1.0 + r));
+    bvn_slice c = {l2, h2, r, sr, (h2 - l2) / sr};
     double rel;
     double lq = mvni_log_integrate_concave_v(bvn_slice_log_search, bvn_slice_panel, &c, l1, h1, &rel);
     *logp = lq;

@@ -95,6 +95,29 @@ double mvni_quad_work(void);
 void mvni_lanes_phi(size_t n, const double *x, double *out);
 void mvni_lanes_pdf(size_t n, const double *x, double *out);
 
+/* The digits a conditional integral over a variable with interval
+   (l, h) can lose in another variable's interval of width w, when that
+   variable's conditional limits move by r x: |r| x / w, x the larger
+   finite |limit| (at least 1 where a limit is infinite: the mass is then
+   at x = O(1)); 0 for an infinite w.  Its limits then carry a relative
+   error of about eps times it.  Where it exceeds MVNI_SLICE_CANCEL the
+   slice variable is the one that makes it smallest (exact/bivariate.c,
+   exact/trivariate.c): that is also the cheaper one, the other's slices
+   being narrow intervals far from 0 (d = 3 t probabilities, df 0.5: 20 ms
+   at 1, 56 ms at 64, 2.3 s before the rule). */
+#define MVNI_SLICE_CANCEL 1.0
+static inline double mvni_slice_cancellation(double l, double h, double r, double w)
+{
+    if (!isfinite(w))
+        return 0.0;
+    double x = isinf(l) || isinf(h) ? 1.0 : 0.0;
+    if (isfinite(l))
+        x = fmax(x, fabs(l));
+    if (isfinite(h))
+        x = fmax(x, fabs(h));
+    return fabs(r) * x / w;
+}
+
 /* ------------------------------------------------------------------ */
 /* exact/trivariate.c -- Genz (2004)                                        */
 /* ------------------------------------------------------------------ */

@@ -556,6 +556,21 @@ static int tvn_near_singular(const double r[3])
     return fabs(det) <= MVNI_PSD_TOL * minor;
 }
 
+/* The digits the conditional integral over variable i can lose to
+   cancellation (mvni_slice_cancellation), the worse of the other two
+   variables: a box of width 1e-20 around the origin with X_i over
+   (-inf, 0.8e-20) sliced over X_i moved the pair's box by O(1) for
+   x = O(1), log P off by 7 and 55 ms a call. */
+static double tvn_slice_cancellation(const double l[3], const double h[3],
+                                     double R[3][3], int i)
+{
+    double worst = 0.0;
+    for (int j = 0; j < 3; ++j)
+        if (j != i)
+            worst = fmax(worst, mvni_slice_cancellation(l[i], h[i], R[i][j], h[j] - l[j]));
+    return worst;
+}
+
 int mvni_tvn_singular_ok(const double r[3])
 {
     double m;
@@ -645,6 +660,18 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
         *logp = log(*p);
         return err;
     }
+    if (!singular && tvn_slice_cancellation(l, h, R, best) > MVNI_SLICE_CANCEL) {
+        /* A regular R: any variable will do; take the one whose slices
+           lose the fewest digits, among those whose correlations keep the
+           conditional pair off rank 1. */
+        double least = tvn_slice_cancellation(l, h, R, best);
+        for (int i = 0; i < 3; ++i) {
+            const double ci = tvn_slice_cancellation(l, h, R, i);
+            const int j = (i + 1) % 3, k = (i + 2) % 3;
+            if (ci < least && fmax(fabs(R[i][j]), fabs(R[i][k])) <= TVN_SLICE_MAXCORR)
+                least = ci, best = i;
+        }
+    }
     tvn_slice c;
     c.i = best;
     c.j = (best + 1) % 3;
@@ -668,8 +695,15 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
     *p = exp(lq);
     /* As in bivariate.c: quadrature estimate plus the conditioning of the
        problem in its limits (eps limit^2), plus the inner rectangles'
-       own relative error (1e-13). */
+       own relative error (1e-13), plus what the pair's conditional limits
+       lose of their widths where no slice variable avoided it
+       (tvn_slice_cancellation, and a pair interval narrow against its own
+       limits: each rounding of a limit is eps of it). */
     if (*p == 0.0) /* also where big^2 overflows: no inf * 0 */
         return 0.0;
-    return (rel + 1e-13 + 16.0 * DBL_EPSILON * (1.0 + tvn_limit_square(l, h))) * *p;
+    double narrow = tvn_slice_cancellation(l, h, R, c.i);
+    for (int j = 0; j < 3; ++j)
+        if (j != c.i && isfinite(l[j]) && isfinite(h[j]))
+            narrow = fmax(narrow, fmax(fabs(l[j]), fabs(h[j])) / (h[j] - l[j]));
+    return (rel + 1e-13 + 16.0 * DBL_EPSILON * (1.0 + tvn_limit_square(l, h) + narrow)) * *p;
 }

@@ -278,9 +278,9 @@ static const double gl10_w[5] = {
  * phi(c); the probability itself is phi(c) times it (not the exp of the
  * log, whose rounding would be amplified by |log p|).
  */
-static double narrow_sum(double a, double b, double c)
+static double narrow_sum(double a, double b, double c, double h)
 {
-    double h = 0.5 * (b - a), s = 0.0;
+    double s = 0.0;
     for (int i = 0; i < 5; ++i) {
         /* The nodes are written as offsets u from c, which are relatively
            accurate; forming t = m + h x first would add an absolute
@@ -304,10 +304,10 @@ static double narrow_sum(double a, double b, double c)
     return h * s;
 }
 
-static double log_narrow(double a, double b, double c)
+static double log_narrow(double a, double b, double c, double h)
 {
     double cc = c * c, cc_lo = fma(c, c, -cc);
-    return (-0.5 * cc - MVNI_LN_SQRT_2PI + log(narrow_sum(a, b, c))) -
+    return (-0.5 * cc - MVNI_LN_SQRT_2PI + log(narrow_sum(a, b, c, h))) -
            0.5 * cc_lo;
 }
 
@@ -327,7 +327,7 @@ double mvni_log_norm_diff(double a, double b)
         return -INFINITY;
     double c;
     if (is_narrow(a, b, &c))
-        return log_narrow(a, b, c);
+        return log_narrow(a, b, c, 0.5 * (b - a));
     /* Wide intervals: the subtracted tail is at most 0.32 of the larger
        one (Q(a + w)/Q(a) <= Q(1)/Q(0) when w >= 1, <= e^-1 when a w >= 1),
        so the log1p form loses at most half a digit of relative accuracy. */
@@ -350,6 +350,15 @@ double mvni_log_norm_diff(double a, double b)
     return log1p(-(lower_tail(a) + lower_tail(-b)));
 }
 
+double mvni_log_norm_diff_width(double a, double w)
+{
+    const double b = a + w;
+    double c;
+    if (isfinite(a) && w > 0.0 && is_narrow(a, b, &c))
+        return log_narrow(a, b, c, 0.5 * w);
+    return mvni_log_norm_diff(a, b);
+}
+
 double mvni_norm_diff(double a, double b)
 {
     if (isnan(a) || isnan(b))
@@ -358,7 +367,7 @@ double mvni_norm_diff(double a, double b)
         return 0.0;
     double c;
     if (is_narrow(a, b, &c))
-        return mvn_norm_pdf(c) * narrow_sum(a, b, c);
+        return mvn_norm_pdf(c) * narrow_sum(a, b, c, 0.5 * (b - a));
     if (a >= 0.0) {
         double qa = lower_tail(-a);
         if (qa < DBL_MIN) /* subnormal results: go through logs */
