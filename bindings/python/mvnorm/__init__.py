@@ -42,6 +42,7 @@ __version__ = "0.1.0"
 _TORCH_NAMES = {
     "multivariate_normal_cdf": "_api", "normal_probability": "_api",
     "log_normal_probability": "_api", "MultivariateNormal": "distributions",
+    "t_probability": "_t",
 }
 
 
@@ -72,6 +73,7 @@ def __dir__():
 
 __all__ = [
     "multivariate_normal_cdf", "normal_probability", "log_normal_probability",
+    "t_probability",
     "MultivariateNormal", "integration", "IntegrationSettings", "ToleranceWarning",
     "library_path", "library_version", "library_version_number",
     "has_gradients", "has_hessian", "sample_truncated",

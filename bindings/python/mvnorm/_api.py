@@ -23,12 +23,32 @@ _F64 = torch.float64
 
 
 def _as_tensor(x, name):
+    """x as a tensor.  Python numbers and lists become float64 tensors, not
+    tensors of the default dtype: torch.as_tensor(0.1) is float32, and a
+    limit of 0.1 became 0.10000000149 (P off by 1e-8 for a float64
+    covariance).  They do not take part in the result's dtype (_typed)."""
     if x is None or isinstance(x, torch.Tensor):
         return x
     try:
-        return torch.as_tensor(x)
+        if _typed(x):
+            return torch.as_tensor(x)
+        return torch.as_tensor(x, dtype=_F64)
     except Exception as exc:
         raise TypeError("mvnorm: %s must be a tensor or a number, not %r" % (name, type(x))) from exc
+
+
+def _typed(x):
+    """Whether x carries a dtype of its own (a tensor, a NumPy array or
+    scalar): such inputs decide the result's dtype; Python numbers and
+    lists do not, as in torch's own type promotion."""
+    return isinstance(x, torch.Tensor) or hasattr(x, "dtype")
+
+
+def _result_type_of(args):
+    """_result_type over the typed arguments (the default dtype when none
+    is), the device of the first tensor."""
+    return _result_type([torch.as_tensor(a) if not isinstance(a, torch.Tensor) else a
+                         for a in args if a is not None and _typed(a)])
 
 
 def _result_type(tensors):
@@ -54,20 +74,21 @@ def _to_host(t):
     return t.to(device="cpu", dtype=_F64)
 
 
-def _prepare(lower, upper, loc, covariance_matrix, scale_tril, what, symmetrize=None):
+def _prepare(lower, upper, loc, covariance_matrix, scale_tril, what, symmetrize=None,
+             result_type=None):
     """Broadcast and convert.  Returns (lower, upper, loc, sigma, kind, dtype,
     device, batch_shape) with float64 CPU tensors expanded to batch + (d,) or
     batch + (d, d) (lower/upper/loc may be None)."""
     if covariance_matrix is not None and scale_tril is not None:
         raise ValueError("mvnorm.%s: give covariance_matrix or scale_tril, not both" % what)
+    mat = covariance_matrix if scale_tril is None else scale_tril
+    mat_name = "covariance_matrix" if scale_tril is None else "scale_tril"
+    dtype, device = result_type or _result_type_of((lower, upper, loc, mat))
     lower = _as_tensor(lower, "lower")
     upper = _as_tensor(upper, "upper")
     loc = _as_tensor(loc, "loc")
-    mat = covariance_matrix if scale_tril is None else scale_tril
-    mat_name = "covariance_matrix" if scale_tril is None else "scale_tril"
     mat = _as_tensor(mat, mat_name)
     kind = L.SIGMA_COV if scale_tril is None else L.SIGMA_CHOL
-    dtype, device = _result_type((lower, upper, loc, mat))
 
     vectors = (("lower", lower), ("upper", upper), ("loc", loc))
     if mat is not None:
@@ -139,9 +160,10 @@ def _check_symmetric(s, what):
                             s[tuple(idx[:-2] + [j, i])].item()))
 
 
-def _run(lower, upper, loc, covariance_matrix, scale_tril, what, opts, symmetrize=None):
+def _run(lower, upper, loc, covariance_matrix, scale_tril, what, opts, symmetrize=None,
+         result_type=None):
     lo, up, mu, sg, kind, dtype, device, batch = _prepare(
-        lower, upper, loc, covariance_matrix, scale_tril, what, symmetrize)
+        lower, upper, loc, covariance_matrix, scale_tril, what, symmetrize, result_type)
     p, logp, err, logerr = Probability.apply(lo, up, mu, sg, kind, opts, what)
     return p, logp, err, logerr, dtype, device
 
@@ -270,6 +292,7 @@ def multivariate_normal_cdf(value, loc=0.0, covariance_matrix=None, diagonality_
     come from mvnorm.integration.  Differentiable with respect to all three
     tensors; the covariance is symmetrized first, as Torch-MvNorm did.
     """
+    typed_in = (value, loc, covariance_matrix)  # for the result's dtype
     value = _as_tensor(value, "value")
     loc = _as_tensor(loc, "loc")
     cov = _as_tensor(covariance_matrix, "covariance_matrix")
@@ -277,7 +300,7 @@ def multivariate_normal_cdf(value, loc=0.0, covariance_matrix=None, diagonality_
         raise ValueError("mvnorm.multivariate_normal_cdf: value is required")
     if cov is None:
         d = value.shape[-1] if value.dim() > 0 else (loc.shape[-1] if loc.dim() > 0 else 1)
-        dtype, device = _result_type((value, loc))
+        dtype, device = _result_type_of(typed_in[:2])
         cov = torch.eye(d, dtype=dtype, device=device)
     elif cov.dim() < 2 or cov.shape[-1] != cov.shape[-2]:
         raise ValueError("mvnorm.multivariate_normal_cdf: covariance_matrix must have "
@@ -288,7 +311,7 @@ def multivariate_normal_cdf(value, loc=0.0, covariance_matrix=None, diagonality_
         off = cov - torch.diag_embed(torch.diagonal(cov, dim1=-2, dim2=-1))
         diagonal = bool((off.abs() <= diagonality_tolerance).all())
     if diagonal:
-        dtype, device = _result_type((value, loc, cov))
+        dtype, device = _result_type_of(typed_in)
         value, loc, cov = (t.to(device=device, dtype=dtype) for t in (value, loc, cov))
         for name, t in (("value", value), ("loc", loc)):
             if t.dim() > 0 and t.shape[-1] not in (1, d):
@@ -315,5 +338,6 @@ def multivariate_normal_cdf(value, loc=0.0, covariance_matrix=None, diagonality_
         return _diagonal_cdf(value.expand(shape + (d,)), loc, cov, d)
     opts = options_for()
     p, _, _, _, dtype, device = _run(None, value, loc, cov, None, "multivariate_normal_cdf",
-                                  opts, symmetrize=False)
+                                  opts, symmetrize=False,
+                                  result_type=_result_type_of(typed_in))
     return _back(p, dtype, device)
