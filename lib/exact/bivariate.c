@@ -156,16 +156,14 @@ typedef struct {
     double w;              /* (hi2 - lo2) / s: the conditional width */
 } bvn_slice;
 
-/* log of phi(x) P(lo2 < Y < hi2 | X = x); a finite interval by its lower
-   limit and its width, which the rounding of r x does not touch. */
+/* log of phi(x) P(lo2 < Y < hi2 | X = x); a narrow interval by its
+   width, which the rounding of r x does not touch. */
 static double bvn_slice_log(double x, const void *vctx)
 {
     const bvn_slice *c = (const bvn_slice *)vctx;
     double rx = c->r * x;
     double a = (c->lo2 - rx) / c->s, b = (c->hi2 - rx) / c->s;
-    if (isfinite(c->w))
-        return -0.5 * x * x - MVNI_LN_SQRT_2PI + mvni_log_norm_diff_width(a, c->w);
-    return -0.5 * x * x - MVNI_LN_SQRT_2PI + mvni_log_norm_diff(a, b);
+    return -0.5 * x * x - MVNI_LN_SQRT_2PI + mvni_log_norm_diff_width(a, b, c->w);
 }
 
 /*

@@ -350,11 +350,13 @@ double mvni_log_norm_diff(double a, double b)
     return log1p(-(lower_tail(a) + lower_tail(-b)));
 }
 
-double mvni_log_norm_diff_width(double a, double w)
+double mvni_log_norm_diff_width(double a, double b, double w)
 {
-    const double b = a + w;
     double c;
-    if (isfinite(a) && w > 0.0 && is_narrow(a, b, &c))
+    /* Only a narrow interval takes w: for a wide one a + w would cancel
+       instead (a = -8e279, w = 8e279 for b = -1.2e5: P = 3.27, fuzz
+       finding regress-bvn-width-huge), and b - a is accurate there. */
+    if (isfinite(a) && isfinite(b) && w > 0.0 && is_narrow(a, b, &c))
         return log_narrow(a, b, c, 0.5 * w);
     return mvni_log_norm_diff(a, b);
 }

@@ -22,11 +22,12 @@ extern "C" {
 /* log(Phi(b) - Phi(a)) for a < b (either may be infinite), without
    cancellation in either tail; -inf when the difference is 0. */
 double mvni_log_norm_diff(double a, double b);
-/* The same for the interval (a, a + w) whose width w is known more
-   accurately than a + w - a: a conditional interval (l - r x, h - r x)
-   far from 0 loses its width to the rounding of its limits, while
-   w = h - l does not (exact/bivariate.c). */
-double mvni_log_norm_diff_width(double a, double w);
+/* The same for the interval (a, b) whose width w is known more
+   accurately than b - a: a conditional interval (l - r x, h - r x) far
+   from 0 loses its width to the rounding of its limits, while w = h - l
+   does not (exact/bivariate.c).  w is used only where the interval is
+   narrow (w max(1, |nearest point to 0|) <= 1). */
+double mvni_log_norm_diff_width(double a, double b, double w);
 /* Phi(b) - Phi(a) computed without cancellation (uses Q in the upper
    tail). */
 double mvni_norm_diff(double a, double b);
