@@ -74,6 +74,29 @@ static double log_t_density(double nu, double s, double x)
            0.5 * (nu + 1.0) * log1p(z2 / nu) - 0.5 * log(s);
 }
 
+/* weight * P(a < T < b) for the conditional t in work (a, b, then the
+   normal's conditional covariance, m x m), its scale that covariance times
+   `scale`, with nu degrees of freedom; *term gets it.  The tolerance is
+   abseps / weight for the factor in front (capped at 1), written directly
+   and restored (mvn_context_set would clear the message of a failing
+   call).  Shared by the limit and the scale derivatives. */
+static int weighted_cond(mvn_context *ctx, size_t m, double nu, double *work, double scale,
+                         double weight, double abseps, double *term, double *evals)
+{
+    double *a = work, *b = work + m, *s = work + 2 * m;
+    for (size_t k = 0; k < m * m; ++k)
+        s[k] *= scale;
+    const double saved = ctx->option[MVN_OPT_ABSEPS];
+    ctx->option[MVN_OPT_ABSEPS] = fmin(1.0, abseps / weight);
+    double pc = NAN;
+    int st = mvn_prob_t(ctx, m, nu, a, b, NULL, s, &pc, NULL, NULL);
+    ctx->option[MVN_OPT_ABSEPS] = saved;
+    *evals += mvn_context_evaluations(ctx);
+    if (st == MVN_OK || st == MVN_ETOL)
+        *term = weight * pc;
+    return st;
+}
+
 /* One derivative term: the density at the limit c of coordinate i times
    the conditional probability; *term gets it (signed by the caller). */
 static int cond_term(mvn_context *ctx, size_t d, double nu, const double *lower,
@@ -95,23 +118,10 @@ static int cond_term(mvn_context *ctx, size_t d, double nu, const double *lower,
     mvni_condition1(d, lower, upper, S, i, c, a, b, s);
     /* The scale of the conditional t: (nu + z^2) / (nu + 1) times the
        normal's conditional covariance (finite: f = 0 returned above where
-       z^2 overflows). */
+       z^2 overflows), with nu + 1 degrees of freedom. */
     const double z = c / sqrt(sii);
-    const double kappa = (nu + z * z) / (nu + 1.0);
-    for (size_t k = 0; k < m * m; ++k)
-        s[k] *= kappa;
-    /* The tolerance abseps / f for the factor f in front (capped at 1);
-       written directly and restored (mvn_context_set would clear the
-       message of a failing call). */
-    const double saved = ctx->option[MVN_OPT_ABSEPS];
-    ctx->option[MVN_OPT_ABSEPS] = fmin(1.0, abseps / f);
-    double pc = NAN;
-    int st = mvn_prob_t(ctx, m, nu + 1.0, a, b, NULL, s, &pc, NULL, NULL);
-    ctx->option[MVN_OPT_ABSEPS] = saved;
-    *evals += mvn_context_evaluations(ctx);
-    if (st == MVN_OK || st == MVN_ETOL)
-        *term = f * pc;
-    return st;
+    return weighted_cond(ctx, m, nu + 1.0, work, (nu + z * z) / (nu + 1.0), f, abseps, term,
+                         evals);
 }
 
 /* One corner term of an off-diagonal scale derivative: K(c) times the
@@ -137,18 +147,7 @@ static int pair_term(mvn_context *ctx, size_t d, double nu, const double *lower,
     double *a = work, *b = work + m, *s = work + 2 * m;
     mvni_condition2(d, lower, upper, S, i, j, ci, cj, det / sii, a, b, s);
     /* (nu + Q) / nu, finite: k = 0 returned above where Q overflows. */
-    const double scale = 1.0 + q / nu;
-    for (size_t t = 0; t < m * m; ++t)
-        s[t] *= scale;
-    const double saved = ctx->option[MVN_OPT_ABSEPS];
-    ctx->option[MVN_OPT_ABSEPS] = fmin(1.0, abseps / k);
-    double pc = NAN;
-    int st = mvn_prob_t(ctx, m, nu, a, b, NULL, s, &pc, NULL, NULL);
-    ctx->option[MVN_OPT_ABSEPS] = saved;
-    *evals += mvn_context_evaluations(ctx);
-    if (st == MVN_OK || st == MVN_ETOL)
-        *term = k * pc;
-    return st;
+    return weighted_cond(ctx, m, nu, work, 1.0 + q / nu, k, abseps, term, evals);
 }
 
 /* The scale matrix's G from the limit derivatives dl, du (see the comment

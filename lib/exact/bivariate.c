@@ -369,9 +369,8 @@ double mvni_bvn_rect(const double lo[2], const double hi[2], double r,
        (-1, 3), log P = -5.1e39); for Y in (-6e-25, 9e-25) and X < 5e-25,
        x = O(1) left log P off by 7 with a relative error estimate of 1.
        The other variable's conditional limits keep their width. */
-    if (mvni_slice_cancellation(l1, h1, r, h2 - l2) > MVNI_SLICE_CANCEL &&
-        mvni_slice_cancellation(l2, h2, r, h1 - l1) <
-            mvni_slice_cancellation(l1, h1, r, h2 - l2)) {
+    const double lose1 = mvni_slice_cancellation(l1, h1, r, h2 - l2);
+    if (lose1 > MVNI_SLICE_CANCEL && mvni_slice_cancellation(l2, h2, r, h1 - l1) < lose1) {
         swap2(&l1, &l2);
         swap2(&h1, &h2);
     }

@@ -660,11 +660,12 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
         *logp = log(*p);
         return err;
     }
-    if (!singular && tvn_slice_cancellation(l, h, R, best) > MVNI_SLICE_CANCEL) {
+    /* What the slices over `best` lose (it joins the bound below). */
+    double least = tvn_slice_cancellation(l, h, R, best);
+    if (!singular && least > MVNI_SLICE_CANCEL) {
         /* A regular R: any variable will do; take the one whose slices
            lose the fewest digits, among those whose correlations keep the
            conditional pair off rank 1. */
-        double least = tvn_slice_cancellation(l, h, R, best);
         for (int i = 0; i < 3; ++i) {
             const double ci = tvn_slice_cancellation(l, h, R, i);
             const int j = (i + 1) % 3, k = (i + 2) % 3;
@@ -701,7 +702,7 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
        limits: each rounding of a limit is eps of it). */
     if (*p == 0.0) /* also where big^2 overflows: no inf * 0 */
         return 0.0;
-    double narrow = tvn_slice_cancellation(l, h, R, c.i);
+    double narrow = least;
     for (int j = 0; j < 3; ++j)
         if (j != c.i && isfinite(l[j]) && isfinite(h[j]))
             narrow = fmax(narrow, fmax(fabs(l[j]), fabs(h[j])) / (h[j] - l[j]));
