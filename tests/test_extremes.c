@@ -530,6 +530,43 @@ static void test_singular_trivariate(mvn_context *ctx)
            "rank-2 trivariate (X3 = X1): P = %.17g +- %.3g, exact 1/3", p, e);
 }
 
+/* Fuzz finding abserr-inf (CI, 2026-12-03): a width-1.02e-309 interval
+   at 0 beside correlations 1 - 1e-8, X1 > 0, -1.5e154 < X2 < 0.  No
+   slice variable of the trivariate kernel kept the narrow width (the
+   narrow one's own correlations are too close to 1 for its conditional
+   pair), the cancellation ratio 1.5e154 / 1e-309 overflowed the bound to
+   +inf with status OK, and P exceeded the narrow marginal.  P is now at
+   most the smallest marginal and abserr at most that marginal: finite,
+   and covering the truth, which is w phi(0) / sqrt(S33) P(X1 > 0, X2 < 0
+   | X3 = 0) to relative O(w) (the conditional orthant, 0.18306988234658985,
+   from mpmath at 50 digits on the same doubles). */
+static void test_subnormal_width(mvn_context *ctx)
+{
+    const double a = 0.99999998000000001, b = 0.99999997000000018, c = 0.99999998999999995;
+    const double S[9] = {a, b, b, b, c, b, b, b, a};
+    const double orthant = 0.18306988234658985;
+    static const double ws[6] = {1e-20, 1e-50, 1e-150, 1e-300, 1.0228600556790306e-309, 1e-315};
+    int bad = 0;
+    for (int k = 0; k < 6; ++k) {
+        const double lo[3] = {0.0, -1.5e154, -0.0}, up[3] = {INFINITY, 0.0, ws[k]};
+        const double logm = log(ws[k]) - 0.5 * log(2.0 * M_PI * a);
+        const double ref = logm + log(orthant);
+        double p = NAN, lp = NAN, e = NAN;
+        int st = mvn_prob(ctx, 3, lo, up, NULL, S, &p, &lp, &e);
+        /* |P - truth| <= e, relative to P (P may be subnormal, and the
+           marginal with it: 1e-315 is a double to 5e-9). */
+        const double miss = fabs(expm1(ref - lp)), allowed = e / p;
+        if (!(contract_ok(st, p, lp, e) && isfinite(e) && lp <= logm + 1e-7 &&
+              miss <= allowed * (1.0 + 1e-9) + 1e-9)) {
+            ++bad;
+            tap_diag("width %g: status %d, log P %.17g (truth %.17g, marginal %.17g), "
+                     "abserr / P %.3g", ws[k], st, lp, ref, logm, allowed);
+        }
+    }
+    tap_ok(bad == 0, "width 1e-20 .. 1e-315 beside correlations 1 - 1e-8: abserr finite and "
+           "covering the truth, P within the narrow marginal");
+}
+
 /* Variances spanning 1e300 (fuzz finding grad-nonfinite: 4.5e307 next to
    1 gave d_sigma = inf): one coordinate of a 3-D problem scaled by 2^e,
    e = -1000 .. 1000 (exact), the others not.  Each derivative must scale
@@ -921,6 +958,7 @@ int main(void)
     test_standardized_overflow(ctx);
     test_narrow_log_grad(ctx);
     test_variance_range(ctx);
+    test_subnormal_width(ctx);
     test_far_limits(ctx);
     test_nearly_singular_pair(ctx);
     mvn_context_free(ctx);

@@ -571,6 +571,28 @@ static double tvn_slice_cancellation(const double l[3], const double h[3],
     return worst;
 }
 
+/* The true P lies in [0, m], m the smallest of the three marginal
+   probabilities (each exact to rounding).  Where the slices lost a width
+   that no choice of variable kept, the quadrature's P can exceed m (a
+   width-1e-309 interval beside correlations 1 - 1e-8 gave 4.7e-310
+   against m = 4.08e-310) and the bound above can overflow: P is cut to m,
+   and the bound to m, which then holds whatever the quadrature did
+   (fuzz finding abserr-inf: the cancellation ratio limit / width was
+   1.5e154 / 1e-309).  Returns the bound. */
+static double tvn_within_marginals(const double l[3], const double h[3],
+                                   double *p, double *logp, double bound)
+{
+    double logm = 0.0;
+    for (int i = 0; i < 3; ++i)
+        logm = fmin(logm, mvni_log_norm_diff(l[i], h[i]));
+    if (*logp > logm) {
+        *logp = logm;
+        *p = exp(logm);
+    }
+    const double m = exp(logm) * (1.0 + 8.0 * DBL_EPSILON);
+    return bound < m ? bound : m;
+}
+
 int mvni_tvn_singular_ok(const double r[3])
 {
     double m;
@@ -669,7 +691,7 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
         for (int i = 0; i < 3; ++i) {
             const double ci = tvn_slice_cancellation(l, h, R, i);
             const int j = (i + 1) % 3, k = (i + 2) % 3;
-            if (ci < least && fmax(fabs(R[i][j]), fabs(R[i][k])) <= TVN_SLICE_MAXCORR)
+            if (ci < least && (fmax(fabs(R[i][j]), fabs(R[i][k])) <= TVN_SLICE_MAXCORR))
                 least = ci, best = i;
         }
     }
@@ -706,5 +728,6 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
     for (int j = 0; j < 3; ++j)
         if (j != c.i && isfinite(l[j]) && isfinite(h[j]))
             narrow = fmax(narrow, fmax(fabs(l[j]), fabs(h[j])) / (h[j] - l[j]));
-    return (rel + 1e-13 + 16.0 * DBL_EPSILON * (1.0 + tvn_limit_square(l, h) + narrow)) * *p;
+    const double bound = (rel + 1e-13 + 16.0 * DBL_EPSILON * (1.0 + tvn_limit_square(l, h) + narrow)) * *p;
+    return tvn_within_marginals(l, h, p, logp, bound);
 }
