@@ -530,6 +530,36 @@ static void test_singular_trivariate(mvn_context *ctx)
            "rank-2 trivariate (X3 = X1): P = %.17g +- %.3g, exact 1/3", p, e);
 }
 
+/* Fuzz finding p-above-1 (2026-12-03): a block of four with variances
+   5.9 and 1e-19, lower limits 1e11 deviations below (upper +inf) and
+   covariances down to 1e-321 is taken as a Gauss-Markov chain, whose
+   log-space quadrature gave log P = +4.9e-12, P = 1 + 4.9e-12 with
+   status OK.  P = 1 to rounding; the result must be at most 1. */
+static void test_probability_at_most_one(mvn_context *ctx)
+{
+    const double lo[6] = {-3.264e143, -32.64, -INFINITY, -3.264e143, -32.64, -INFINITY};
+    const double S[36] = {
+        5.94140625, 1.5316035021078643e-321, 79.56, 7.956e-159, 7.942106249999999e-119,
+        -5.4236175301113034e-308,
+        1.5316035021078643e-321, 1e-19, 2.0479021020119669e-320, 0, 0, 0,
+        79.56, 2.0479021020119669e-320, 1065.3696, 1.0653696e-157, 1.06350912e-117,
+        -7.2626410741675054e-307,
+        7.956e-159, 0, 1.0653696e-157, 1e-19, 1.06350912e-277, 0,
+        7.942106249999999e-119, 0, 1.06350912e-117, 1.06350912e-277, 1e-19, 0,
+        -5.4236175301113034e-308, 0, -7.2626410741675054e-307, 0, 0, 1e-19};
+    mvn_context *c = mvn_context_alloc();
+    mvn_context_set(c, MVN_OPT_ABSEPS, 0.0);
+    mvn_context_set(c, MVN_OPT_RELEPS, 0.01);
+    mvn_context_set(c, MVN_OPT_MAXPTS, 1000);
+    mvn_context_set(c, MVN_OPT_REORDER, MVN_REORDER_NONE);
+    double p = NAN, lp = NAN, e = NAN;
+    int st = mvn_prob(c, 6, lo, NULL, NULL, S, &p, &lp, &e);
+    tap_ok(contract_ok(st, p, lp, e) && p <= 1.0 && lp <= 0.0 && 1.0 - p <= e + 1e-15,
+           "P = 1 to rounding through the chain recursion: P = %.17g, log P = %.3g, "
+           "abserr %.3g (it was 1 + 4.9e-12)", p, lp, e);
+    mvn_context_free(c);
+}
+
 /* Fuzz finding abserr-inf (CI, 2026-12-03): a width-1.02e-309 interval
    at 0 beside correlations 1 - 1e-8, X1 > 0, -1.5e154 < X2 < 0.  No
    slice variable of the trivariate kernel kept the narrow width (the
@@ -959,6 +989,7 @@ int main(void)
     test_narrow_log_grad(ctx);
     test_variance_range(ctx);
     test_subnormal_width(ctx);
+    test_probability_at_most_one(ctx);
     test_far_limits(ctx);
     test_nearly_singular_pair(ctx);
     mvn_context_free(ctx);
