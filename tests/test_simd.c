@@ -15,6 +15,8 @@
  *   pdf      relative 4 eps where phi(x) >= 1e-300 (|x| <= 37.1), against
  *            mpmath values and a long double reference, 0 from |x| = 40;
  *   sov_outer exactly the scalar sums in the order of the lanes;
+ *   exp_neg  relative 4 eps where exp(x) >= 1e-300, against long double
+ *            expl, 0 below -800 and at -inf, NaN for NaN;
  * against references no one tuned: mpmath values (40 digits, printed
  * below) and the library's scalar mvn_norm_P / mvn_norm_Pinv (erfc-based,
  * within ~2 ulp, tested in test_univariate.c).  The sets must agree
@@ -436,6 +438,42 @@ static void test_identical(const mvni_simd_kernels *ref,
     tap_ok(same, "%s sov_step bitwise equal to %s", k->name, ref->name);
 }
 
+/* exp_neg over [-745, 0]: dense near 0 (where the reduction's k is 0,
+   -1 or -2) and log-uniform beyond, against long double expl (about 0.1
+   eps relative: expl's own error at 64 bits); the special values; bitwise
+   equal to the reference set.  Odd n exercises the partial vector. */
+static void test_exp_neg(const mvni_simd_kernels *ref, const mvni_simd_kernels *k)
+{
+    enum { N = 20001 };
+    static double x[N], v[N], v0[N];
+    for (int i = 0; i < N; ++i)
+        x[i] = i < N / 2 ? -3.0 * i / (N / 2) : -pow(745.0 / 3.0, (double)(i - N / 2) / (N - 1 - N / 2)) * 3.0;
+    k->exp_neg(N, x, v);
+    if (LDBL_MANT_DIG >= 64) {
+        double worst = 0.0, wx = 0.0;
+        for (int i = 0; i < N; ++i) {
+            const long double r = expl((long double)x[i]);
+            if (r < 1e-300L)
+                continue;
+            const double e = (double)fabsl((v[i] - r) / r);
+            if (e > worst)
+                worst = e, wx = x[i];
+        }
+        tap_ok(worst <= 4 * EPS, "%s exp_neg relative error %.3g <= 4 eps (worst at x = %.6g)",
+               k->name, worst, wx);
+    } else {
+        tap_diag("%s exp_neg: grid check skipped (long double is double)", k->name);
+    }
+    double sx[7] = {0.0, -0.0, -800.5, -1e300, -INFINITY, NAN, -745.0}, sv[7];
+    k->exp_neg(7, sx, sv);
+    tap_ok(sv[0] == 1.0 && sv[1] == 1.0 && sv[2] == 0.0 && sv[3] == 0.0 && sv[4] == 0.0 &&
+               isnan(sv[5]) && sv[6] > 0.0 && sv[6] < 1e-320,
+           "%s exp_neg: exp(0) = 1, 0 below -800 and at -inf, NaN for NaN, "
+           "exp(-745) subnormal (%.3g)", k->name, sv[6]);
+    ref->exp_neg(N, x, v0);
+    tap_ok(memcmp(v0, v, sizeof v) == 0, "%s exp_neg bitwise equal to %s", k->name, ref->name);
+}
+
 int main(void)
 {
     static const char *names[3] = {"generic", "avx2", "avx512"};
@@ -457,6 +495,7 @@ int main(void)
         test_phiinv(k);
         test_sov(k);
         test_grad_kernels(gen, k);
+        test_exp_neg(gen, k);
         if (i > 0)
             test_identical(gen, k);
     }

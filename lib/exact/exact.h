@@ -94,6 +94,8 @@ double mvni_quad_work(void);
    |x| >= 40), i < n, bitwise the same on every instruction set. */
 void mvni_lanes_phi(size_t n, const double *x, double *out);
 void mvni_lanes_pdf(size_t n, const double *x, double *out);
+/* out[i] = exp(x[i]) for x[i] <= 0 (simd exp_neg: relative 4 eps). */
+void mvni_lanes_exp_neg(size_t n, const double *x, double *out);
 
 /* The digits a conditional integral over a variable with interval
    (l, h) can lose in another variable's interval of width w, when that

@@ -47,3 +47,8 @@ void mvni_lanes_pdf(size_t n, const double *x, double *out)
 {
     lanes()->pdf(n, x, out);
 }
+
+void mvni_lanes_exp_neg(size_t n, const double *x, double *out)
+{
+    lanes()->exp_neg(n, x, out);
+}

@@ -22,7 +22,7 @@
     {nm, w, mvni_phi_##sfx, mvni_phiinv_##sfx, mvni_sov_dot_##sfx,            \
      mvni_sov_dot_acc_##sfx, mvni_sov_dot_rows_##sfx, mvni_sov_step_##sfx,     \
      mvni_sov_step_scaled_##sfx, mvni_sov_const_##sfx, mvni_pdf_##sfx,         \
-     mvni_sov_outer_##sfx}
+     mvni_sov_outer_##sfx, mvni_exp_neg_##sfx}
 
 static const mvni_simd_kernels set_generic = MVNI_SET("generic", 2, d2_generic);
 #if defined(MVN_SIMD_X86)

@@ -18,6 +18,7 @@
  *   sov_dot, sov_dot_acc, sov_dot_rows
  *             bitwise the scalar sum in the order of m
  *   pdf       relative 4 eps (5.0e-16) where phi(x) >= 1e-300 (|x| <= 37.1)
+ *   exp_neg   relative 4 eps where exp(x) >= 1e-300 (-690.7 <= x <= 0)
  *   sov_outer bitwise the scalar sums in the order of the lanes
  */
 #ifndef MVN_SIMD_KERNELS_H
@@ -67,6 +68,10 @@ typedef struct {
        ncol must be a multiple of 8 (sov_grad.c's cbar accumulation). */
     void (*sov_outer)(size_t nr, const double *a, const double *bt,
                       size_t ldb, size_t ncol, double *c, size_t ldc);
+    /* out[i] = exp(x[i]) for x[i] <= 0 (any n; in and out may alias):
+       0 below -800 and at -inf, NaN for NaN.  Sheppard's integral in the
+       bivariate kernel (lib/exact/bivariate.c). */
+    void (*exp_neg)(size_t n, const double *x, double *out);
 } mvni_simd_kernels;
 
 /* The best kernel set this CPU runs, unless the environment variable
@@ -97,7 +102,8 @@ const mvni_simd_kernels *mvni_simd_get(const char *name);
                               const double *w, double *y);                     \
     void mvni_pdf_##sfx(size_t n, const double *x, double *out);               \
     void mvni_sov_outer_##sfx(size_t nr, const double *a, const double *bt,    \
-                              size_t ldb, size_t ncol, double *c, size_t ldc);
+                              size_t ldb, size_t ncol, double *c, size_t ldc); \
+    void mvni_exp_neg_##sfx(size_t n, const double *x, double *out);
 
 MVNI_SIMD_DECLARE(d2_generic)
 MVNI_SIMD_DECLARE(d4_avx2)

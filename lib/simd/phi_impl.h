@@ -600,6 +600,42 @@ void MVNI_FN(sov_const)(double base, double e, int upper, const double *w,
     }
 }
 
+/*
+ * out[i] = exp(x[i]) for x[i] <= 0, i < n (any n; in and out may alias).
+ * vexp2parts with the whole argument as its exact part: the reduction
+ * x - k ln2_hi is exact for every double x in [-800, 0] (fdlibm's split;
+ * Sterbenz for |x| >= ln 2, k = 0 below ln 2 / 2, k = -1 between), so the
+ * error is the series' and the final scaling's: relative 4 eps where the
+ * result is a normal double (tests/test_simd.c against long double expl).
+ */
+static inline void vexp_neg(vd *a, const vd *zero, vd *out)
+{
+    /* vexp2parts clamps its sum, not its parts: clamp the argument
+       itself (-inf and -1e300 gave -inf), NaN passing through. */
+    EACH a[j] = sel(a[j] < -800.0, splat(-800.0), a[j]);
+    vexp2parts(a, zero, out);
+}
+
+void MVNI_FN(exp_neg)(size_t n, const double *x, double *out)
+{
+    vd a[U], b[U], zero[U];
+    EACH zero[j] = splat(0.0);
+    size_t i = 0;
+    for (; i + VL <= n; i += VL) {
+        load_n(a, x + i, U);
+        vexp_neg(a, zero, b);
+        store_n(out + i, b, U);
+    }
+    if (i < n) {
+        double buf[VL] = {0};
+        memcpy(buf, x + i, (n - i) * sizeof *x);
+        load_n(a, buf, U);
+        vexp_neg(a, zero, b);
+        store_n(buf, b, U);
+        memcpy(out + i, buf, (n - i) * sizeof *x);
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* Kernels of the estimator's derivative (lib/sov_grad.c)              */
 /* ------------------------------------------------------------------ */
