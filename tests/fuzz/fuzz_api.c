@@ -968,6 +968,173 @@ static void run_univariate(fuzz_reader *in)
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* The 0.2 additions: t probabilities and derivatives, quantiles,      */
+/* truncated sampling (reached through the univariate entry's first    */
+/* byte, so that the entries of the existing corpus keep their meaning) */
+/* ------------------------------------------------------------------ */
+
+/* The leading k x k part of the problem (NULL arrays stay NULL). */
+typedef struct {
+    size_t d;
+    double lower[6], upper[6], mean[6], sigma[36];
+    const double *lo, *up, *mu;
+} small_problem;
+
+static void small_make(const problem *pb, size_t k, small_problem *s)
+{
+    s->d = k;
+    for (size_t i = 0; i < k; ++i) {
+        s->lower[i] = pb->lower ? pb->lower[i] : 0.0;
+        s->upper[i] = pb->upper ? pb->upper[i] : 0.0;
+        s->mean[i] = pb->mean ? pb->mean[i] : 0.0;
+        for (size_t j = 0; j < k; ++j)
+            s->sigma[i * k + j] = pb->sigma[i * pb->d + j];
+    }
+    s->lo = pb->lower ? s->lower : NULL;
+    s->up = pb->upper ? s->upper : NULL;
+    s->mu = pb->mean ? s->mean : NULL;
+}
+
+/* Derivatives and a t integral per node keep these to d <= 4 and a
+   maxpts of 1000 (one input stays in the milliseconds). */
+static size_t small_dim(mvn_context *ctx, problem *pb)
+{
+    if (ctx)
+        set_option(ctx, pb, MVN_OPT_MAXPTS, 1000, 1);
+    return pb->huge ? 0 : pb->d % 5;
+}
+
+/* mvn_prob_t and mvn_prob_t_grad_sigma: df from the input (any double:
+   below 0.01, NaN and negative must be refused), delta NULL or the mean
+   (a nonzero delta makes the derivatives MVN_EUNSUPPORTED). */
+static void run_t(mvn_context *ctx, problem *pb, fuzz_reader *in, int grad)
+{
+    small_problem s;
+    const size_t d = small_dim(ctx, pb);
+    small_make(pb, d, &s);
+    const unsigned b = fuzz_byte(in);
+    const double df = b & 1 ? fuzz_value(in) : 0.5 * (double)(1 + b % 60);
+    const double *delta = b & 2 ? s.mu : NULL;
+    double p = 0.25, lp = 0.25, e = 0.25;
+    if (!grad) {
+        int st = mvn_prob_t(ctx, d, df, s.lo, s.up, delta, s.sigma, &p, &lp, &e);
+        check_values("mvn_prob_t", st, p, lp, e);
+        return;
+    }
+    double dl[6], du[6], ds[36];
+    int st = mvn_prob_t_grad_sigma(ctx, d, df, s.lo, s.up, delta, s.sigma, &p, &lp, &e,
+                                   dl, du, ds);
+    check_values("mvn_prob_t_grad_sigma", st, p, lp, e);
+    int nonzero_delta = 0;
+    for (size_t i = 0; delta && i < d; ++i)
+        nonzero_delta |= delta[i] != 0.0;
+    if (nonzero_delta && isfinite(df) && st != MVN_EUNSUPPORTED && !is_error(st))
+        fuzz_fail("mvn_prob_t_grad_sigma: a nonzero delta gave status %d, not "
+                  "MVN_EUNSUPPORTED", st);
+    /* The closed form: P grows with the box, d_mean is not an output. */
+    check_grad("mvn_prob_t_grad_sigma", st, d, p, lp, s.lo, s.up, dl, du, NULL, ds, 0, 1);
+}
+
+/* mvn_quantile_equi(_t): p and the tail from the input (invalid ones
+   must be refused); MVN_OK means P at q within max(tolerance, its
+   abserr) of p. */
+static void run_quantile(mvn_context *ctx, problem *pb, fuzz_reader *in)
+{
+    small_problem s;
+    const size_t d = small_dim(ctx, pb);
+    small_make(pb, d, &s);
+    /* Bits 0-1: the tail (3 is not one); 2: the t; 3: p any double. */
+    const unsigned b = fuzz_byte(in);
+    const int tail = (int)(b % 4), t = (b >> 2) & 1;
+    const double p = (b >> 3) & 1 ? fuzz_value(in) : (double)(1 + fuzz_byte(in) % 99) / 100.0;
+    const double df = t ? 0.5 * (double)(1 + fuzz_byte(in) % 40) : INFINITY;
+    double q = 0.25, qe = 0.25, pq = 0.25, pe = 0.25;
+    int st = t ? mvn_quantile_equi_t(ctx, d, df, p, tail, s.mu, NULL, s.sigma, &q, &qe, &pq, &pe)
+               : mvn_quantile_equi(ctx, d, p, tail, s.mu, s.sigma, &q, &qe, &pq, &pe);
+    const char *where = t ? "mvn_quantile_equi_t" : "mvn_quantile_equi";
+    if (!valid_status(st))
+        fuzz_fail("%s: status %d is not an MVN_* code", where, st);
+    if (is_error(st)) {
+        if (!isnan(q) || !isnan(qe) || !isnan(pq) || !isnan(pe))
+            fuzz_fail("%s: status %d but q %g, q_err %g, p_at_q %g, p_err %g (must be NaN)",
+                      where, st, q, qe, pq, pe);
+        return;
+    }
+    if (tail == 3 || !(p > 0.0 && p < 1.0))
+        fuzz_fail("%s: p = %.17g, tail %d accepted (status %d)", where, p, tail, st);
+    if (isnan(q) || !(qe >= 0.0) || !(pq >= 0.0 && pq <= 1.0) || !(pe >= 0.0))
+        fuzz_fail("%s: status %d, q %.17g, q_err %g, p_at_q %.17g, p_err %g", where, st, q,
+                  qe, pq, pe);
+    if (st == MVN_OK && ctx) {
+        double abseps = 0.0, releps = 0.0;
+        mvn_context_get(ctx, MVN_OPT_ABSEPS, &abseps);
+        mvn_context_get(ctx, MVN_OPT_RELEPS, &releps);
+        const double tol = fmax(fmax(abseps, releps * p), pe);
+        if (!(fabs(pq - p) <= tol * (1.0 + 1e-12)))
+            fuzz_fail("%s: MVN_OK but P at q = %.17g is %.17g, %.3g from p = %.17g "
+                      "(tolerance %.3g)", where, q, pq, fabs(pq - p), p, tol);
+    }
+}
+
+/* mvn_sample_truncated: every finite coordinate within its limits, the
+   rows not drawn NaN (ETOL), everything NaN on an error, and the first
+   n - 1 rows of n samples bitwise the n - 1 samples of a second call. */
+static void run_sample(mvn_context *ctx, problem *pb)
+{
+    small_problem s;
+    const size_t d = pb->huge ? pb->d : pb->d % 7;
+    if (ctx)
+        set_option(ctx, pb, MVN_OPT_MAXPTS, 1000, 1);
+    if (!pb->huge)
+        small_make(pb, d, &s);
+    const size_t n = pb->n, dd = pb->huge ? 1 : d ? d : 1;
+    double x[3 * 6], x2[3 * 6], rate = 0.25;
+    for (size_t k = 0; k < 3 * 6; ++k)
+        x[k] = x2[k] = 0.25;
+    /* A huge d must be refused without reading the (dummy) inputs; x is
+       n x d, so it is given as NULL there (the library writes NaN over
+       all of a given x on an error). */
+    int st = pb->huge ? mvn_sample_truncated(ctx, d, pb->lower, pb->upper, pb->mean,
+                                             pb->sigma, n, NULL, &rate)
+                      : mvn_sample_truncated(ctx, d, s.lo, s.up, s.mu, s.sigma, n, x, &rate);
+    if (!valid_status(st))
+        fuzz_fail("mvn_sample_truncated: status %d is not an MVN_* code", st);
+    if (pb->huge)
+        return;
+    if (is_error(st)) {
+        if (ctx != NULL && d > 0)
+            all_nan("mvn_sample_truncated x", x, n * dd, st);
+        return;
+    }
+    if (!(rate >= 0.0 && rate <= 1.0))
+        fuzz_fail("mvn_sample_truncated: status %d, accept_rate %g", st, rate);
+    for (size_t r = 0; r < n; ++r) {
+        int nan_row = isnan(x[r * d]);
+        for (size_t i = 0; i < d; ++i) {
+            const double v = x[r * d + i];
+            if (nan_row) {
+                if (st != MVN_ETOL || !isnan(v))
+                    fuzz_fail("mvn_sample_truncated: status %d, row %zu mixes NaN and %g",
+                              st, r, v);
+                continue;
+            }
+            const double lo = s.lo ? s.lo[i] : -INFINITY, up = s.up ? s.up[i] : INFINITY;
+            const double mu = s.mu ? s.mu[i] : 0.0;
+            if (isnan(v) || (isfinite(lo) && v < lo) || (isfinite(up) && v > up) ||
+                (isinf(v) && isfinite(mu) && s.sigma[i * d + i] < 1e300))
+                fuzz_fail("mvn_sample_truncated: status %d, x[%zu][%zu] = %.17g outside "
+                          "[%.17g, %.17g]", st, r, i, v, lo, up);
+        }
+    }
+    if (n > 1 && st == MVN_OK) {
+        int st2 = mvn_sample_truncated(ctx, d, s.lo, s.up, s.mu, s.sigma, n - 1, x2, NULL);
+        if (st2 == MVN_OK && memcmp(x, x2, (n - 1) * d * sizeof *x) != 0)
+            fuzz_fail("mvn_sample_truncated: the first %zu of %zu samples differ from "
+                      "%zu samples drawn alone", n - 1, n, n - 1);
+    }
+}
+
 /* MVN_FUZZ_VERBOSE=1 prints the decoded problem (to turn a reproducer
    into a report or a unit test). */
 static void describe(const problem *pb)
@@ -1029,7 +1196,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case E_LOGGRAD_BATCH: run_grad_batch(c, &pb, 2); break;
     case E_HESSIAN: run_hessian(c, &pb); break;
     case E_COMPUTE: run_compute(c, &pb); break;
-    case E_UNIVARIATE: run_univariate(&in); break;
+    case E_UNIVARIATE:
+        /* The univariate entry's first byte also reaches the 0.2 entry
+           points (added after the corpus was made, whose entry bytes must
+           keep their meaning). */
+        switch (fuzz_byte(&in) % 6) {
+        case 0: run_univariate(&in); break;
+        case 1: run_t(c, &pb, &in, 0); break;
+        case 2: run_t(c, &pb, &in, 1); break;
+        case 3: run_quantile(c, &pb, &in); break;
+        default: run_sample(c, &pb); break;
+        }
+        break;
     }
     problem_free(&pb);
     mvn_context_free(ctx);
