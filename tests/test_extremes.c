@@ -530,6 +530,37 @@ static void test_singular_trivariate(mvn_context *ctx)
            "rank-2 trivariate (X3 = X1): P = %.17g +- %.3g, exact 1/3", p, e);
 }
 
+/* Fuzz finding grad-nonfinite (CI, 2026-12-03): Sigma = v [[1, 1], [1, 1]]
+   with v = DBL_MAX.  Symmetrizing the covariance as (S_ij + S_ji) / 2
+   overflowed to +inf and the PSD test inf > bound passed because the
+   bound overflowed too: d_sigma = NaN with status OK; v = 1e308 was
+   refused as not positive semidefinite.  Scale invariance gives P = 1/2
+   and d_lower = -phi(0) / sqrt(v) for X > 0 (the rank-1 pair moves as one),
+   the same as at v = 4 scaled. */
+static void test_huge_covariances(mvn_context *ctx)
+{
+    static const double vs[3] = {DBL_MAX, 1e308, 0x1p1020};
+    int bad = 0;
+    for (int k = 0; k < 3; ++k) {
+        const double v = vs[k], S[4] = {v, v, v, v}, lo[2] = {0.0, 0.0};
+        double p = NAN, lp, e, dl[2], du[2], dm[2], ds[4];
+        int st = mvn_prob_grad(ctx, 2, lo, NULL, NULL, S, &p, &lp, &e, dl, du, dm, ds);
+        const double want = -0.3989422804014327 / sqrt(v);
+        int ok = st == MVN_OK && fabs(p - 0.5) <= 1e-15;
+        for (int i = 0; i < 2; ++i)
+            ok = ok && fabs(dl[i] - want) <= 1e-12 * fabs(want) && du[i] == 0.0;
+        for (int i = 0; i < 4; ++i)
+            ok = ok && isfinite(ds[i]);
+        if (!ok) {
+            ++bad;
+            tap_diag("v = %g: status %d, P %.17g, d_lower %g (want %g), d_sigma %g %g", v, st,
+                     p, dl[0], want, ds[0], ds[1]);
+        }
+    }
+    tap_ok(bad == 0, "covariances near DBL_MAX (rank 1): P = 1/2, d_lower = -phi(0) / sqrt(v), "
+           "d_sigma finite, status OK");
+}
+
 /* Fuzz finding p-above-1 (2026-12-03): a block of four with variances
    5.9 and 1e-19, lower limits 1e11 deviations below (upper +inf) and
    covariances down to 1e-321 is taken as a Gauss-Markov chain, whose
@@ -990,6 +1021,7 @@ int main(void)
     test_variance_range(ctx);
     test_subnormal_width(ctx);
     test_probability_at_most_one(ctx);
+    test_huge_covariances(ctx);
     test_far_limits(ctx);
     test_nearly_singular_pair(ctx);
     mvn_context_free(ctx);

@@ -120,8 +120,17 @@ static int load_covariance(size_t d, const mvni_input *in, double *sigma,
                entry is judged, the one the factorization sees: judging
                Sigma[i][j] alone gave a transposed layout (column-major
                strides) another status (found by tests/fuzz/fuzz_api.c). */
-            double avg = 0.5 * (sij + sji);
-            if (fabs(avg) > scale * sqrt(1.0 + MVNI_PSD_TOL)) {
+            /* Near DBL_MAX both the sum and the bound overflow (entries
+               of 1.8e308 became +inf, passed the test inf > inf and gave
+               d_sigma = NaN with status OK: fuzz finding grad-nonfinite,
+               2026-12-03); halves first there, and an overflowing bound
+               is DBL_MAX. */
+            const int huge = fabs(sij) >= 0x1p1022 || fabs(sji) >= 0x1p1022;
+            double avg = huge ? 0.5 * sij + 0.5 * sji : 0.5 * (sij + sji);
+            double bound = scale * sqrt(1.0 + MVNI_PSD_TOL);
+            if (isinf(bound))
+                bound = DBL_MAX;
+            if (fabs(avg) > bound) {
                 mvni_format(msg, msg_size,
                          "Sigma is not positive semidefinite: |Sigma[%zu][%zu]| = %g exceeds sqrt(Sigma[%zu][%zu] * Sigma[%zu][%zu]) = %g",
                          i, j, fabs(avg), i, i, j, j, scale);
