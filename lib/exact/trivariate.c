@@ -585,12 +585,13 @@ static double tvn_within_marginals(const double l[3], const double h[3],
     double logm = 0.0;
     for (int i = 0; i < 3; ++i)
         logm = fmin(logm, mvni_log_norm_diff(l[i], h[i]));
+    const double m = exp(logm);
     if (*logp > logm) {
         *logp = logm;
-        *p = exp(logm);
+        *p = m;
     }
-    const double m = exp(logm) * (1.0 + 8.0 * DBL_EPSILON);
-    return bound < m ? bound : m;
+    const double cap = m * (1.0 + 8.0 * DBL_EPSILON);
+    return bound < cap ? bound : cap;
 }
 
 int mvni_tvn_singular_ok(const double r[3])
@@ -691,7 +692,7 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
         for (int i = 0; i < 3; ++i) {
             const double ci = tvn_slice_cancellation(l, h, R, i);
             const int j = (i + 1) % 3, k = (i + 2) % 3;
-            if (ci < least && (fmax(fabs(R[i][j]), fabs(R[i][k])) <= TVN_SLICE_MAXCORR))
+            if (ci < least && fmax(fabs(R[i][j]), fabs(R[i][k])) <= TVN_SLICE_MAXCORR)
                 least = ci, best = i;
         }
     }
