@@ -57,6 +57,10 @@ typedef struct {
     /* Per problem: the sharpness of its factor, max over rows with L_ii >
        0 of sqrt(sum_m c_im^2) (sov.c, "Narrow features"). */
     const double *kappa;
+    /* Per problem: its features in an earlier variable's tail, the mask
+       of qmc/tail_steps.h (sov.c, "Steps in an earlier variable's
+       tail"). */
+    const uint64_t *tails;
     const double *shift;
     int nsizes;
     const uint64_t *npoints, *gen;

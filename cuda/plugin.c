@@ -38,6 +38,7 @@
 #include "mvnorm.h"
 #include "mvnorm_plugin.h"
 #include "gpu.h"
+#include "qmc/tail_steps.h"
 
 typedef struct {
     const mvn_plugin_host *host;
@@ -369,14 +370,42 @@ static int classify(const mvn_plugin_host *host, const mvn_batch_desc *b, size_t
     return ROUTE_GPU;
 }
 
+/* sov.c's tail_features for the prepared rows of one problem: each row's
+   limits as functions of each earlier sampled z (kind >= 0), whose
+   interval is its own limits where its row has no coefficients. */
+static uint64_t tail_features(size_t d, const double *lo, const double *hi, const int *first,
+                              const int *kind, const double *coef)
+{
+    uint64_t mask = 0;
+    for (size_t i = 0; i < d; ++i) {
+        if (kind[i] == -2 || (size_t)first[i] >= i || (isinf(lo[i]) && isinf(hi[i])))
+            continue;
+        const double *c = coef + i * (i - 1) / 2;
+        double ss = 0.0;
+        for (size_t m = (size_t)first[i]; m < i; ++m)
+            if (kind[m] >= 0)
+                ss += c[m] * c[m];
+        for (size_t m = (size_t)first[i]; m < i; ++m) {
+            if (kind[m] < 0 || c[m] == 0.0)
+                continue;
+            const int own = (size_t)first[m] == m;
+            mvni_tail_mark_pair(&mask, lo[i], hi[i], c[m],
+                                sqrt(fmax(1.0 + ss - c[m] * c[m], 1.0)),
+                                own ? lo[m] : -INFINITY, own ? hi[m] : INFINITY);
+        }
+    }
+    return mask;
+}
+
 /* sov.c's prepare() for one problem of m rows, padded to d rows.  Also
-   the factor's sharpest row (*kappa, sov.c "Narrow features") and the
+   its tail features (*tails), the factor's sharpest row (*kappa, sov.c
+   "Narrow features") and the
    error bound of the pivots the factorization dropped (*dropped, solve.c
    add_dropped_pivot_error: 3 sqrt of the largest dropped conditional
    variance of the unit-diagonal matrix). */
 static void prepare(size_t d, size_t m, const double *L, const double *a, const double *b,
                     double *lo, double *hi, double *tol, int *first, int *kind, double *coef,
-                    double *kappa, double *dropped)
+                    uint64_t *tails, double *kappa, double *dropped)
 {
     int nw = 0;
     double kmax = 0.0, smax = 0.0;
@@ -418,6 +447,7 @@ static void prepare(size_t d, size_t m, const double *L, const double *a, const 
     }
     *kappa = kmax;
     *dropped = 3.0 * sqrt(smax);
+    *tails = tail_features(d, lo, hi, first, kind, coef);
 }
 
 /* Progress between lattice sizes, at most every 20 ms (as the CPU). */
@@ -487,6 +517,7 @@ static int prob_batch(cuda_state *st, mvn_plugin_call *call, const mvn_batch_des
     double *lo = malloc(R * d * sizeof(double)), *hi = malloc(R * d * sizeof(double));
     double *tol = malloc(R * d * sizeof(double));
     double *kappa = malloc(R * sizeof(double)), *dropped = malloc(R * sizeof(double));
+    uint64_t *tails = malloc(R * sizeof(uint64_t));
     double *coef = malloc((R * ncoef + 1) * sizeof(double));
     int *first = malloc(R * d * sizeof(int)), *kind = malloc(R * d * sizeof(int));
     size_t *which = malloc(R * sizeof(size_t));
@@ -495,7 +526,7 @@ static int prob_batch(cuda_state *st, mvn_plugin_call *call, const mvn_batch_des
     double *shift = malloc((size_t)M * d * sizeof(double));
     uint64_t *npoints = malloc((size_t)nsizes * sizeof(uint64_t));
     uint64_t *gen = malloc((size_t)nsizes * d * sizeof(uint64_t));
-    if (!scr || !rt || !pstat || !mem || !imem || !lo || !hi || !tol || !kappa || !dropped ||
+    if (!scr || !rt || !pstat || !mem || !imem || !lo || !hi || !tol || !kappa || !tails || !dropped ||
         !coef || !first || !kind || !which || !out ||
         !ostatus || !shift || !npoints || !gen) {
         msgf(call, "out of memory preparing %zu problems of dimension %zu", R, d);
@@ -571,7 +602,7 @@ static int prob_batch(cuda_state *st, mvn_plugin_call *call, const mvn_batch_des
             }
             if (route == ROUTE_GPU)
                 prepare(d, m, sc->L, sc->aa, sc->bb, lo + q * d, hi + q * d, tol + q * d,
-                        first + q * d, kind + q * d, coef + q * ncoef, kappa + q,
+                        first + q * d, kind + q * d, coef + q * ncoef, tails + q, kappa + q,
                         dropped + q);
             rt[q] = route;
             pstat[q] = pst;
@@ -616,6 +647,7 @@ static int prob_batch(cuda_state *st, mvn_plugin_call *call, const mvn_batch_des
                     memcpy(kind + ng * d, kind + q * d, d * sizeof *kind);
                     memcpy(coef + ng * ncoef, coef + q * ncoef, ncoef * sizeof *coef);
                     kappa[ng] = kappa[q];
+                    tails[ng] = tails[q];
                     dropped[ng] = dropped[q];
                 }
                 which[ng++] = tq;
@@ -638,6 +670,7 @@ static int prob_batch(cuda_state *st, mvn_plugin_call *call, const mvn_batch_des
             job.first = first;
             job.kind = kind;
             job.kappa = kappa;
+            job.tails = tails;
             job.shift = shift;
             job.nsizes = nsizes;
             job.npoints = npoints;
@@ -713,6 +746,7 @@ done:
     free(hi);
     free(tol);
     free(kappa);
+    free(tails);
     free(dropped);
     free(coef);
     free(first);

@@ -174,7 +174,8 @@ __global__ void sov_finish(mvncu_kparams P, mvncu_kout O, size_t t0, size_t nt,
         }
         est[j] = acc;
     }
-    if (finish_one(est, M, P.n, error_factor, abseps, releps, P.kappa[t], tpm_n, &O, t))
+    if (finish_one(est, M, P.n, error_factor, abseps, releps, P.kappa[t], P.tails[t], tpm_n,
+                   &O, t))
         O.done[t] = 1;
     else
         atomicAdd(O.notdone, 1u);
@@ -229,6 +230,7 @@ extern "C" int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_siz
     int status = MVNCU_OK;
     double *d_lo = NULL, *d_hi = NULL, *d_tol = NULL, *d_coef = NULL, *d_shift = NULL;
     double *d_kappa = NULL;
+    uint64_t *d_tails = NULL;
     int *d_first = NULL, *d_kind = NULL, *d_done = NULL, *d_status = NULL;
     uint64_t *d_z = NULL;
     double *d_out = NULL, *d_y = NULL;
@@ -264,6 +266,7 @@ extern "C" int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_siz
     CK(upload(&d_kind, job->kind, N * d, s));
     CK(upload(&d_shift, job->shift, (size_t)M * d, s));
     CK(upload(&d_kappa, job->kappa, N, s));
+    CK(upload(&d_tails, job->tails, N, s));
     CK(upload(&d_z, (const uint64_t *)NULL, d, s));
     CK(upload(&d_out, (const double *)NULL, 5 * N, s));
     CK(upload(&d_done, (const int *)NULL, N, s));
@@ -287,6 +290,7 @@ extern "C" int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_siz
     P.kind = d_kind;
     P.shift = d_shift;
     P.kappa = d_kappa;
+    P.tails = d_tails;
     P.z = d_z;
     P.done = d_done;
     P.part = d_part;
@@ -375,6 +379,7 @@ done:
     cudaFree(d_kind);
     cudaFree(d_shift);
     cudaFree(d_kappa);
+    cudaFree(d_tails);
     cudaFree(d_z);
     cudaFree(d_out);
     cudaFree(d_done);

@@ -33,6 +33,11 @@
 #define MVNCU_LOGPHI_TAIL(x) mvn_norm_logP(x)
 #endif
 
+/* The tail-feature rule of the CPU (qmc/tail_steps.h): its point count
+   runs in finish_one, on the device. */
+#define MVNI_TAIL_DEVICE_FN MVNCU_FN
+#include "qmc/tail_steps.h"
+
 #define SOV_TINY 1e-300
 #define SOV_LN2 0.69314718055994530942
 #define SOV_LOG_2PI 1.8378770664093454836
@@ -152,6 +157,7 @@ typedef struct {
     const int *first, *kind;
     const double *shift; /* shifts * d */
     const double *kappa; /* per problem: sov.c's sharpest row */
+    const uint64_t *tails; /* per problem: sov.c's tail features */
     const uint64_t *z;   /* d generator components of this size */
     uint64_t n;
     int bpp;
@@ -268,12 +274,13 @@ typedef struct {
 
 /*
  * sov.c's estimate and stopping rule for problem t from its per-shift
- * sums est[0..M) of n points, kappa the problem's sharpest row: writes the
+ * sums est[0..M) of n points, kappa the problem's sharpest row, tails its
+ * tail features (sov.c "Steps in an earlier variable's tail"): writes the
  * outputs; returns 1 when the tolerance is met.
  */
 MVNCU_FN int finish_one(const mvncu_scaled *est, int M, uint64_t n, double error_factor,
-                        double abseps, double releps, double kappa, double tpm_n,
-                        const mvncu_kout *O, size_t t)
+                        double abseps, double releps, double kappa, uint64_t tails,
+                        double tpm_n, const mvncu_kout *O, size_t t)
 {
     double emax = -INFINITY;
     for (int j = 0; j < M; ++j)
@@ -306,7 +313,11 @@ MVNCU_FN int finish_one(const mvncu_scaled *est, int M, uint64_t n, double error
                                                      (double)n * ldexp(rel_m, (int)E) >= 1.0)));
     const double tol_m = abs_m > rel_m ? abs_m : rel_m;
     const int steep = kappa > MVNCU_STEP_KAPPA;
-    const int ok = band_ok && (!steep || (double)n * tol_m >= mean) && err_m <= tol_m;
+    double tail_mass = 0.0;
+    if (tails != 0)
+        mvni_tail_points(tails, mean > 0.0 ? tol_m / mean : INFINITY, (double)n, &tail_mass);
+    const int ok = band_ok && (!steep || (double)n * tol_m >= mean) && tail_mass == 0.0 &&
+                   err_m <= tol_m;
     O->evals[t] += tpm_n;
     if (mean > 0.0) {
         const int Ei = E < -100000 ? -100000 : E > 100000 ? 100000 : (int)E;
@@ -317,6 +328,10 @@ MVNCU_FN int finish_one(const mvncu_scaled *est, int M, uint64_t n, double error
         if (steep && !ok && err_m * (double)n < mean) {
             O->abserr[t] = ldexp(mean / (double)n, Ei);
             O->relerr[t] = 1.0 / (double)n;
+        }
+        if (!ok && tail_mass * mean > err_m) {
+            O->abserr[t] = fmax(O->abserr[t], ldexp(tail_mass * mean, Ei));
+            O->relerr[t] = fmax(O->relerr[t], tail_mass);
         }
         if (!resolved && band_mass > O->abserr[t]) {
             O->abserr[t] = band_mass;

@@ -798,6 +798,111 @@ static void test_singular_step(mvn_context *ctx)
            p4, e4, p2);
 }
 
+/* Fuzz finding exact-vs-qmc (CI fuzz step on 7ec0a16, crash-a03ac411):
+   the sibling of test_boundary_step with a moderate correlation.
+   METHOD_QMC, P(X1 < 0, X2 > t), corr 0.97 (X2's variance 1.0627): the
+   second row's kappa is only 4, so the steep rule did not apply, but its
+   step lies at z1 = -3.9, in the tail of the first variable, where the
+   second factor drops to 0 within a region of mass 1e-4 of w1 that all 8
+   shifts of 64 points missed: 0.49999959 +- 1.4e-6 with status OK for
+   0.49994780 (144 of 200 seeds missed by more than 3 abserr).  qmc/sov.c
+   "Steps in an earlier variable's tail" now finds such features from the
+   factor and stops only once each one that matters holds points.  Six
+   problems r in {0.9, 0.97}, t in {-4.3, -4, -3.5}, the finding and a
+   3-D one (X3's step in X1's tail), 6 seeds each; exact values from
+   METHOD_AUTO; status OK and the error within abserr up to the suite's
+   binomial bound of misses (refs.h).  With maxpts 20000 the status is
+   ETOL and abserr covers the error. */
+typedef struct {
+    int runs, misses, status_ok, small_ok;
+    double worst;
+} qmc_tally;
+
+/* Forced-QMC runs of one problem at abseps 1e-5 over nseeds seeds against
+   METHOD_AUTO's value, then one run with maxpts 20000, which must end ETOL
+   with the error inside abserr when small_etol is set.  ctx's method,
+   seed, maxpts and abseps are restored. */
+static void tally_forced_qmc(mvn_context *ctx, size_t d, const double *lo, const double *up,
+                             const double *mean, const double *S, int nseeds, int small_etol,
+                             qmc_tally *t)
+{
+    double seed0, maxpts0, abseps0;
+    mvn_context_get(ctx, MVN_OPT_SEED, &seed0);
+    mvn_context_get(ctx, MVN_OPT_MAXPTS, &maxpts0);
+    mvn_context_get(ctx, MVN_OPT_ABSEPS, &abseps0);
+    mvn_context_set(ctx, MVN_OPT_ABSEPS, 1e-5);
+    double want = NAN, lw, ew;
+    mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_AUTO);
+    mvn_prob(ctx, d, lo, up, mean, S, &want, &lw, &ew);
+    mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_QMC);
+    for (int seed = 0; seed < nseeds; ++seed) {
+        mvn_context_set(ctx, MVN_OPT_SEED, seed0 + seed);
+        double p = NAN, lp, e = NAN;
+        int st = mvn_prob(ctx, d, lo, up, mean, S, &p, &lp, &e);
+        ++t->runs;
+        t->worst = fmax(t->worst, fabs(p - want) / e);
+        if (!(contract_ok(st, p, lp, e) && st == MVN_OK && e <= 1e-5)) {
+            t->status_ok = 0;
+            tap_diag("d %zu, seed %d: %s, p %.10f +- %.3g", d, seed, mvn_status_name(st), p, e);
+        }
+        if (!(fabs(p - want) <= e + 1e-15)) {
+            ++t->misses;
+            tap_diag("d %zu, lower[%zu] %g, seed %d: p %.10f +- %.3g, exact %.10f", d, d - 1,
+                     lo[d - 1], seed, p, e, want);
+        }
+    }
+    if (small_etol) {
+        mvn_context_set(ctx, MVN_OPT_SEED, seed0);
+        mvn_context_set(ctx, MVN_OPT_MAXPTS, 20000);
+        double p = NAN, lp, e = NAN;
+        int st = mvn_prob(ctx, d, lo, up, mean, S, &p, &lp, &e);
+        if (!(contract_ok(st, p, lp, e) && st == MVN_ETOL && fabs(p - want) <= e)) {
+            t->small_ok = 0;
+            tap_diag("maxpts 20000, d %zu, lower[%zu] %g: %s, p %.10f +- %.3g, exact %.10f", d,
+                     d - 1, lo[d - 1], mvn_status_name(st), p, e, want);
+        }
+    }
+    mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_AUTO);
+    mvn_context_set(ctx, MVN_OPT_SEED, seed0);
+    mvn_context_set(ctx, MVN_OPT_MAXPTS, maxpts0);
+    mvn_context_set(ctx, MVN_OPT_ABSEPS, abseps0);
+}
+
+/* tally_forced_qmc over P(X1 < 0, X2 > t) with corr(X1, X2) = r for each
+   r of rs and t of ts, 6 seeds each, with the maxpts 20000 check. */
+static void tally_tail_grid(mvn_context *ctx, const double *rs, int nr, const double *ts,
+                            int nt, qmc_tally *t)
+{
+    for (int k = 0; k < nr * nt; ++k) {
+        const double r = rs[k % nr];
+        const double lo[2] = {-INFINITY, ts[k / nr]}, up[2] = {0.0, INFINITY};
+        const double S[4] = {1.0, r, r, 1.0};
+        tally_forced_qmc(ctx, 2, lo, up, NULL, S, 6, 1, t);
+    }
+}
+
+static void test_tail_step(mvn_context *ctx)
+{
+    static const double rs[2] = {0.9, 0.97};
+    static const double ts[3] = {-4.3, -4.0, -3.5};
+    qmc_tally t = {0, 0, 1, 1, 0.0};
+    tally_tail_grid(ctx, rs, 2, ts, 3, &t);
+    /* The finding as the fuzzer wrote it (a subnormal upper limit). */
+    const double lo_f[2] = {-INFINITY, -4.0}, up_f[2] = {1.1244880095483171e-309, INFINITY};
+    const double S_f[4] = {1.0, 0.99999999999502842, 0.99999999999502842, 1.062744140625};
+    tally_forced_qmc(ctx, 2, lo_f, up_f, NULL, S_f, 6, 1, &t);
+    /* 3-D: X3's step at -4 in the tail of X1; X2 an interval. */
+    const double lo3[3] = {-INFINITY, -1.0, -4.0}, up3[3] = {0.0, 1.0, INFINITY};
+    const double S3[9] = {1, 0.3, 0.95, 0.3, 1, 0.2, 0.95, 0.2, 1};
+    tally_forced_qmc(ctx, 3, lo3, up3, NULL, S3, 6, 0, &t);
+    const int bound = refs_miss_bound(t.runs, REFS_MISS_RATE, REFS_ALARM);
+    tap_ok(t.status_ok && t.misses <= bound,
+           "METHOD_QMC, step in the tail of X1 at moderate correlation (r 0.9, 0.97, X2 > "
+           "-4.3 .. -3.5; the CI finding; 3-D), %d runs: status OK, %d misses of abserr "
+           "(bound %d), worst %.2f abserr", t.runs, t.misses, bound, t.worst);
+    tap_ok(t.small_ok, "... with maxpts 20000: ETOL, abserr covers the error");
+}
+
 /* Fuzz finding exact-vs-qmc-shifts-agree-2d (the CI's 90 s fuzz step,
    2026-12-03): a steep row whose step lies in the tail of the first
    variable.  METHOD_QMC, P(X1 < 0, X2 > t) with corr(X1, X2) = r near 1:
@@ -817,60 +922,14 @@ static void test_boundary_step(mvn_context *ctx)
 {
     static const double rs[3] = {0.9999, 0.99988, 0.99999};
     static const double ts[2] = {-4.0, -3.5};
-    double seed0, maxpts0, abseps0;
-    mvn_context_get(ctx, MVN_OPT_SEED, &seed0);
-    mvn_context_get(ctx, MVN_OPT_MAXPTS, &maxpts0);
-    mvn_context_get(ctx, MVN_OPT_ABSEPS, &abseps0);
-    mvn_context_set(ctx, MVN_OPT_ABSEPS, 1e-5);
-    int runs = 0, misses = 0, status_ok = 1, small_ok = 1;
-    double worst = 0.0;
-    for (int k = 0; k < 6; ++k) {
-        const double r = rs[k % 3], t = ts[k / 3];
-        const double lo[2] = {-INFINITY, t}, up[2] = {0.0, INFINITY};
-        const double S[4] = {1.0, r, r, 1.0};
-        double want = NAN, lw, ew;
-        mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_AUTO);
-        mvn_context_set(ctx, MVN_OPT_MAXPTS, maxpts0);
-        mvn_prob(ctx, 2, lo, up, NULL, S, &want, &lw, &ew);
-        mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_QMC);
-        for (int seed = 0; seed < 6; ++seed) {
-            mvn_context_set(ctx, MVN_OPT_SEED, seed0 + seed);
-            double p = NAN, lp, e = NAN;
-            int st = mvn_prob(ctx, 2, lo, up, NULL, S, &p, &lp, &e);
-            ++runs;
-            worst = fmax(worst, fabs(p - want) / e);
-            if (!(contract_ok(st, p, lp, e) && st == MVN_OK && e <= 1e-5)) {
-                status_ok = 0;
-                tap_diag("r %.5f, t %g, seed %d: %s, p %.10f +- %.3g", r, t, seed,
-                         mvn_status_name(st), p, e);
-            }
-            if (!(fabs(p - want) <= e + 1e-15)) {
-                ++misses;
-                tap_diag("r %.5f, t %g, seed %d: p %.10f +- %.3g, exact %.10f", r, t, seed,
-                         p, e, want);
-            }
-        }
-        /* A budget that ends before n * abseps >= p: ETOL, honest abserr. */
-        mvn_context_set(ctx, MVN_OPT_SEED, seed0);
-        mvn_context_set(ctx, MVN_OPT_MAXPTS, 20000);
-        double p = NAN, lp, e = NAN;
-        int st = mvn_prob(ctx, 2, lo, up, NULL, S, &p, &lp, &e);
-        if (!(contract_ok(st, p, lp, e) && st == MVN_ETOL && fabs(p - want) <= e)) {
-            small_ok = 0;
-            tap_diag("maxpts 20000, r %.5f, t %g: %s, p %.10f +- %.3g, exact %.10f", r, t,
-                     mvn_status_name(st), p, e, want);
-        }
-    }
-    mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_AUTO);
-    mvn_context_set(ctx, MVN_OPT_SEED, seed0);
-    mvn_context_set(ctx, MVN_OPT_MAXPTS, maxpts0);
-    mvn_context_set(ctx, MVN_OPT_ABSEPS, abseps0);
-    const int bound = refs_miss_bound(runs, REFS_MISS_RATE, REFS_ALARM);
-    tap_ok(status_ok && misses <= bound,
+    qmc_tally t = {0, 0, 1, 1, 0.0};
+    tally_tail_grid(ctx, rs, 3, ts, 2, &t);
+    const int bound = refs_miss_bound(t.runs, REFS_MISS_RATE, REFS_ALARM);
+    tap_ok(t.status_ok && t.misses <= bound,
            "METHOD_QMC, step in the tail of X1 (r 0.9999 .. 0.99999, X2 > -4, -3.5), "
            "%d runs: status OK, %d misses of abserr (bound %d), worst %.2f abserr",
-           runs, misses, bound, worst);
-    tap_ok(small_ok, "... with maxpts 20000: ETOL, abserr (p / n) covers the error");
+           t.runs, t.misses, bound, t.worst);
+    tap_ok(t.small_ok, "... with maxpts 20000: ETOL, abserr (p / n) covers the error");
 }
 
 /* Limits far beyond the mass in the exact kernels (fuzz finding
@@ -1016,6 +1075,7 @@ int main(void)
     test_singular_trivariate(ctx);
     test_singular_step(ctx);
     test_boundary_step(ctx);
+    test_tail_step(ctx);
     test_standardized_overflow(ctx);
     test_narrow_log_grad(ctx);
     test_variance_range(ctx);

@@ -89,6 +89,7 @@ int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_size)
     P.kind = job->kind;
     P.shift = job->shift;
     P.kappa = job->kappa;
+    P.tails = job->tails;
     P.done = done;
     mvncu_kout O = {job->p, job->logp, job->abserr, job->relerr, job->evals, job->status,
                     done, &notdone};
@@ -120,7 +121,7 @@ int mvncu_sov_run(const mvncu_sov_job *job, char *msg, size_t msg_size)
                 est[j] = acc;
             }
             if (finish_one(est, M, n, job->error_factor, job->abseps, job->releps,
-                           job->kappa[t], tpm_n, &O, t))
+                           job->kappa[t], job->tails[t], tpm_n, &O, t))
                 done[t] = 1;
             else
                 ++notdone;
