@@ -314,9 +314,9 @@ MVNCU_FN int finish_one(const mvncu_scaled *est, int M, uint64_t n, double error
     const double tol_m = abs_m > rel_m ? abs_m : rel_m;
     const int steep = kappa > MVNCU_STEP_KAPPA;
     double tail_mass = 0.0;
-    if (tails != 0)
-        mvni_tail_points(tails, mean > 0.0 ? tol_m / mean : INFINITY, (double)n, &tail_mass);
-    const int ok = band_ok && (!steep || (double)n * tol_m >= mean) && tail_mass == 0.0 &&
+    const int tail_ok = mvni_tail_resolved(tails, mean > 0.0 ? tol_m / mean : INFINITY,
+                                           (double)n, &tail_mass);
+    const int ok = band_ok && (!steep || (double)n * tol_m >= mean) && tail_ok &&
                    err_m <= tol_m;
     O->evals[t] += tpm_n;
     if (mean > 0.0) {
@@ -329,7 +329,7 @@ MVNCU_FN int finish_one(const mvncu_scaled *est, int M, uint64_t n, double error
             O->abserr[t] = ldexp(mean / (double)n, Ei);
             O->relerr[t] = 1.0 / (double)n;
         }
-        if (!ok && tail_mass * mean > err_m) {
+        if (tail_mass * mean > err_m) {
             O->abserr[t] = fmax(O->abserr[t], ldexp(tail_mass * mean, Ei));
             O->relerr[t] = fmax(O->relerr[t], tail_mass);
         }

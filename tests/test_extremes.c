@@ -901,6 +901,20 @@ static void test_tail_step(mvn_context *ctx)
            "-4.3 .. -3.5; the CI finding; 3-D), %d runs: status OK, %d misses of abserr "
            "(bound %d), worst %.2f abserr", t.runs, t.misses, bound, t.worst);
     tap_ok(t.small_ok, "... with maxpts 20000: ETOL, abserr covers the error");
+    /* A feature too small to matter still counts in abserr: X1 in [0,
+       0.1] first, X2 < 0 (corr 0.3) second, X3 > -4.3 at corr 0.97 with
+       X2 third.  The step in X2's tail holds 3.4e-7 of P = 0.0197, below
+       the tolerance; the shifts never saw it and agreed to 1e-10, so
+       abserr claimed 6e-11 (185 of 200 seeds more than 3 abserr off). */
+    const double lom[3] = {0.0, -INFINITY, -4.3}, upm[3] = {0.1, 0.0, INFINITY};
+    const double Sm[9] = {1, 0.3, 0.291, 0.3, 1, 0.97, 0.291, 0.97, 1};
+    qmc_tally tm = {0, 0, 1, 1, 0.0};
+    tally_forced_qmc(ctx, 3, lom, upm, NULL, Sm, 12, 0, &tm);
+    const int bound_m = refs_miss_bound(tm.runs, REFS_MISS_RATE, REFS_ALARM);
+    tap_ok(tm.status_ok && tm.misses <= bound_m,
+           "METHOD_QMC, a step below the tolerance in X2's tail (3-D), %d runs: status OK, "
+           "%d misses of abserr (bound %d), worst %.2f abserr", tm.runs, tm.misses, bound_m,
+           tm.worst);
 }
 
 /* Fuzz finding exact-vs-qmc-shifts-agree-2d (the CI's 90 s fuzz step,

@@ -97,28 +97,29 @@ static inline void mvni_tail_mark_pair(uint64_t *mask, double lo, double hi, dou
 }
 
 /*
- * Points per shift that resolve every feature in mask whose mass, times
- * the integrand's mean, exceeds the tolerance (thr = tolerance / mean).
- * A class counts when its upper end exceeds thr, and its points are taken
- * at its lower end: both err on the side of more points.  *unresolved:
- * what the classes that count and that n points per shift do not resolve
- * may hold relative to the mean, the sum of their upper ends (0 when
- * none).
+ * Whether n points per shift resolve every feature in mask that matters:
+ * those of a class whose upper end exceeds thr / 2, thr = tolerance /
+ * mean, each needing MVNI_TAIL_POINTS over its class's lower end (both
+ * err on the side of more points).  *unresolved: what the features that n
+ * points do not resolve, those that matter and those that do not, may
+ * hold relative to the mean: the sum of their classes' upper ends, which
+ * for the ones that do not matter is at most thr, so that abserr can
+ * count them and stay within the tolerance.
  */
-MVNI_TAIL_DEVICE_FN double mvni_tail_points(uint64_t mask, double thr, double n,
-                                            double *unresolved)
+MVNI_TAIL_DEVICE_FN int mvni_tail_resolved(uint64_t mask, double thr, double n,
+                                           double *unresolved)
 {
-    double need = 0.0, open = 0.0;
+    int ok = 1;
+    double open = 0.0;
     for (int k = 0; k < 64; ++k) {
-        if (!(mask >> k & 1) || !(ldexp(1.0, -k) > thr))
+        if (!(mask >> k & 1) || n >= MVNI_TAIL_POINTS * ldexp(1.0, k + 1))
             continue;
-        const double pts = MVNI_TAIL_POINTS * ldexp(1.0, k + 1);
-        need = pts > need ? pts : need;
-        if (n < pts)
-            open += ldexp(1.0, -k);
+        open += ldexp(1.0, -k);
+        if (ldexp(1.0, -k) > 0.5 * thr)
+            ok = 0;
     }
     *unresolved = open;
-    return need;
+    return ok;
 }
 
 #endif
