@@ -510,6 +510,43 @@ static void test_lattice(mvn_context *ctx)
            "P %.8f +- %.1e and %.8f +- %.1e", ev1, ev2, p1, e1, p2, e2);
 }
 
+/* The context's cache of chi maps (api/context.c): one context that has
+   seen six df values (more than the cache's four entries, so the first
+   ones are evicted and built again) answers each of them, repeated,
+   bitwise as a fresh context does; the maps are deterministic, so a
+   cached one cannot change a result.  A failing call in between (df NaN)
+   leaves the cache usable. */
+static void test_chi_cache(void)
+{
+    const double S[4] = {1, 0.4, 0.4, 2};
+    const double l[2] = {-1, -INFINITY}, u[2] = {1.5, 0.7};
+    const double dfs[8] = {2.5, 7, 30, 1e6, 0.7, 4, 2.5, 1e6};
+    mvn_context *warm = mvn_context_alloc();
+    mvn_context_set(warm, MVN_OPT_METHOD, MVN_METHOD_QMC);
+    int same = 1;
+    for (int pass = 0; pass < 2; ++pass)
+        for (int k = 0; k < 8; ++k) {
+            mvn_context *cold = mvn_context_alloc();
+            mvn_context_set(cold, MVN_OPT_METHOD, MVN_METHOD_QMC);
+            double pw = NAN, lw = NAN, ew = NAN, pc = NAN, lc = NAN, ec = NAN;
+            int sw = mvn_prob_t(warm, 2, dfs[k], l, u, NULL, S, &pw, &lw, &ew);
+            int sc = mvn_prob_t(cold, 2, dfs[k], l, u, NULL, S, &pc, &lc, &ec);
+            mvn_context_free(cold);
+            if (!(sw == sc && pw == pc && lw == lc && ew == ec && sw == MVN_OK)) {
+                same = 0;
+                tap_diag("df %g: cached %d %.17g +- %.3g, fresh %d %.17g +- %.3g", dfs[k], sw,
+                         pw, ew, sc, pc, ec);
+            }
+            if (k == 3) {
+                double x;
+                (void)mvn_prob_t(warm, 2, NAN, l, u, NULL, S, &x, NULL, NULL);
+            }
+        }
+    mvn_context_free(warm);
+    tap_ok(same, "chi-map cache: one context over df 2.5, 7, 30, 1e6, 0.7, 4, 2.5, 1e6 "
+                 "twice (METHOD_QMC, d = 2) bitwise a fresh context's answers");
+}
+
 int main(void)
 {
     (void)tap_skip_all;
@@ -523,6 +560,7 @@ int main(void)
     test_derivatives(ctx);
     test_scale_derivatives(ctx);
     test_chi_map();
+    test_chi_cache();
     test_lattice(ctx);
     refs_pool_report();
     mvn_context_free(ctx);

@@ -278,7 +278,29 @@ MVN_API void mvn_context_free(mvn_context *ctx)
     if (ctx == NULL)
         return;
     mvni_plugin_unload(&ctx->cuda);
+    for (int k = 0; k < MVNI_CHI_CACHE; ++k)
+        mvni_chi_map_free(&ctx->chi[k].map);
     free(ctx);
+}
+
+const mvni_chi_map *mvni_context_chi_map(mvn_context *ctx, double df)
+{
+    int slot = 0;
+    for (int k = 0; k < MVNI_CHI_CACHE; ++k) {
+        if (ctx->chi[k].map.u != NULL && ctx->chi[k].map.df == df) {
+            ctx->chi[k].use = ++ctx->chi_clock;
+            return &ctx->chi[k].map;
+        }
+        /* An empty entry first, else the least recently used. */
+        if (ctx->chi[slot].map.u != NULL &&
+            (ctx->chi[k].map.u == NULL || ctx->chi[k].use < ctx->chi[slot].use))
+            slot = k;
+    }
+    mvni_chi_map_free(&ctx->chi[slot].map);
+    if (mvni_chi_map_init(&ctx->chi[slot].map, df) != MVN_OK)
+        return NULL;
+    ctx->chi[slot].use = ++ctx->chi_clock;
+    return &ctx->chi[slot].map;
 }
 
 MVN_API int mvn_option_bounds(int option, double *lower, double *upper,

@@ -240,11 +240,10 @@ static int t_lattice(mvn_context *ctx, size_t d, double df, const double *lower,
         br[k] = b[perm[k]];
         work[k] = dl[perm[k]];
     }
-    mvni_chi_map chi;
-    if (mvni_chi_map_init(&chi, df) != MVN_OK)
+    const mvni_chi_map *chi = mvni_context_chi_map(ctx, df);
+    if (chi == NULL)
         goto fallback;
-    st = mvni_sov_qmc_t(d, L, ar, br, delta ? work : NULL, &chi, &opt.qmc, res);
-    mvni_chi_map_free(&chi);
+    st = mvni_sov_qmc_t(d, L, ar, br, delta ? work : NULL, chi, &opt.qmc, res);
     free(buf);
     free(perm);
     return st;
