@@ -819,9 +819,10 @@ static int sov_integrate(size_t d, const double *L,
        generating vector is searched with weights falling with the
        coordinate, and every row depends on W), and the rows the ones
        after it (nw <= d, so the shift and generator arrays of d + 1 hold
-       them).  Against the last coordinate, which it had before: 28-50%
-       fewer evaluations for equicorrelated d = 6 and 12 at abseps 1e-5,
-       a 3 times smaller relative error on a d = 6 tail at the budget. */
+       them).  Against the last coordinate, which it had before: 1.46
+       times fewer evaluations in the geometric mean over 27 cells
+       (rectangles and upper orthants, d = 4-20, df 2.5-20, abseps 1e-5;
+       0.83-3.4 times), the same abserr. */
     const int nw = prepare(d, L, sf, a, b, mu, tdelta, chi != NULL, rows, coef, folds);
     /* Lane-rows of work per evaluation (see SOV_PAR_MIN_WORK): one per
        row plus the band's multiply-adds at 1/16 each. */
