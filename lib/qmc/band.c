@@ -49,6 +49,7 @@
 #include <string.h>
 
 #include "qmc/qmc.h"
+#include "common/cholesky.h"
 #include "exact/univariate.h"
 #include "mvnorm.h"
 
@@ -168,33 +169,9 @@ static int envelope_factor(size_t d, const mvni_corr_view *c,
    is not numerically positive definite. */
 static int spd_solve(size_t p, double *G, double *beta)
 {
-    for (size_t k = 0; k < p; ++k) {
-        double v = G[k * p + k];
-        for (size_t m = 0; m < k; ++m)
-            v -= G[k * p + m] * G[k * p + m];
-        if (!(v > MVNI_PSD_TOL))
-            return 0;
-        v = sqrt(v);
-        G[k * p + k] = v;
-        for (size_t i = k + 1; i < p; ++i) {
-            double t = G[i * p + k];
-            for (size_t m = 0; m < k; ++m)
-                t -= G[i * p + m] * G[k * p + m];
-            G[i * p + k] = t / v;
-        }
-    }
-    for (size_t k = 0; k < p; ++k) {
-        double t = beta[k];
-        for (size_t m = 0; m < k; ++m)
-            t -= G[k * p + m] * beta[m];
-        beta[k] = t / G[k * p + k];
-    }
-    for (size_t k = p; k-- > 0;) {
-        double t = beta[k];
-        for (size_t m = k + 1; m < p; ++m)
-            t -= G[m * p + k] * beta[m];
-        beta[k] = t / G[k * p + k];
-    }
+    if (mvni_cholesky_lower(p, p, G, MVNI_PSD_TOL) != 0)
+        return 0;
+    mvni_cholesky_solve(p, p, G, beta);
     return 1;
 }
 

@@ -52,6 +52,7 @@
 
 #include <lapacke.h>
 
+#include "common/cholesky.h"
 #include "qmc/qmc.h"
 #include "exact/univariate.h"
 #include "mvnorm.h"
@@ -165,13 +166,48 @@ static int converged(const tilt_ctx *c, const double *g, const double *mu)
 }
 
 /*
+ * The dense algebra of the Newton step for d <= TILT_OWN_MAX by our own
+ * loops, each sum in a fixed order: OpenBLAS's dlauum and dpotrf take
+ * other code paths with other roundings when it runs on more than one
+ * thread (dlauum from n = 16, dpotrf at n = 64 on random matrices, and
+ * at d = 5 on the Dask test's), so the tilt, and through it P, depended
+ * in its last bits on OPENBLAS_NUM_THREADS: a Dask worker (which sets it
+ * to 1) answered 49 of 256 problems 1 ulp away from the same call in the
+ * client.  Above TILT_OWN_MAX the 2 d^3/3 flops per step go to LAPACK
+ * (the manual, "Threads", says what that means).  The matrices are
+ * row-major lower triangles, which is what LAPACK's column-major 'U'
+ * sees.
+ */
+#define TILT_OWN_MAX 256
+
+/* The lower triangle of W (d x d, row-major lower triangular) becomes the
+   lower triangle of W^T W: (W^T W)_ij = sum_{k >= i} W_ki W_kj, j <= i;
+   row i of the result needs rows k >= i of W only, so the rows are done
+   in increasing order through tmp (d). */
+static void gram_lower(size_t d, double *W, double *tmp)
+{
+    for (size_t i = 0; i < d; ++i) {
+        for (size_t j = 0; j <= i; ++j)
+            tmp[j] = 0.0;
+        for (size_t k = i; k < d; ++k) {
+            const double wki = W[k * d + i];
+            const double *Wk = W + k * d;
+            for (size_t j = 0; j <= i; ++j)
+                tmp[j] += wki * Wk[j];
+        }
+        memcpy(W + i * d, tmp, (i + 1) * sizeof *tmp);
+    }
+}
+
+/*
  * The Newton step (dx, dmu) solving J step = -g by the Schur complement
- * (see the top of the file).  W: d*d scratch; r: n scratch.
- * Returns 0, or a LAPACK info != 0.
+ * (see the top of the file).  W: d*d scratch; r: n scratch; tmp: d
+ * scratch.  Returns 0, or a LAPACK-style info != 0.
  */
 static int newton_step(const tilt_ctx *c, const double *g, double *dx,
-                       double *dmu, double *W, double *r)
+                       double *dmu, double *W, double *r, double *tmp)
 {
+    const int own = c->d <= TILT_OWN_MAX;
     const size_t d = c->d, n = c->n;
     /* W = diag(sqrt(-E)) (I + C), row-major lower = column-major upper. */
     for (size_t k = 0; k < d; ++k) {
@@ -186,14 +222,17 @@ static int newton_step(const tilt_ctx *c, const double *g, double *dx,
         for (size_t j = k + 1; j < d; ++j)
             Wk[j] = 0.0;
     }
-    lapack_int info = LAPACKE_dlauum_work(LAPACK_COL_MAJOR, 'U', (lapack_int)d,
-                                          W, (lapack_int)d);
+    lapack_int info = 0;
+    if (own)
+        gram_lower(d, W, tmp);
+    else
+        info = LAPACKE_dlauum_work(LAPACK_COL_MAJOR, 'U', (lapack_int)d, W, (lapack_int)d);
     if (info != 0)
         return (int)info;
     for (size_t k = 0; k < n; ++k)
         W[k * d + k] += 1.0;
-    info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', (lapack_int)n, W,
-                               (lapack_int)d);
+    info = own ? mvni_cholesky_lower(n, d, W, 0.0)
+               : LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', (lapack_int)n, W, (lapack_int)d);
     if (info != 0)
         return (int)info;
     /* (-S) dx = g_x - B^T V^-1 g_mu, B^T v = -v + C^T (D v). */
@@ -207,8 +246,11 @@ static int newton_step(const tilt_ctx *c, const double *g, double *dx,
         for (size_t j = 0; j < k; ++j)
             r[j] -= Ck[j] * dmu[k];
     }
-    info = LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'U', (lapack_int)n, 1, W,
-                               (lapack_int)d, r, (lapack_int)n);
+    if (own)
+        mvni_cholesky_solve(n, d, W, r);
+    else
+        info = LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'U', (lapack_int)n, 1, W,
+                                   (lapack_int)d, r, (lapack_int)n);
     if (info != 0)
         return (int)info;
     /* dmu = -V^-1 (g_mu + B dx), (B dx)_k = -dx_k + D_k sum_{j<k} C_kj dx_j. */
@@ -264,7 +306,8 @@ int mvni_tilt_solve(size_t d, const double *L, const double *a,
             break;
         }
         ++it;
-        if (newton_step(&c, g, st, st + n, W, r) != 0)
+        /* gt is free until the line search: the step's scratch. */
+        if (newton_step(&c, g, st, st + n, W, r, gt) != 0)
             break;
         /* Backtracking (Armijo on ||g||^2 / 2, whose slope along the
            Newton step is -||g||^2). */
