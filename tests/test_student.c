@@ -143,6 +143,36 @@ static void test_normal_limit(mvn_context *ctx)
     tap_ok(st == MVN_OK && pt == pn && lpt == lpn, "df = inf: mvn_prob bitwise (%.17g)", pt);
     st = mvn_prob_t(ctx, 2, 1e8, lo, up, m, S, &pt, &lpt, &et);
     tap_ok(st == MVN_OK && fabs(pt - pn) <= 1e-7, "df = 1e8: %.15f, normal %.15f", pt, pn);
+    /* The derivatives at huge df are the normal's (fuzz finding: df =
+       DBL_MAX gave d_upper = NaN with status OK, the t density's
+       lgamma((df + 1) / 2) - lgamma(df / 2) being inf - inf), and the t
+       density's constant is continuous where its expansion takes over
+       (df = 1e3): the limit derivatives at df = 1e3 (1 - 1e-12) and
+       (1 + 1e-12) agree to 1e-11. */
+    const double dfs[3] = {1e12, 1e300, DBL_MAX};
+    double gln[2], gun[2], gsn[4], glt[2], gut[2], gst[4];
+    mvn_prob_grad(ctx, 2, lo, up, NULL, S, &pn, NULL, NULL, gln, gun, NULL, gsn);
+    double worst = 0.0;
+    int ok = 1;
+    for (int k = 0; k < 3; ++k) {
+        st = mvn_prob_t_grad_sigma(ctx, 2, dfs[k], lo, up, NULL, S, &pt, NULL, NULL, glt, gut,
+                                   gst);
+        ok &= st == MVN_OK;
+        for (int i = 0; i < 2; ++i)
+            worst = fmax(worst, fmax(fabs(glt[i] - gln[i]), fabs(gut[i] - gun[i])));
+        for (int i = 0; i < 4; ++i)
+            worst = fmax(worst, fabs(gst[i] - gsn[i]));
+    }
+    tap_ok(ok && worst <= 1e-9, "df = 1e12, 1e300, DBL_MAX: the limit and scale derivatives "
+           "are the normal's (worst %.1e)", worst);
+    double ga[2], gb[2];
+    mvn_prob_t_grad(ctx, 2, 1e3 * (1.0 - 1e-12), lo, up, NULL, S, &pt, NULL, NULL, ga, gb);
+    double ga2[2], gb2[2];
+    mvn_prob_t_grad(ctx, 2, 1e3 * (1.0 + 1e-12), lo, up, NULL, S, &pt, NULL, NULL, ga2, gb2);
+    worst = 0.0;
+    for (int i = 0; i < 2; ++i)
+        worst = fmax(worst, fmax(fabs(ga[i] - ga2[i]), fabs(gb[i] - gb2[i])));
+    tap_ok(worst <= 1e-11, "df = 1e3 -+ 1e-9: the limit derivatives agree (%.1e apart)", worst);
 }
 
 /* The tail of T is regularly varying with index -df: log P(T1 < -x, T2 <

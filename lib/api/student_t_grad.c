@@ -66,12 +66,24 @@
 #include "grad/grad.h"
 #include "mvnorm.h"
 
-/* log of the univariate t density at x with scale^2 s (> 0). */
+/* log of the univariate t density at x with scale^2 s (> 0).  For large
+   nu the constant lgamma((nu + 1) / 2) - lgamma(nu / 2) - log(nu pi) / 2
+   is a difference of two huge numbers (1e-12 of error at nu = 1e3, and
+   inf - inf = NaN near DBL_MAX, where nu pi overflows too: a fuzz input
+   with df = DBL_MAX had d_upper = NaN with status OK); from nu = 1e3 on it
+   is the expansion -log(2 pi) / 2 - 1 / (4 nu) + 1 / (24 nu^3), whose
+   next term is below 6e-17.  Likewise (nu + 1) log1p(z^2 / nu) is z^2
+   (1 + 1 / nu) (1 - q / 2 + q^2 / 3) for q = z^2 / nu below 1e-6, where
+   q may underflow. */
 static double log_t_density(double nu, double s, double x)
 {
     const double z = x / sqrt(s), z2 = z * z; /* no overflow of x * x */
-    return lgamma(0.5 * (nu + 1.0)) - lgamma(0.5 * nu) - 0.5 * log(nu * M_PI) -
-           0.5 * (nu + 1.0) * log1p(z2 / nu) - 0.5 * log(s);
+    const double c = nu < 1e3 ? lgamma(0.5 * (nu + 1.0)) - lgamma(0.5 * nu) - 0.5 * log(nu * M_PI)
+                              : -0.5 * log(2.0 * M_PI) - 0.25 / nu + 1.0 / (24.0 * nu * nu * nu);
+    const double q = z2 / nu;
+    const double k = q < 1e-6 ? z2 * (1.0 + 1.0 / nu) * (1.0 - q * (0.5 - q / 3.0))
+                              : (nu + 1.0) * log1p(q);
+    return c - 0.5 * k - 0.5 * log(s);
 }
 
 /* weight * P(a < T < b) for the conditional t in work (a, b, then the

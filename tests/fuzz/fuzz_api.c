@@ -1016,6 +1016,9 @@ static void run_t(mvn_context *ctx, problem *pb, fuzz_reader *in, int grad)
     const unsigned b = fuzz_byte(in);
     const double df = b & 1 ? fuzz_value(in) : 0.5 * (double)(1 + b % 60);
     const double *delta = b & 2 ? s.mu : NULL;
+    if (getenv("MVN_FUZZ_VERBOSE"))
+        fprintf(stderr, "%s: d = %zu, df = %.17g, delta %s\n",
+                grad ? "mvn_prob_t_grad_sigma" : "mvn_prob_t", d, df, delta ? "the mean" : "NULL");
     double p = 0.25, lp = 0.25, e = 0.25;
     if (!grad) {
         int st = mvn_prob_t(ctx, d, df, s.lo, s.up, delta, s.sigma, &p, &lp, &e);
