@@ -1052,6 +1052,9 @@ static void run_quantile(mvn_context *ctx, problem *pb, fuzz_reader *in)
     const int tail = (int)(b % 4), t = (b >> 2) & 1;
     const double p = (b >> 3) & 1 ? fuzz_value(in) : (double)(1 + fuzz_byte(in) % 99) / 100.0;
     const double df = t ? 0.5 * (double)(1 + fuzz_byte(in) % 40) : INFINITY;
+    if (getenv("MVN_FUZZ_VERBOSE"))
+        fprintf(stderr, "%s: d = %zu, p = %.17g, tail %d, df = %g\n",
+                t ? "mvn_quantile_equi_t" : "mvn_quantile_equi", d, p, tail, df);
     double q = 0.25, qe = 0.25, pq = 0.25, pe = 0.25;
     int st = t ? mvn_quantile_equi_t(ctx, d, df, p, tail, s.mu, NULL, s.sigma, &q, &qe, &pq, &pe)
                : mvn_quantile_equi(ctx, d, p, tail, s.mu, s.sigma, &q, &qe, &pq, &pe);
