@@ -155,6 +155,9 @@
 #define SOV_BLOCK 32
 #define SOV_LANES (2 * SOV_BLOCK)
 _Static_assert(SOV_LANES == MVNI_SOV_LANES, "simd/kernels.h block size");
+/* The multivariate t's chi variable takes lattice coordinate 0, the
+   best one (see sov_integrate); the rows' coordinates follow it. */
+#define SOV_CHI_DIM 0
 /* Rows whose dot products are computed together (simd sov_dot_rows), and
    the shortest band over the finished columns for which that pays. */
 #define SOV_GROUP 8
@@ -253,11 +256,10 @@ typedef struct {
     /* Vector kernels of the per-row step (simd/kernels.h); every set gives
        the same numbers, so the choice only affects speed. */
     const mvni_simd_kernels *k;
-    /* The multivariate t (mvni_sov_qmc_t): the map from the lattice
-       coordinate chi_dim to log W, every row's limits scaled by W; NULL
-       for the normal. */
+    /* The multivariate t (mvni_sov_qmc_t): the map from lattice
+       coordinate SOV_CHI_DIM to log W, every row's limits scaled by W;
+       NULL for the normal. */
     const mvni_chi_map *chi;
-    int chi_dim; /* 0 */
 } sov_problem;
 
 /* Multiplies f * 2^k by exp(le).  le = q ln 2 + r with 0 <= r <= ln 2;
@@ -380,7 +382,7 @@ static void eval_block(const sov_problem *pb, uint64_t n, const uint64_t *z,
     double *sc = NULL;
     if (pb->chi != NULL) {
         sc = S + SOV_GROUP * SOV_LANES;
-        mvni_lattice_block(n, z[pb->chi_dim], shift[pb->chi_dim], i0, SOV_BLOCK, odd, sc);
+        mvni_lattice_block(n, z[SOV_CHI_DIM], shift[SOV_CHI_DIM], i0, SOV_BLOCK, odd, sc);
         pb->k->phiinv(SOV_LANES, sc, sc);
         for (size_t p = 0; p < SOV_LANES; ++p)
             sc[p] = fmin(fmax(exp(mvni_chi_map_log(pb->chi, sc[p])), 0x1p-1000), 0x1p1000);
@@ -694,7 +696,7 @@ static int prepare(size_t d, const double *L, const mvni_sparse_factor *sf,
                    size_t *folds)
 {
     size_t off = 0;
-    int nw = t ? 1 : 0; /* the t's chi variable has coordinate 0 */
+    int nw = t ? SOV_CHI_DIM + 1 : 0; /* the rows' coordinates follow the chi's */
     for (size_t i = 0; i < d; ++i) {
         sov_row *row = &rows[i];
         size_t first;
@@ -815,9 +817,10 @@ static int sov_integrate(size_t d, const double *L,
         goto done;
     }
 
-    /* The t's chi variable takes coordinate 0, the lattice's best (its
-       generating vector is searched with weights falling with the
-       coordinate, and every row depends on W), and the rows the ones
+    /* The t's chi variable takes coordinate SOV_CHI_DIM = 0, the
+       lattice's best (its generating vector is searched with weights
+       falling with the coordinate, and every row depends on W), and the
+       rows the ones
        after it (nw <= d, so the shift and generator arrays of d + 1 hold
        them).  Against the last coordinate, which it had before: 1.46
        times fewer evaluations in the geometric mean over 27 cells
@@ -831,7 +834,7 @@ static int sov_integrate(size_t d, const double *L,
         row_work += (double)(i - rows[i].first) / 16.0;
     const sov_problem pb = {d, rows, coef, folds, mu,
                             sf != NULL && sf->form == MVNI_SPARSE_REG ? sf->diag : NULL,
-                            mvni_simd_best(), chi, 0};
+                            mvni_simd_best(), chi};
     for (int j = 0; j < M; ++j)
         for (int c = 0; c < nw; ++c)
             shift[(size_t)j * (d + 1) + (size_t)c] =

@@ -34,7 +34,10 @@
 #endif
 
 /* log(Phi(b) - Phi(a)) for a < b from log Phi or log Q on the side of
-   zero where a lies; -inf for an empty interval. */
+   zero where a lies; -inf for an empty interval.  The library's own
+   mvni_log_norm_diff (exact/univariate.h) is more accurate but internal:
+   the CUDA plugin links only the public API, and a screen needs no more
+   than this. */
 static inline double mvni_tail_log_mass(double a, double b)
 {
     if (!(a < b))
