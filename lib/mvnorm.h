@@ -202,7 +202,9 @@ MVN_API void mvn_context_free(mvn_context *ctx);
  *      For log-probabilities of tiny P, set ABSEPS = 0 and RELEPS > 0.
  *  MVN_OPT_MAXPTS    budget of integrand evaluations per problem,
  *                    >= 1000, at most 2^53.               default 1e7
- *      It bounds each QMC integration.  The exact kernels (blocks of
+ *      It bounds each QMC integration.  mvn_prob_t: it bounds the
+ *      lattice route and, separately, the outer quadrature's QMC nodes
+ *      together (a call can take about twice MAXPTS).  The exact kernels (blocks of
  *      d <= 3) do not use it: one call costs at most 5.5e5 evaluations
  *      of a univariate or bivariate integrand (about 0.05 s), usually a
  *      few hundred.  Derivatives solve P and up to 2d + 2d(d-1)

@@ -577,6 +577,72 @@ static void test_chi_cache(void)
                  "twice (METHOD_QMC, d = 2) bitwise a fresh context's answers");
 }
 
+/* P(T_i > x for all i) for an equicorrelated 1/2 t (one factor:
+   Y_i = (Z0 + Z_i) / sqrt(2)), as a 2-D integral over u = log(S /
+   sqrt(df)) and Z0, by the trapezoid rule in logs (both integrands are
+   smooth and decay faster than exponentially; halving both steps moves
+   log P by < 1e-9 for the cases below): independent of the library's
+   routes, it uses only mvn_norm_logQ. */
+static double t_factor_tail_log(size_t d, double df, double x)
+{
+    const double hu = 0.02, hz = 0.04;
+    double num_m = -INFINITY, num_s = 0.0, den = 0.0;
+    for (double u = -40.0; u <= 4.0; u += hu) {
+        const double lc = df * (u - 0.5 * expm1(2.0 * u)), w = exp(u);
+        den += exp(lc) * hu;
+        for (double z = -15.0; z <= 25.0; z += hz) {
+            const double t = lc - 0.5 * z * z +
+                             (double)d * mvn_norm_logQ(sqrt(2.0) * x * w - z);
+            if (t > num_m) {
+                num_s = num_s * exp(num_m - t) + 1.0;
+                num_m = t;
+            } else {
+                num_s += exp(t - num_m);
+            }
+        }
+    }
+    return num_m + log(num_s * hu * hz / sqrt(2.0 * M_PI)) - log(den);
+}
+
+/* Tiny t probabilities at d >= 4 under METHOD_AUTO (api/student_t.c):
+   the lattice's pilot budget sees P below 0.01 and the quadrature's
+   tilted nodes answer.  Before, the lattice ran its whole budget first
+   (8.4e6 points) and its estimate was kept: at x = 30 it ended ETOL with
+   a relative error estimate of 0.37 and 3.5% off.  Under METHOD_QMC the
+   quadrature's nodes share MAXPTS (they took 5.3e6 evaluations for a
+   MAXPTS of 1e5 before, and 5e8 for 1e7). */
+static void test_tail_routes(mvn_context *ctx)
+{
+    double R[16];
+    equicorrelated(4, 0.5, R);
+    const double xs[3] = {5.0, 30.0, 1000.0};
+    refs_set(ctx, 0.0, 1e-3, 1e7);
+    for (int k = 0; k < 3; ++k) {
+        double lo[4], p = NAN, lp = NAN, e = NAN;
+        for (int i = 0; i < 4; ++i)
+            lo[i] = xs[k];
+        const double ref = t_factor_tail_log(4, 5.0, xs[k]);
+        const int st = mvn_prob_t(ctx, 4, 5.0, lo, NULL, NULL, R, &p, &lp, &e);
+        const double ev = mvn_context_evaluations(ctx);
+        const double rel = fabs(expm1(lp - ref));
+        tap_ok(st == MVN_OK && rel <= 2e-3 && rel * exp(ref) <= 3.0 * e + 1e-300 &&
+                   e <= 1e-3 * p && ev < 2e6,
+               "d = 4, df 5, lower limits %g, releps 1e-3: log P = %.10g +- %.2g (rel), "
+               "2-D trapezoid %.10g (rel. error %.2g), %s, %.0f evaluations", xs[k], lp,
+               e / p, ref, rel, mvn_status_name(st), ev);
+    }
+    double lo[4] = {1000.0, 1000.0, 1000.0, 1000.0}, p, e;
+    mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_QMC);
+    refs_set(ctx, 0.0, 1e-3, 1e5);
+    const int st = mvn_prob_t(ctx, 4, 5.0, lo, NULL, NULL, R, &p, NULL, &e);
+    const double ev = mvn_context_evaluations(ctx);
+    mvn_context_set(ctx, MVN_OPT_METHOD, MVN_METHOD_AUTO);
+    refs_set(ctx, 1e-5, 0.0, 1e7);
+    tap_ok((st == MVN_OK || st == MVN_ETOL) && p > 0.0 && ev <= 3e5,
+           "METHOD_QMC, MAXPTS 1e5, P = %.3g +- %.2g: %.0f evaluations in all (the lattice's "
+           "and the quadrature's, each bounded by MAXPTS)", p, e, ev);
+}
+
 int main(void)
 {
     (void)tap_skip_all;
@@ -592,6 +658,7 @@ int main(void)
     test_chi_map();
     test_chi_cache();
     test_lattice(ctx);
+    test_tail_routes(ctx);
     refs_pool_report();
     mvn_context_free(ctx);
     return tap_exit();

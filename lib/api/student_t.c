@@ -25,6 +25,9 @@
  * lattice at every node, so the integrand stays smooth in t).  The sum is
  * kept in logs, so log P is accurate where P underflows.
  * abserr = quadrature estimate + sum_i w_i c(t_i) abserr_i.
+ * MAXPTS bounds the nodes' QMC evaluations together: each panel's nodes
+ * get an equal part of what is left (1000 at least), and no panel is
+ * added once it is spent (status ETOL if the tolerance is not met).
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #ifdef HAVE_CONFIG_H
@@ -47,6 +50,9 @@
 #define QT_RELTOL 1e-12 /* quadrature target, relative to P */
 #define QT_TINY_WIDTH 1e-318 /* node intervals narrower count as 0 (node) */
 #define QT_TINY_LEFT 11.5    /* ... where u = log(S / sqrt(df)) < -11.5 */
+#define QT_MIN_NODE_PTS 1000 /* a node's QMC budget, at least (MAXPTS's minimum) */
+#define QT_PILOT_PTS 262144  /* METHOD_AUTO: the lattice's first budget */
+#define QT_PILOT_P 0.01      /* below it the quadrature's tilted nodes go first */
 
 typedef struct {
     mvn_context *ctx;
@@ -55,6 +61,7 @@ typedef struct {
     const double *lower, *upper, *delta, *sigma;
     double *lo, *up;              /* scaled limits, d each */
     double evals;
+    double budget;                /* MAXPTS: the nodes' evaluations together */
     int status;                   /* worst status of the node calls */
 } t_problem;
 
@@ -114,11 +121,15 @@ static double node(t_problem *tp, double u, double *err)
     return logc + lp;
 }
 
-/* The Kronrod and Gauss sums of one panel, in logs. */
-static int panel_eval(t_problem *tp, t_panel *pn)
+/* The Kronrod and Gauss sums of one panel, in logs.  share: the number of
+   panels (this one included) that the rest of the budget is evaluated
+   for now; each of this panel's 21 nodes may use its part of it. */
+static int panel_eval(t_problem *tp, t_panel *pn, int share)
 {
     const double c = 0.5 * (pn->a + pn->b), h = 0.5 * (pn->b - pn->a);
     double lv[21], ne[21];
+    const double left = (tp->budget - tp->evals) / (21.0 * share);
+    tp->ctx->option[MVN_OPT_MAXPTS] = fmin(tp->budget, fmax(QT_MIN_NODE_PTS, floor(left)));
     lv[0] = node(tp, c, &ne[0]);
     for (int i = 0; i < 10; ++i) {
         lv[1 + 2 * i] = node(tp, c - h * kr21_x[i], &ne[1 + 2 * i]);
@@ -196,7 +207,7 @@ static double total(const t_panel *pn, int np, double *qerr, double *nerr, int *
  */
 static int t_lattice(mvn_context *ctx, size_t d, double df, const double *lower,
                      const double *upper, const double *delta, const double *sigma,
-                     mvni_result *res)
+                     double maxpts, mvni_result *res)
 {
     double *buf = (double *)malloc((2 * d * d + 7 * d) * sizeof(double));
     size_t *perm = (size_t *)malloc(d * sizeof(size_t));
@@ -233,6 +244,7 @@ static int t_lattice(mvn_context *ctx, size_t d, double df, const double *lower,
     }
     mvni_solve_options opt;
     mvni_solve_options_from_context(ctx, &opt);
+    opt.qmc.maxpts = maxpts;
     if (mvni_chol_reorder(d, S, ar, br, opt.reorder, L, perm, work) != MVN_OK)
         goto fallback;
     for (size_t k = 0; k < d; ++k) {
@@ -251,6 +263,142 @@ fallback:
     free(buf);
     free(perm);
     return MVNI_NOT_STRUCTURED;
+}
+
+/*
+ * The quadrature route (file comment): the outer integral over the chi
+ * variable, one normal probability per node.  Returns MVN_OK or MVN_ETOL
+ * with *P, *lp, *err set (the context's message says why on ETOL), or the
+ * failing status of a node or of memory; *evals the nodes' QMC
+ * evaluations either way.
+ */
+static int t_quadrature(mvn_context *ctx, size_t d, double df, const double *lower,
+                        const double *upper, const double *delta, const double *sigma,
+                        int exact_nodes, double *P_out, double *lp_out, double *err_out,
+                        double *evals)
+{
+    *evals = 0.0;
+    double *buf = (double *)malloc(2 * d * sizeof(double));
+    t_panel *pn = (t_panel *)malloc(QT_MAXPANELS * sizeof(t_panel));
+    if (buf == NULL || pn == NULL) {
+        free(buf);
+        free(pn);
+        return mvni_fail(ctx, MVN_ENOMEM, "out of memory for d = %zu", d);
+    }
+    double abseps, releps, maxpts;
+    mvn_context_get(ctx, MVN_OPT_ABSEPS, &abseps);
+    mvn_context_get(ctx, MVN_OPT_RELEPS, &releps);
+    mvn_context_get(ctx, MVN_OPT_MAXPTS, &maxpts);
+    t_problem tp = {ctx, d, df, lower, upper, delta, sigma, buf, buf + d, 0.0, maxpts, MVN_OK};
+    /* The nodes get half the tolerance, the outer quadrature the rest:
+       P's error is the c-weighted mean of the nodes' errors plus the
+       rule's.  Restored before returning (directly: mvn_context_set would
+       clear the message of a failing node). */
+    ctx->option[MVN_OPT_ABSEPS] = 0.5 * abseps; /* within the bounds: no check */
+    ctx->option[MVN_OPT_RELEPS] = 0.5 * releps;
+
+    /* Panels in u = t - t* = log(S / sqrt(df)), cut at the maximum u = 0. */
+    const double cuts[3] = {-mvni_chi_range(df, -1.0), 0.0, mvni_chi_range(df, 1.0)};
+    int np = 0, st = MVN_OK;
+    for (int i = 0; i < 2 && st == MVN_OK; ++i) {
+        pn[np].a = cuts[i], pn[np].b = cuts[i + 1];
+        st = panel_eval(&tp, &pn[np], 2 - i);
+        ++np;
+    }
+    double lp = NAN, qerr = 0.0, nerr = 0.0;
+    int worst = 0;
+    double t_lo = cuts[0];
+    int extensions = 0;
+    while (st == MVN_OK) {
+        lp = total(pn, np, &qerr, &nerr, &worst);
+        const double P = exp(lp);
+        /* Left of t_lo the integrand is at most c(t); c is log-concave in
+           t and rises there, so its integral left of t_lo is at most
+           c(t_lo) / (log c)'(t_lo) (relative to the normalization, which
+           is about sqrt(pi / df) or more).  Where that is not within
+           QT_RELTOL of P (a P below about 1e-18: its mass sits at S near
+           1 / |limit|, far left of the chi density's bulk; P(T < -1e30) =
+           1e-90 for df = 3), a panel as wide again is added on the left. */
+        const double u = t_lo, slope = -df * expm1(2.0 * u);
+        const double rest = mvni_chi_log_weight(df, u) - log(slope) - 0.5 * log(M_PI / df);
+        if (isfinite(lp) && rest > log(QT_RELTOL) + lp && extensions < 16 &&
+            np < QT_MAXPANELS && tp.evals < tp.budget) {
+            pn[np].a = 2.0 * t_lo, pn[np].b = t_lo;
+            t_lo = pn[np].a;
+            st = panel_eval(&tp, &pn[np], 1);
+            ++np;
+            ++extensions;
+            continue;
+        }
+        /* The target: QT_RELTOL of P, or for QMC nodes half the
+           requested tolerance where that is larger (they carry that much). */
+        double target = exact_nodes ? QT_RELTOL
+                              : fmax(QT_RELTOL, P > 0.0 ? 0.5 * fmax(abseps, releps * P) / P : 0.0);
+        /* The nodes' logs carry rounding errors of about eps |log P|: far
+           below log P = -1e4 that, not 1e-12, is what the panels can
+           resolve (a t probability with log P = -5.4e13 refined to the
+           panel cap, 1000 node problems, 43 s: fuzz finding
+           cli-timeout-t-huge-mean). */
+        if (isfinite(lp))
+            target = fmax(target, 4.0 * DBL_EPSILON * fabs(lp));
+        /* Below the nodes' own errors the estimate |K - G| measures
+           their noise, not the rule's: refining chased it to the panel
+           cap (1000 QMC problems for one 4-D t probability). */
+        /* The QMC nodes' evaluations together are bounded by MAXPTS:
+           without it a tiny 4-D probability under METHOD_QMC and a
+           relative tolerance took 5e8 evaluations (226 s), every node
+           at the budget.  Exact nodes count none. */
+        if (qerr <= fmax(target, nerr) || np >= QT_MAXPANELS || !isfinite(lp) ||
+            tp.evals >= tp.budget)
+            break;
+        t_panel *w = &pn[worst];
+        const double mid = 0.5 * (w->a + w->b), b = w->b;
+        w->b = mid;
+        st = panel_eval(&tp, w, 2);
+        if (st != MVN_OK)
+            break;
+        pn[np].a = mid, pn[np].b = b;
+        st = panel_eval(&tp, &pn[np], 1);
+        ++np;
+    }
+    ctx->option[MVN_OPT_ABSEPS] = abseps;
+    ctx->option[MVN_OPT_RELEPS] = releps;
+    ctx->option[MVN_OPT_MAXPTS] = maxpts;
+    *evals = tp.evals;
+    free(buf);
+    free(pn);
+    if (st != MVN_OK || (tp.status != MVN_OK && tp.status != MVN_ETOL))
+        return st != MVN_OK ? st : tp.status; /* the node call's message stays */
+    lp -= mvni_chi_log_integral(df, -cuts[0], cuts[2]);
+    const double P = exp(lp);
+    const double err = P * (qerr + nerr);
+    *P_out = P > 1.0 ? 1.0 : P;
+    *lp_out = lp > 0.0 ? 0.0 : lp;
+    *err_out = err;
+    ctx->message[0] = '\0';
+    /* A node that missed its own tolerance counts through its abserr,
+       which err carries: the status is the whole estimate's (a 4-D
+       probability of 4.6e-31 ended ETOL at a relative error of 6.5e-5
+       for a requested 1e-3). */
+    const double tol = fmax(abseps, releps * P);
+    if (tp.status == MVN_ETOL && !(err <= tol))
+        return mvni_fail(ctx, MVN_ETOL, "a normal probability of the outer integral "
+                         "missed its tolerance (abserr %.3g)", err);
+    if (qerr > QT_RELTOL && err > tol)
+        return mvni_fail(ctx, MVN_ETOL, "the outer integral over the chi variable "
+                         "reached %d panels with relative error %.3g%s", np, qerr,
+                         tp.evals >= tp.budget ? " at the budget of evaluations" : "");
+    return MVN_OK;
+}
+
+static void t_write(double P, double lp, double err, double *p, double *logp, double *abserr)
+{
+    if (p)
+        *p = P;
+    if (logp)
+        *logp = lp;
+    if (abserr)
+        *abserr = err;
 }
 
 MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
@@ -285,132 +433,86 @@ MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
        integral is then taken to QT_RELTOL whatever the tolerance, as the
        exact kernels answer the normal probabilities. */
     const int exact_nodes = d <= 3 && method == MVN_METHOD_AUTO;
-    double lattice_evals = 0.0;
+    /* QMC problems (d >= 4, or METHOD_QMC) have two routes: the chi
+       variable in the lattice (t_lattice), and the quadrature over it
+       with a normal probability per node (t_quadrature), whose nodes
+       METHOD_AUTO tilts below P = 0.01.  The lattice serves moderate P
+       (one integration instead of 42 or more); for a tiny P under a
+       relative tolerance it runs out of budget where the tilted nodes
+       converge: a 4-D P of 1.9e-8 (releps 1e-3) ended at a relative
+       error of 0.37 after 8.4e6 points, the quadrature reaches 3e-6.
+       METHOD_AUTO therefore first runs the lattice on a pilot budget
+       (QT_PILOT_PTS); if that does not meet the tolerance, a pilot P
+       below QT_PILOT_P sends the problem to the quadrature first, any
+       other to the lattice on the whole budget.  Where the first route
+       misses the tolerance the other one runs too and the smaller abserr
+       wins; the evaluations add up.  METHOD_QMC: the lattice, then the
+       quadrature.  A pilot that reaches the tolerance is the answer the
+       whole budget would give (the lattice sizes are the same). */
+    mvni_result lat = {0};
+    int lst = MVNI_NOT_STRUCTURED, have_lattice = 0, have_quad = 0, qst = MVN_OK;
+    double P = NAN, lp = NAN, err = NAN, lattice_evals = 0.0, qevals = 0.0;
     if (!exact_nodes && method != MVN_METHOD_TILTED) {
-        /* QMC problems: the chi variable in the lattice.  Its answer is
-           kept when it meets the tolerance with a usable relative error
-           (log P); otherwise (a tiny P under a relative tolerance, which
-           the quadrature's tilted normal nodes serve) the quadrature
-           route below answers, and the evaluations add up. */
-        mvni_result r;
-        const int lst = t_lattice(ctx, d, df, lower, upper, delta, sigma, &r);
+        double maxpts;
+        mvn_context_get(ctx, MVN_OPT_MAXPTS, &maxpts);
+        const int pilot = method == MVN_METHOD_AUTO && maxpts > QT_PILOT_PTS;
+        lst = t_lattice(ctx, d, df, lower, upper, delta, sigma,
+                        pilot ? QT_PILOT_PTS : maxpts, &lat);
         if (lst == MVN_ECANCELED)
             return mvni_fail(ctx, MVN_ECANCELED, "canceled by the progress callback");
-        if ((lst == MVN_OK || lst == MVN_ETOL) && r.p > 0.0 && r.relerr <= 0.5) {
-            if (p)
-                *p = r.p;
-            if (logp)
-                *logp = r.logp;
-            if (abserr)
-                *abserr = r.abserr;
-            ctx->evaluations = r.evals;
-            if (lst == MVN_ETOL)
-                return mvni_fail(ctx, MVN_ETOL, "the budget of %.0f evaluations ended with "
-                                 "abserr %.3g", r.evals, r.abserr);
+        if (lst == MVN_OK || lst == MVN_ETOL)
+            lattice_evals = lat.evals;
+        if (pilot && lst == MVN_ETOL && !(lat.p < QT_PILOT_P)) {
+            const double pilot_evals = lat.evals;
+            lst = t_lattice(ctx, d, df, lower, upper, delta, sigma, maxpts, &lat);
+            if (lst == MVN_ECANCELED)
+                return mvni_fail(ctx, MVN_ECANCELED, "canceled by the progress callback");
+            lattice_evals = pilot_evals + (lst == MVN_OK || lst == MVN_ETOL ? lat.evals : 0.0);
+        } else if (pilot && lst == MVN_ETOL) {
+            /* A tiny P: the tilted nodes first; the whole lattice budget
+               only where they miss the tolerance. */
+            qst = t_quadrature(ctx, d, df, lower, upper, delta, sigma, 0, &P, &lp, &err,
+                               &qevals);
+            have_quad = 1;
+            if (qst != MVN_OK) {
+                const double pilot_evals = lat.evals;
+                lst = t_lattice(ctx, d, df, lower, upper, delta, sigma, maxpts, &lat);
+                if (lst == MVN_ECANCELED)
+                    return mvni_fail(ctx, MVN_ECANCELED, "canceled by the progress callback");
+                lattice_evals =
+                    pilot_evals + (lst == MVN_OK || lst == MVN_ETOL ? lat.evals : 0.0);
+            }
+        }
+        have_lattice = (lst == MVN_OK || lst == MVN_ETOL) && lat.p > 0.0 && lat.relerr <= 0.5;
+        if (have_lattice && lst == MVN_OK && !(have_quad && qst == MVN_OK)) {
+            t_write(lat.p, lat.logp, lat.abserr, p, logp, abserr);
+            ctx->evaluations = lattice_evals + qevals;
             return MVN_OK;
         }
-        if (lst == MVN_OK || lst == MVN_ETOL)
-            lattice_evals = r.evals;
     }
-    double *buf = (double *)malloc(2 * d * sizeof(double));
-    t_panel *pn = (t_panel *)malloc(QT_MAXPANELS * sizeof(t_panel));
-    if (buf == NULL || pn == NULL) {
-        free(buf);
-        free(pn);
-        return mvni_fail(ctx, MVN_ENOMEM, "out of memory for d = %zu", d);
+    if (!have_quad) {
+        qst = t_quadrature(ctx, d, df, lower, upper, delta, sigma, exact_nodes, &P, &lp, &err,
+                           &qevals);
     }
-    t_problem tp = {ctx, d, df, lower, upper, delta, sigma, buf, buf + d, 0.0, MVN_OK};
-    double abseps, releps;
-    mvn_context_get(ctx, MVN_OPT_ABSEPS, &abseps);
-    mvn_context_get(ctx, MVN_OPT_RELEPS, &releps);
-    /* The nodes get half the tolerance, the outer quadrature the rest:
-       P's error is the c-weighted mean of the nodes' errors plus the
-       rule's.  Restored before returning (directly: mvn_context_set would
-       clear the message of a failing node). */
-    ctx->option[MVN_OPT_ABSEPS] = 0.5 * abseps; /* within the bounds: no check */
-    ctx->option[MVN_OPT_RELEPS] = 0.5 * releps;
-
-    /* Panels in u = t - t* = log(S / sqrt(df)), cut at the maximum u = 0. */
-    const double cuts[3] = {-mvni_chi_range(df, -1.0), 0.0, mvni_chi_range(df, 1.0)};
-    int np = 0;
-    st = MVN_OK;
-    for (int i = 0; i < 2 && st == MVN_OK; ++i) {
-        pn[np].a = cuts[i], pn[np].b = cuts[i + 1];
-        st = panel_eval(&tp, &pn[np]);
-        ++np;
-    }
-    double lp = NAN, qerr = 0.0, nerr = 0.0;
-    int worst = 0;
-    double t_lo = cuts[0];
-    int extensions = 0;
-    while (st == MVN_OK) {
-        lp = total(pn, np, &qerr, &nerr, &worst);
-        const double P = exp(lp);
-        /* Left of t_lo the integrand is at most c(t); c is log-concave in
-           t and rises there, so its integral left of t_lo is at most
-           c(t_lo) / (log c)'(t_lo) (relative to the normalization, which
-           is about sqrt(pi / df) or more).  Where that is not within
-           QT_RELTOL of P (a P below about 1e-18: its mass sits at S near
-           1 / |limit|, far left of the chi density's bulk; P(T < -1e30) =
-           1e-90 for df = 3), a panel as wide again is added on the left. */
-        const double u = t_lo, slope = -df * expm1(2.0 * u);
-        const double rest = mvni_chi_log_weight(df, u) - log(slope) - 0.5 * log(M_PI / df);
-        if (isfinite(lp) && rest > log(QT_RELTOL) + lp && extensions < 16 && np < QT_MAXPANELS) {
-            pn[np].a = 2.0 * t_lo, pn[np].b = t_lo;
-            t_lo = pn[np].a;
-            st = panel_eval(&tp, &pn[np]);
-            ++np;
-            ++extensions;
-            continue;
+    ctx->evaluations = lattice_evals + qevals;
+    /* The lattice's estimate where the quadrature failed, where only the
+       lattice met the tolerance, or where both did or both missed it and
+       the lattice's abserr is not larger. */
+    const int q_usable = qst == MVN_OK || qst == MVN_ETOL;
+    const int use_lattice = have_lattice &&
+                            (!q_usable || ((lst == MVN_OK) != (qst == MVN_OK)
+                                               ? lst == MVN_OK
+                                               : !(err < lat.abserr)));
+    if (use_lattice) {
+        t_write(lat.p, lat.logp, lat.abserr, p, logp, abserr);
+        if (lst == MVN_OK) {
+            ctx->message[0] = '\0';
+            return MVN_OK;
         }
-        /* The target: QT_RELTOL of P, or for QMC nodes half the
-           requested tolerance where that is larger (they carry that much). */
-        double target = exact_nodes ? QT_RELTOL
-                              : fmax(QT_RELTOL, P > 0.0 ? 0.5 * fmax(abseps, releps * P) / P : 0.0);
-        /* The nodes' logs carry rounding errors of about eps |log P|: far
-           below log P = -1e4 that, not 1e-12, is what the panels can
-           resolve (a t probability with log P = -5.4e13 refined to the
-           panel cap, 1000 node problems, 43 s: fuzz finding
-           cli-timeout-t-huge-mean). */
-        if (isfinite(lp))
-            target = fmax(target, 4.0 * DBL_EPSILON * fabs(lp));
-        /* Below the nodes' own errors the estimate |K - G| measures
-           their noise, not the rule's: refining chased it to the panel
-           cap (1000 QMC problems for one 4-D t probability). */
-        if (qerr <= fmax(target, nerr) || np >= QT_MAXPANELS || !isfinite(lp))
-            break;
-        t_panel *w = &pn[worst];
-        const double mid = 0.5 * (w->a + w->b), b = w->b;
-        w->b = mid;
-        st = panel_eval(&tp, w);
-        if (st != MVN_OK)
-            break;
-        pn[np].a = mid, pn[np].b = b;
-        st = panel_eval(&tp, &pn[np]);
-        ++np;
+        return mvni_fail(ctx, MVN_ETOL, "the budget of %.0f evaluations ended with "
+                         "abserr %.3g", lat.evals, lat.abserr);
     }
-    ctx->option[MVN_OPT_ABSEPS] = abseps;
-    ctx->option[MVN_OPT_RELEPS] = releps;
-    ctx->evaluations = tp.evals + lattice_evals;
-    free(buf);
-    free(pn);
-    if (st != MVN_OK || (tp.status != MVN_OK && tp.status != MVN_ETOL))
-        return st != MVN_OK ? st : tp.status; /* the node call's message stays */
-    lp -= mvni_chi_log_integral(df, -cuts[0], cuts[2]);
-    const double P = exp(lp);
-    const double err = P * (qerr + nerr);
-    if (p)
-        *p = P > 1.0 ? 1.0 : P;
-    if (logp)
-        *logp = lp > 0.0 ? 0.0 : lp;
-    if (abserr)
-        *abserr = err;
-    ctx->message[0] = '\0';
-    if (tp.status == MVN_ETOL)
-        return mvni_fail(ctx, MVN_ETOL, "a normal probability of the outer integral "
-                         "missed its tolerance (abserr %.3g)", err);
-    if (qerr > QT_RELTOL && err > fmax(abseps, releps * P))
-        return mvni_fail(ctx, MVN_ETOL, "the outer integral over the chi variable "
-                         "reached %d panels with relative error %.3g", np, qerr);
-    return MVN_OK;
+    if (qst == MVN_OK || qst == MVN_ETOL)
+        t_write(P, lp, err, p, logp, abserr);
+    return qst;
 }
