@@ -837,15 +837,19 @@ MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
 
 /*
  * mvn_prob_t_grad: mvn_prob_t with the derivatives of P in the limits of
- * the central t (delta NULL or zero; a nonzero delta is
- * MVN_EUNSUPPORTED with NaN outputs).  d_lower[i] = dP/dlower_i,
+ * the t (delta NULL or zero: central; a nonzero delta: noncentral, see
+ * below).  d_lower[i] = dP/dlower_i,
  * d_upper[i] = dP/dupper_i (0 for an infinite limit); the derivative in a
  * location shift of T is -(d_lower + d_upper).  Each is the t density of
  * T_i at the limit times a (d-1)-dimensional t probability with df + 1
  * degrees of freedom (the conditional law), so the derivatives are exact
  * to about 1e-12 for d <= 4, and each meets abseps by itself beyond.
- * df = +INFINITY is mvn_prob_grad with mean delta.  d_lower or d_upper
- * may be NULL.  Statuses as mvn_prob_t.
+ * df = +INFINITY is mvn_prob_grad with mean delta.  A nonzero delta: the
+ * normal's derivatives under the integral over the chi variable
+ * (E_W[W dP_N/du_i (a W, b W)]), exact to about 1e-12 for d <= 3, QMC
+ * nodes beyond (since 0.2.0's noncentral addition; the derivative in
+ * delta is not an output).  d_lower or d_upper may be NULL.  Statuses
+ * as mvn_prob_t.
  */
 MVN_API int mvn_prob_t_grad(mvn_context *ctx, size_t d, double df,
                             const double *lower, const double *upper,
@@ -863,8 +867,10 @@ MVN_API int mvn_prob_t_grad(mvn_context *ctx, size_t d, double df,
  * Q = c^T B^-1 c) times a (d-2)-dimensional t probability with df degrees
  * of freedom, any real df > 0 (doc/manual.md derives it); the diagonal
  * follows from the limit derivatives.  Exact to about 1e-12 for d <= 5.
- * df = +INFINITY is mvn_prob_grad's d_sigma.  Statuses as
- * mvn_prob_t_grad.  Since 0.2.
+ * df = +INFINITY is mvn_prob_grad's d_sigma.  A nonzero delta: as
+ * mvn_prob_t_grad, d_sigma = E_W[dP_N/dSigma (a W, b W)], refused
+ * (MVN_EUNSUPPORTED) above d = 256.  Statuses as mvn_prob_t_grad.
+ * Since 0.2.
  */
 MVN_API int mvn_prob_t_grad_sigma(mvn_context *ctx, size_t d, double df,
                                   const double *lower, const double *upper,

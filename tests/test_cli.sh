@@ -541,7 +541,7 @@ check "t quantiles: qt(0.95, 5), two-sided qt(0.975, 5), noncentral qt(0.8, 4, 1
 check "a t quantile line with chol is an error" 'r[3]["status"] == "error" and "df" in r[3]["message"]'
 
 # t derivatives ("df" with "grad"): SciPy's t.pdf for d = 1; the 2-D
-# orthant f_4.5(0) / 2; a noncentral t refused.
+# orthant f_4.5(0) / 2; a noncentral t.
 cat >"$T/in" <<'EOF_TG'
 {"df": 3, "grad": true, "lower": [-1], "upper": [0.7], "cov": [[2]]}
 {"df": 4.5, "grad": true, "upper": [0, 0], "cov": [[1, 0.5], [0.5, 1]]}
@@ -552,7 +552,10 @@ run
 # orthant's off-diagonal 1 / (2 pi sqrt(3 / 4)) / 2 (Q = 0 at the corner).
 check "t derivatives: t.pdf at the limits (d = 1), f(0) / 2 for the 2-D orthant, d_cov" \
     'near(r[0]["d_upper"][0], 0.22213531342053117, 1e-14) and near(r[0]["d_lower"][0], -0.19094615540416562, 1e-14) and near(r[1]["d_upper"][0], math.exp(math.lgamma(2.75) - math.lgamma(2.25)) / math.sqrt(4.5 * math.pi) / 2, 1e-13) and r[1]["d_lower"] == [0, 0] and near(r[0]["d_cov"][0][0], -(-r[0]["d_lower"][0] + 0.7 * r[0]["d_upper"][0]) / 4, 1e-15) and near(r[1]["d_cov"][0][1], 1 / (2 * math.pi * math.sqrt(0.75)) / 2, 1e-15) and "d_mean" not in r[0]'
-check "t derivatives of a noncentral t: eunsupported" 'r[2]["status"] == "eunsupported"'
+# Noncentral ("mean" is delta): T / sqrt(2) is SciPy's nct(3, 0.5 / sqrt(2)),
+# so dP/du = nct.pdf(0.7 / sqrt(2), 3, 0.5 / sqrt(2)) / sqrt(2) (SciPy 1.10.1).
+check "t derivatives of a noncentral t: SciPy's nct.pdf" \
+    'r[2]["status"] == "ok" and near(r[2]["d_upper"][0], 0.2510464944659046, 1e-10) and r[2]["d_lower"] == [0]'
 # --- Exact sampling ("sample": N) -------------------------------------
 
 # X ~ N(0, 1) given X > 0: mean sqrt(2/pi), standard deviation

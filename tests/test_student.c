@@ -268,8 +268,7 @@ static void test_extremes(mvn_context *ctx)
    probabilities, d = 4 against the closed form of an orthant (the
    conditional law of an equicorrelated rho = 1/2 t given T_i = 0 is a t
    with correlation 1/3, whose orthant is 1/8 + 3 asin(1/3) / (4 pi) for
-   any df), df = inf against mvn_prob_grad, and the refusal of a
-   noncentral t. */
+   any df), df = inf against mvn_prob_grad, and a noncentral t. */
 static void test_derivatives(mvn_context *ctx)
 {
     const double S1 = 2.0, l1 = -1.0, u1 = 0.7;
@@ -328,12 +327,76 @@ static void test_derivatives(mvn_context *ctx)
     tap_ok(pn == pt && gn[0] == gt[0] && gn[1] == gt[1],
            "df = inf: the normal's derivatives (%.17g, %.17g)", gt[0], gt[1]);
 
-    const double nc = 0.5;
-    dl = du = 0.0;
-    st = mvn_prob_t_grad(ctx, 1, 3.0, &l1, &u1, &nc, &S1, &p, &lp, &e, &dl, &du);
-    tap_ok(st == MVN_EUNSUPPORTED && isnan(p) && isnan(dl) && isnan(du),
-           "noncentral t derivatives: %s with NaN outputs (%s)", mvn_status_name(st),
-           mvn_context_message(ctx));
+    /* Noncentral (student_t_noncentral.c: the normal's derivatives under
+       the outer integral).  d = 1 against SciPy 1.10.1's stats.nct.pdf
+       (x, df, delta); d = 2, 3 against central differences of the
+       exact-kernel probabilities; and the route itself at delta = 1e-300
+       against the central closed form (two independent formulas for the
+       same numbers). */
+    const double nx[3] = {0.7, -2.2, 1.9}, ndf[3] = {3.0, 4.5, 10.0}, ndl[3] = {0.5, -1.0, 2.0};
+    const double npdf[3] = {0.34371631196534036, 0.17578185123650453, 0.35824759011390034};
+    double nworst = 0.0;
+    int nok = 1;
+    for (int k = 0; k < 3; ++k) {
+        const double one = 1.0, lo = -INFINITY;
+        dl = du = NAN;
+        st = mvn_prob_t_grad(ctx, 1, ndf[k], &lo, &nx[k], &ndl[k], &one, &p, NULL, NULL, &dl, &du);
+        nworst = fmax(nworst, fabs(du / npdf[k] - 1.0));
+        nok &= st == MVN_OK && dl == 0.0;
+    }
+    tap_ok(nok && nworst < 1e-10,
+           "noncentral d = 1: dP/db = SciPy's nct.pdf to %.2g relative (bound 1e-10)", nworst);
+    const double Sn[9] = {1, 0.3, -0.2, 0.3, 2, 0.5, -0.2, 0.5, 1.5};
+    const double ln[3] = {-1, -INFINITY, -0.5}, un[3] = {1.5, 0.7, INFINITY};
+    const double dn[3] = {0.4, -0.3, 0.1}, tiny[3] = {1e-300, 1e-300, 1e-300};
+    for (size_t d = 2; d <= 3; ++d) {
+        double S[9], l[3], u[3], gl[3], gu[3], gs[9], cl[3], cu[3], cs[9];
+        for (size_t i = 0; i < d; ++i) {
+            l[i] = ln[i], u[i] = un[i];
+            for (size_t j = 0; j < d; ++j)
+                S[i * d + j] = Sn[i * 3 + j];
+        }
+        st = mvn_prob_t_grad_sigma(ctx, d, 4.5, l, u, dn, S, &p, NULL, NULL, gl, gu, gs);
+        double worst = 0.0;
+        const double h = 1e-4;
+        for (size_t i = 0; i < d; ++i)
+            for (int side = 0; side < 2; ++side) {
+                double *x = side ? u : l, keep = x[i], pp, pm;
+                if (isinf(keep))
+                    continue;
+                x[i] = keep + h;
+                mvn_prob_t(ctx, d, 4.5, l, u, dn, S, &pp, NULL, NULL);
+                x[i] = keep - h;
+                mvn_prob_t(ctx, d, 4.5, l, u, dn, S, &pm, NULL, NULL);
+                x[i] = keep;
+                worst = fmax(worst, fabs((side ? gu[i] : gl[i]) - (pp - pm) / (2.0 * h)));
+            }
+        for (size_t i = 0; i < d; ++i)
+            for (size_t j = i; j < d; ++j) {
+                double S2[9], pp, pm;
+                for (size_t k = 0; k < d * d; ++k)
+                    S2[k] = S[k];
+                S2[i * d + j] += h, S2[j * d + i] += i != j ? h : 0.0;
+                mvn_prob_t(ctx, d, 4.5, l, u, dn, S2, &pp, NULL, NULL);
+                S2[i * d + j] -= 2.0 * h, S2[j * d + i] -= i != j ? 2.0 * h : 0.0;
+                mvn_prob_t(ctx, d, 4.5, l, u, dn, S2, &pm, NULL, NULL);
+                const double g = i == j ? gs[i * d + i] : gs[i * d + j] + gs[j * d + i];
+                worst = fmax(worst, fabs(g - (pp - pm) / (2.0 * h)));
+            }
+        const int st1 = st;
+        st = mvn_prob_t_grad_sigma(ctx, d, 4.5, l, u, tiny, S, &p, NULL, NULL, gl, gu, gs);
+        const int st2 = mvn_prob_t_grad_sigma(ctx, d, 4.5, l, u, NULL, S, &p, NULL, NULL, cl,
+                                              cu, cs);
+        double cross = 0.0;
+        for (size_t i = 0; i < d; ++i)
+            cross = fmax(cross, fmax(fabs(gl[i] - cl[i]), fabs(gu[i] - cu[i])));
+        for (size_t k = 0; k < d * d; ++k)
+            cross = fmax(cross, fabs(gs[k] - cs[k]));
+        tap_ok(st1 == MVN_OK && st == MVN_OK && st2 == MVN_OK && worst < 1e-8 && cross < 1e-11,
+               "noncentral d = %zu, df 4.5: limit and Sigma derivatives = central differences "
+               "(h 1e-4) within %.2g; at delta 1e-300 the central closed form within %.2g",
+               d, worst, cross);
+    }
 }
 
 /* Central Richardson difference of mvn_prob_t in the symmetric entry
@@ -369,7 +432,8 @@ static double t_sigma_difference(mvn_context *ctx, size_t d, double df, const do
    exact-kernel probabilities at abseps 1e-14 (measured: 3.5e-13); d = 4
    orthants against the normal's d_sigma, since P(T < 0) = P(Y < 0) for
    every scale matrix and df (T = Y / W) (measured: 1e-17); df = inf is
-   the normal's bitwise, df = 1e8 within 1e-8; a noncentral t is refused. */
+   the normal's bitwise, df = 1e8 within 1e-8; a noncentral d_sigma beyond
+   d = 256 is refused. */
 static void test_scale_derivatives(mvn_context *ctx)
 {
     static const double dfs[5] = {0.5, 1.0, 2.0, 4.5, 30.0};
@@ -434,11 +498,20 @@ static void test_scale_derivatives(mvn_context *ctx)
     tap_ok(same && big < 1e-8,
            "df = inf: the normal's d_sigma bitwise; df = 1e8 within %.2g", big);
 
-    const double nc[2] = {0.5, 0.0}, S2[4] = {1.0, 0.3, 0.3, 1.0};
-    double G2[4] = {0, 0, 0, 0};
-    int st = mvn_prob_t_grad_sigma(ctx, 2, 3.0, a3, b3, nc, S2, &p, NULL, NULL, NULL, NULL, G2);
-    tap_ok(st == MVN_EUNSUPPORTED && isnan(p) && isnan(G2[0]) && isnan(G2[3]),
-           "noncentral t scale derivatives: %s with NaN outputs", mvn_status_name(st));
+    /* A noncentral d_sigma beyond MVNI_T_NONCENTRAL_SIGMA_MAX_D (its
+       quadrature keeps 96 d^2 doubles) is refused, with NaN outputs. */
+    const size_t big_d = 257;
+    double *Sb = calloc(big_d * big_d, sizeof(double)), *Gb2 = malloc(big_d * big_d * sizeof(double));
+    double *ub = malloc(big_d * sizeof(double)), *nb = malloc(big_d * sizeof(double));
+    for (size_t i = 0; i < big_d; ++i)
+        Sb[i * big_d + i] = 1.0, ub[i] = 1.0, nb[i] = 0.1;
+    Gb2[0] = 0.0;
+    int st = mvn_prob_t_grad_sigma(ctx, big_d, 3.0, NULL, ub, nb, Sb, &p, NULL, NULL, NULL, NULL,
+                                   Gb2);
+    tap_ok(st == MVN_EUNSUPPORTED && isnan(p) && isnan(Gb2[0]),
+           "noncentral d_sigma at d = 257: %s with NaN outputs (%s)", mvn_status_name(st),
+           mvn_context_message(ctx));
+    free(Sb), free(Gb2), free(ub), free(nb);
 }
 
 /* The chi variable's map (qmc/chi.c) against its closed forms: df = 2,

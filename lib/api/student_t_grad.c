@@ -49,9 +49,10 @@
  * of dimension d - 2 per pair, exact for d <= 5.
  *
  * The noncentral (Kshirsagar) t's conditional law is not a t: a nonzero
- * delta is MVN_EUNSUPPORTED.  A location (SciPy's loc, mvtnorm's
- * "shifted" type) is a shift of the limits, and its derivative is
- * -(d_lower + d_upper).
+ * delta takes the derivatives under the outer integral over the chi
+ * variable instead (student_t_noncentral.c).  A location (SciPy's loc,
+ * mvtnorm's "shifted" type) is a shift of the limits, and its derivative
+ * is -(d_lower + d_upper).
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #ifdef HAVE_CONFIG_H
@@ -62,6 +63,7 @@
 #include <stdlib.h>
 
 #include "api/context.h"
+#include "api/student_t.h"
 #include "backend/validate.h"
 #include "grad/grad.h"
 #include "mvnorm.h"
@@ -206,6 +208,25 @@ static int sigma_terms(mvn_context *ctx, size_t d, double nu, const double *lowe
     return worst;
 }
 
+/* Every output NaN, and the failing status st returned (the context's
+   message is the failing call's). */
+static int fail_outputs(size_t d, int st, double *p, double *logp, double *abserr,
+                        double *d_lower, double *d_upper, double *d_sigma)
+{
+    for (size_t i = 0; i < d; ++i) {
+        if (d_lower)
+            d_lower[i] = NAN;
+        if (d_upper)
+            d_upper[i] = NAN;
+    }
+    for (size_t i = 0; d_sigma && i < d * d; ++i)
+        d_sigma[i] = NAN;
+    mvni_set_nan(p);
+    mvni_set_nan(logp);
+    mvni_set_nan(abserr);
+    return st;
+}
+
 /* mvn_prob_t_grad and mvn_prob_t_grad_sigma: d_sigma NULL for the former. */
 static int t_grad(mvn_context *ctx, size_t d, double df, const double *lower,
                   const double *upper, const double *delta, const double *sigma, double *p,
@@ -222,7 +243,14 @@ static int t_grad(mvn_context *ctx, size_t d, double df, const double *lower,
     for (size_t i = 0; dims_ok && d_sigma && i < d * d; ++i)
         d_sigma[i] = NAN;
     /* P first: it validates every input in mvn_prob_t's words. */
-    int st = mvn_prob_t(ctx, d, df, lower, upper, delta, sigma, p, logp, abserr);
+    double pv = NAN, lpv = NAN, ev = NAN;
+    int st = mvn_prob_t(ctx, d, df, lower, upper, delta, sigma, &pv, &lpv, &ev);
+    if (p)
+        *p = pv;
+    if (logp)
+        *logp = lpv;
+    if (abserr)
+        *abserr = ev;
     if (st != MVN_OK && st != MVN_ETOL)
         return st;
     if (isinf(df)) {
@@ -230,17 +258,31 @@ static int t_grad(mvn_context *ctx, size_t d, double df, const double *lower,
         return mvn_prob_grad(ctx, d, lower, upper, delta, sigma, p, logp, abserr, d_lower,
                              d_upper, NULL, d_sigma);
     }
+    int noncentral = 0;
     for (size_t i = 0; delta != NULL && i < d; ++i)
-        if (delta[i] != 0.0) {
+        noncentral |= delta[i] != 0.0;
+    double evals = mvn_context_evaluations(ctx), abseps;
+    if (noncentral) {
+        /* Under the outer integral (student_t_noncentral.c). */
+        if (d_sigma != NULL && d > MVNI_T_NONCENTRAL_SIGMA_MAX_D) {
             mvni_set_nan(p);
             mvni_set_nan(logp);
             mvni_set_nan(abserr);
             return mvni_fail(ctx, MVN_EUNSUPPORTED,
-                             "derivatives of a noncentral t probability (delta[%zu] = %g) "
-                             "are not implemented; a location is a shift of the limits",
-                             i, delta[i]);
+                             "d_sigma of a noncentral t probability is implemented up to "
+                             "d = %d (d = %zu)", MVNI_T_NONCENTRAL_SIGMA_MAX_D, d);
         }
-    double evals = mvn_context_evaluations(ctx), abseps;
+        const int s = mvni_t_grad_noncentral(ctx, d, df, lower, upper, delta, sigma, lpv,
+                                             d_lower, d_upper, d_sigma, &evals);
+        ctx->evaluations = evals;
+        if (s != MVN_OK && s != MVN_ETOL)
+            return fail_outputs(d, s, p, logp, abserr, d_lower, d_upper, d_sigma);
+        ctx->message[0] = '\0';
+        if (s == MVN_ETOL || st == MVN_ETOL)
+            return mvni_fail(ctx, MVN_ETOL, "the probability or its derivatives under the "
+                             "outer integral missed the tolerance");
+        return MVN_OK;
+    }
     mvn_context_get(ctx, MVN_OPT_ABSEPS, &abseps);
     const size_t m = d > 1 ? d - 1 : 1;
     /* The conditional problem, and the limit derivatives that d_sigma's
@@ -289,21 +331,8 @@ static int t_grad(mvn_context *ctx, size_t d, double df, const double *lower,
     }
     free(work);
     ctx->evaluations = evals;
-    if (worst != MVN_OK && worst != MVN_ETOL) {
-        /* The failing conditional's message stays. */
-        for (size_t i = 0; i < d; ++i) {
-            if (d_lower)
-                d_lower[i] = NAN;
-            if (d_upper)
-                d_upper[i] = NAN;
-        }
-        for (size_t i = 0; d_sigma && i < d * d; ++i)
-            d_sigma[i] = NAN;
-        mvni_set_nan(p);
-        mvni_set_nan(logp);
-        mvni_set_nan(abserr);
-        return worst;
-    }
+    if (worst != MVN_OK && worst != MVN_ETOL) /* the failing conditional's message stays */
+        return fail_outputs(d, worst, p, logp, abserr, d_lower, d_upper, d_sigma);
     ctx->message[0] = '\0';
     if (worst == MVN_ETOL)
         return mvni_fail(ctx, MVN_ETOL, "the probability or a conditional probability of "

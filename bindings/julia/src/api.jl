@@ -302,32 +302,37 @@ end
 mvtcdf(Σ::_RealMat, df::Real, a, b; kw...) = mvtcdf(nothing, Σ, df, a, b; kw...)
 
 """
-    mvtcdf_grad(μ, Σ, df, a, b; kw...) -> (p, err, a, b, μ, Σ)
+    mvtcdf_grad(μ, Σ, df, a, b; noncentrality = nothing, kw...) -> (p, err, a, b, μ, Σ)
     mvtcdf_grad(Σ, df, a, b; kw...)
 
-`P(a < T < b)` for the central multivariate t `T = μ + Y / W` (as
-`mvtcdf`) with its derivatives in the limits `a`, `b`, the location `μ`
-and the scale matrix `Σ` (`mvn_prob_t_grad_sigma`): each limit derivative
-is the t density at a limit times a `(d-1)`-dimensional t probability
-with `df + 1` degrees of freedom, exact to about 1e-12 for `d ≤ 4`; the
-`Σ` derivative is a symmetric `d × d` matrix `G` with
-`dP = Σᵢⱼ Gᵢⱼ dΣᵢⱼ` for a symmetric change (as `mvncdf_grad`'s), its
-off-diagonal entries sums over the four corners of a pair's limits of
-`(d-2)`-dimensional t probabilities with `df` degrees of freedom, exact
-for `d ≤ 5`.  Derivatives in an infinite limit are 0.
+`P(a < T < b)` for the multivariate t `T = μ + (Y + δ) / W` (as
+`mvtcdf`; `δ` the `noncentrality`, central when `nothing`) with its
+derivatives in the limits `a`, `b`, the location `μ` and the scale matrix
+`Σ` (`mvn_prob_t_grad_sigma`).  Central: each limit derivative is the t
+density at a limit times a `(d-1)`-dimensional t probability with
+`df + 1` degrees of freedom, exact to about 1e-12 for `d ≤ 4`; the `Σ`
+derivative is a symmetric `d × d` matrix `G` with `dP = Σᵢⱼ Gᵢⱼ dΣᵢⱼ`
+for a symmetric change (as `mvncdf_grad`'s), its off-diagonal entries
+sums over the four corners of a pair's limits of `(d-2)`-dimensional t
+probabilities with `df` degrees of freedom, exact for `d ≤ 5`.
+Noncentral: the normal's derivatives under the integral over the chi
+variable, exact to about 1e-12 for `d ≤ 3` (no derivative in `δ`).
+Derivatives in an infinite limit are 0.
 """
 function mvtcdf_grad(μ::Union{Nothing,_RealVec}, Σ::_RealMat, df::Real,
-                     a::Union{Nothing,_RealVec}, b::Union{Nothing,_RealVec}; kw...)
-    d, sig, lo, up = _t_problem(μ, Σ, a, b, nothing)
+                     a::Union{Nothing,_RealVec}, b::Union{Nothing,_RealVec};
+                     noncentrality::Union{Nothing,_RealVec} = nothing, kw...)
+    d, sig, lo, up = _t_problem(μ, Σ, a, b, noncentrality)
+    δ = noncentrality === nothing ? nothing : Vector{Float64}(noncentrality)
     opts = _options(; kw...)
     da, db, dΣ = fill(NaN, d), fill(NaN, d), fill(NaN, d, d)
     p, lp, e = Ref(NaN), Ref(NaN), Ref(NaN)
     _with_context(opts) do ctx
         # Σ and dΣ are symmetric: column-major reads as row-major.
-        rc = GC.@preserve sig lo up da db dΣ begin
-            mvn_prob_t_grad_sigma(ctx, d, Float64(df), _cptr(lo), _cptr(up),
-                                  Ptr{Cdouble}(C_NULL), pointer(sig), p, lp, e, pointer(da),
-                                  pointer(db), pointer(dΣ))
+        rc = GC.@preserve sig lo up δ da db dΣ begin
+            mvn_prob_t_grad_sigma(ctx, d, Float64(df), _cptr(lo), _cptr(up), _cptr(δ),
+                                  pointer(sig), p, lp, e, pointer(da), pointer(db),
+                                  pointer(dΣ))
         end
         _check_status(ctx, rc, "mvtcdf_grad", opts.etol)
     end

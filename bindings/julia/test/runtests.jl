@@ -313,6 +313,10 @@ const TIGHT = (abseps = 1e-10, releps = 0.0)
         G12 = 0.5 * (K(up2[1], up2[2]) + K(lo2[1], lo2[2]) - K(up2[1], lo2[2]) -
                      K(lo2[1], up2[2]))
         @test abs(g2[6][1, 2] - G12) < 1e-14 && g2[6][1, 2] == g2[6][2, 1]
+        # Noncentral, d = 1, Σ = 2: T / √2 is SciPy's nct(3, 0.5 / √2), so
+        # dP/db = nct.pdf(0.7 / √2, 3, 0.5 / √2) / √2 (SciPy 1.10.1)
+        gn = mvtcdf_grad(reshape([2.0], 1, 1), 3, [-Inf], [0.7]; noncentrality = [0.5])
+        @test abs(gn[4][1] - 0.2510464944659046) < 1e-10 && gn[3][1] == 0
     end
 
     @testset "extension: ChainRulesCore" begin

@@ -492,24 +492,28 @@ convention of Gradient.covariance_matrix)."""
 
 
 def t_probability_grad(lower=None, upper=None, df=1.0, loc=None, shape=None, seed=None, *,
-                       maxpts=None, abseps=None, releps=None, n_jobs=None, method=None):
-    """P(lower < T < upper) for the central multivariate t with its
-    derivatives in the limits, in loc and in the scale matrix
-    (mvn_prob_t_grad_sigma): T = loc + Y / W as in t_probability.  Each
-    limit derivative is the t density at a limit times a (d-1)-dimensional
-    t probability with df + 1 degrees of freedom, exact to about 1e-12 for
-    d <= 4; each off-diagonal scale derivative a sum over four corners of
-    (d-2)-dimensional t probabilities with df degrees of freedom, exact for
-    d <= 5 (doc/manual.md, section 5d).  Returns a TGradient.
+                       noncentrality=None, maxpts=None, abseps=None, releps=None,
+                       n_jobs=None, method=None):
+    """P(lower < T < upper) for the multivariate t with its derivatives in
+    the limits, in loc and in the scale matrix (mvn_prob_t_grad_sigma):
+    T = loc + (Y + noncentrality) / W as in t_probability.  Central t:
+    each limit derivative is the t density at a limit times a
+    (d-1)-dimensional t probability with df + 1 degrees of freedom, exact
+    to about 1e-12 for d <= 4; each off-diagonal scale derivative a sum
+    over four corners of (d-2)-dimensional t probabilities with df degrees
+    of freedom, exact for d <= 5.  Noncentral: the normal's derivatives
+    under the integral over the chi variable, exact to about 1e-12 for
+    d <= 3 (doc/manual.md, section 5d).  The derivative in the
+    noncentrality is not returned.  Returns a TGradient.
     """
     what = "t_probability_grad"
-    d, sigma, lo, up, _ = _t_problem(lower, upper, loc, shape, None, what)
+    d, sigma, lo, up, delta = _t_problem(lower, upper, loc, shape, noncentrality, what)
     opts = _options(maxpts, abseps, releps, n_jobs, seed, method)
     out = np.full(3, np.nan)
     dl, du = np.full(d, np.nan), np.full(d, np.nan)
     ds = np.full((d, d), np.nan)
     with L.Context(opts) as ctx:
-        st = L.prob_t_grad_sigma(ctx.ptr, d, float(df), _ptr(lo), _ptr(up), None,
+        st = L.prob_t_grad_sigma(ctx.ptr, d, float(df), _ptr(lo), _ptr(up), _ptr(delta),
                                  _ptr(sigma), _ptr(out[0:]), _ptr(out[1:]), _ptr(out[2:]),
                                  _ptr(dl), _ptr(du), _ptr(ds))
         L.check_status(ctx, st, what)

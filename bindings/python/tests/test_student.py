@@ -53,6 +53,17 @@ def test_grad_univariate_is_scipy_density():
     assert g.status == 0
 
 
+def test_grad_noncentral_is_scipy_nct_density():
+    # (Y + delta) / W with Y ~ N(0, 2): T / sqrt(2) is nct(3, delta / sqrt(2)).
+    g = mvn.t_probability_grad(lower=-1.0, upper=0.7, df=3, shape=[[2.0]],
+                               noncentrality=0.5)
+    s, nc = math.sqrt(2.0), 0.5 / math.sqrt(2.0)
+    assert abs(g.upper[0] - stats.nct.pdf(0.7 / s, 3, nc) / s) < 1e-10
+    assert abs(g.lower[0] + stats.nct.pdf(-1.0 / s, 3, nc) / s) < 1e-10
+    p = mvn.t_probability(lower=-1.0, upper=0.7, df=3, shape=[[2.0]], noncentrality=0.5)
+    assert g.probability == p and g.status == 0
+
+
 def test_grad_matches_central_differences():
     R = np.array([[1.0, 0.4, 0.2], [0.4, 1.5, 0.3], [0.2, 0.3, 2.0]])
     lo, up = np.array([-1.0, -0.5, -2.0]), np.array([0.5, 1.0, 0.3])
