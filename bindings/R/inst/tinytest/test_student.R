@@ -66,7 +66,7 @@ expect_error(mvt_grad(0, 1, df = 0, sigma = matrix(1)), "df")
 ## d = 3; d = 1 (Y ~ N(0, 1)) is R's dt with ncp.
 dn <- c(0.4, -0.3, 0.1)
 g3n <- mvt_grad(lo, up, df = 5.5, sigma = S3, delta = dn)
-expect_equal(g3n$status, "ok")
+expect_equal(g3n$status, "MVN_OK")
 for (i in 1:3) {
     e <- replace(numeric(3), i, h)
     fd <- (pmvt(lo, up + e, delta = dn, df = 5.5, sigma = S3) -
@@ -75,7 +75,8 @@ for (i in 1:3) {
 }
 g1n <- mvt_grad(-Inf, 0.7, df = 3, sigma = matrix(1), delta = 0.5)
 expect_true(abs(g1n$upper - dt(0.7, 3, ncp = 0.5)) < 1e-9 * dt(0.7, 3, ncp = 0.5))
-expect_error(mvt_grad(0, 1, df = 3, sigma = diag(2), delta = c(1, 2, 3)), "delta")
+expect_error(mvt_grad(c(0, 0), c(1, 1), df = 3, sigma = diag(2), delta = c(1, 2, 3)),
+             "delta")
 
 ## mvt_grad's sigma: Richardson differences of the exact d = 2 pmvt
 ## (abseps 1e-14), df below and above 2; symmetric.
