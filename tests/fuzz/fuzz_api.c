@@ -25,7 +25,8 @@
  *    QMC reference with the default error factor and shifts.  The
  *    factor 3 on the QMC estimate (about 10 standard errors) keeps honest
  *    QMC misses (a 3.5-sigma estimate misses about 1 time in 100) from
- *    being reported; an error estimate that is wrong by more is a finding.
+ *    being reported; counted over seeds (check_exact_vs_qmc), an error
+ *    estimate that is wrong by more for two of three seeds is a finding.
  * Costs are kept small (maxpts <= 52000, d <= 12 for probabilities and
  * d <= 6 and at most 2 problems for derivatives, with maxpts 1000) so
  * that an input runs in milliseconds.  The sanitizer runs (make fuzz) add
@@ -631,14 +632,36 @@ static void check_exact_vs_qmc(const problem *pb, int status, double p, double e
         if (!isnan(pb->opt[k]) && k != MVN_OPT_ERROR_FACTOR && k != MVN_OPT_SHIFTS)
             mvn_context_set(q, k, pb->opt[k]);
     mvn_context_set(q, MVN_OPT_METHOD, MVN_METHOD_QMC);
-    double pq = NAN, lq = NAN, eq = NAN;
-    int sq = mvn_prob(q, pb->d, pb->lower, pb->upper, pb->mean, pb->sigma, &pq, &lq, &eq);
+    /* Counted, as the test suite's statistical checks are: an error
+       estimate from 8 random shifts misses by 3 of itself now and then
+       (1.5% of seeds, up to 15 estimates, for one 3-D problem of a 2026-12-03
+       campaign, regress-exact-vs-qmc-counted: the stopping rule stops at
+       the first lattice size whose estimate is small, and at 512-4096
+       points the shift estimates are far from normal).  A miss is a
+       finding when a second of two more seeds misses too: a problem
+       missed at rate r fails with probability about 3 r^2 (7e-4 there),
+       the tail-step finding (72% of seeds) with 0.92. */
+    int misses = 0, runs = 0;
+    double pq = NAN, lq = NAN, eq = NAN, first_p = NAN, first_e = NAN;
+    const double seed = isnan(pb->opt[MVN_OPT_SEED]) ? 0.0 : pb->opt[MVN_OPT_SEED];
+    for (int k = 0; k < 3 && (k == 0 || misses == 1); ++k) {
+        mvn_context_set(q, MVN_OPT_SEED, fmod(seed + 1000003.0 * k, 9007199254740992.0));
+        int sq = mvn_prob(q, pb->d, pb->lower, pb->upper, pb->mean, pb->sigma, &pq, &lq, &eq);
+        check_values("mvn_prob (QMC)", sq, pq, lq, eq);
+        if (sq != MVN_OK)
+            break;
+        ++runs;
+        if (fabs(p - pq) > 3.0 * eq + e + 1e-7) {
+            if (++misses == 1)
+                first_p = pq, first_e = eq;
+        }
+    }
     mvn_context_free(q);
-    check_values("mvn_prob (QMC)", sq, pq, lq, eq);
-    if (sq == MVN_OK && fabs(p - pq) > 3.0 * eq + e + 1e-7)
+    if (misses >= 2)
         fuzz_fail_new("exact-vs-qmc",
                       "d = %zu: exact P = %.17g (abserr %.3g) but QMC P = %.17g "
-                      "(abserr %.3g): difference %.3g", pb->d, p, e, pq, eq, fabs(p - pq));
+                      "(abserr %.3g): difference %.3g, and %d of %d seeds missed", pb->d, p,
+                      e, first_p, first_e, fabs(p - first_p), misses, runs);
 }
 
 static void run_prob(mvn_context *ctx, const problem *pb)
