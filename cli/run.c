@@ -89,7 +89,7 @@ static void run_sample(cli_state *st, unsigned long line, const problem *pb)
 
 /* A "df" line: the multivariate t probability (mvn_prob_t), with its
    derivatives in the limits and the scale matrix when asked
-   (mvn_prob_t_grad_sigma: the central t). */
+   (mvn_prob_t_grad_sigma: central or noncentral). */
 static void run_student(cli_state *st, unsigned long line, const problem *pb)
 {
     double p = NAN, logp = NAN, abserr = NAN;
