@@ -28,7 +28,7 @@ class _TProbability(Function):
     derivatives (computed in forward only when an input needs them)."""
 
     @staticmethod
-    def forward(ctx, lower, upper, shape, df, kw):
+    def forward(ctx, lower, upper, shape, df, kw, nc):
         need = ctx.needs_input_grad[0] or ctx.needs_input_grad[1] or ctx.needs_input_grad[2]
         n, d = lower.shape
         lo, up, sg = lower.detach().numpy(), upper.detach().numpy(), shape.detach().numpy()
@@ -38,13 +38,16 @@ class _TProbability(Function):
         du = np.zeros((n, d)) if need else None
         ds = np.zeros((n, d, d)) if need else None
         for i in range(n):
+            delta = None if nc is None else nc[i]
             if need:
-                g = _np_api.t_probability_grad(lo[i], up[i], df, shape=sg[i], **kw)
+                g = _np_api.t_probability_grad(lo[i], up[i], df, shape=sg[i],
+                                               noncentrality=delta, **kw)
                 p[i], err[i] = g.probability, g.error
                 dl[i], du[i], ds[i] = g.lower, g.upper, g.shape
             else:
                 p[i], err[i] = _np_api.t_probability(lo[i], up[i], df, shape=sg[i],
-                                                     return_error=True, **kw)
+                                                     return_error=True, noncentrality=delta,
+                                                     **kw)
         if need:
             ctx.save_for_backward(torch.from_numpy(dl), torch.from_numpy(du),
                                   torch.from_numpy(ds))
@@ -55,16 +58,18 @@ class _TProbability(Function):
         dl, du, ds = ctx.saved_tensors
         g = grad_p.unsqueeze(-1)
         # Infinite limits have derivative 0 (never NaN from 0 * inf).
-        return g * dl, g * du, g.unsqueeze(-1) * ds, None, None
+        return g * dl, g * du, g.unsqueeze(-1) * ds, None, None, None
 
 
 def t_probability(lower=None, upper=None, df=1.0, loc=None, shape=None,
-                  return_error=False, seed=None, *, maxpts=None, abseps=None, releps=None,
-                  n_jobs=None, method=None):
+                  return_error=False, seed=None, *, noncentrality=None, maxpts=None,
+                  abseps=None, releps=None, n_jobs=None, method=None):
     r"""P(lower < T < upper) for the multivariate t, differentiable.
 
-    T = loc + Y / W with Y ~ N(0, shape) and W = sqrt(chi2_df / df), SciPy's
-    multivariate_t (mvtnorm's pmvt with type "shifted").
+    T = loc + (Y + noncentrality) / W with Y ~ N(0, shape) and
+    W = sqrt(chi2_df / df): SciPy's multivariate_t without noncentrality
+    (mvtnorm's pmvt with type "shifted"), mvtnorm's Kshirsagar type with
+    it.
 
     Parameters
     ----------
@@ -77,6 +82,9 @@ def t_probability(lower=None, upper=None, df=1.0, loc=None, shape=None,
         Location (None: zero).
     shape : tensor (..., d, d)
         Scale matrix.
+    noncentrality : tensor (..., d), number or None
+        Kshirsagar's noncentrality delta (None: the central t).  Not
+        differentiable.
     return_error, seed, maxpts, abseps, releps, n_jobs, method :
         as normal_probability.
 
@@ -86,8 +94,10 @@ def t_probability(lower=None, upper=None, df=1.0, loc=None, shape=None,
     first tensor argument), or (P, abserr) with return_error=True.
 
     Gradients with respect to lower, upper, loc and shape come from
-    mvn_prob_t_grad_sigma (central t; exact for d <= 4 in the limits and
-    d <= 5 in shape); the gradient in shape is symmetric, in
+    mvn_prob_t_grad_sigma (central t: exact for d <= 4 in the limits and
+    d <= 5 in shape; noncentral: exact for d <= 3, the normal's derivatives
+    under the integral over the chi variable); the gradient in shape is
+    symmetric, in
     normal_probability's convention.  Each problem of the batch is one
     library call (doc/python.md).
     """
@@ -114,8 +124,20 @@ def t_probability(lower=None, upper=None, df=1.0, loc=None, shape=None,
         if mu.dim() == 0:
             mu = mu.expand(d)
         lo, up = lo - mu, up - mu
+    ncv = None
+    if noncentrality is not None:
+        if isinstance(noncentrality, torch.Tensor) and noncentrality.requires_grad:
+            raise ValueError("mvnorm.t_probability: derivatives in the noncentrality are "
+                             "not implemented")
+        ncv = _to_host(_as_tensor(noncentrality, "noncentrality"))
+        if ncv.dim() == 0:
+            ncv = ncv.expand(d)
+        if ncv.shape[-1] != d:
+            raise ValueError("mvnorm.t_probability: noncentrality must have d = %d entries "
+                             "(the size of shape)" % d)
     try:
-        batch = torch.broadcast_shapes(lo.shape[:-1], up.shape[:-1], sg.shape[:-2])
+        batch = torch.broadcast_shapes(lo.shape[:-1], up.shape[:-1], sg.shape[:-2],
+                                       () if ncv is None else ncv.shape[:-1])
     except RuntimeError as exc:
         raise ValueError("mvnorm.t_probability: the batch shapes do not broadcast: %s" % exc)
     if lo.shape[-1] != d or up.shape[-1] != d:
@@ -125,9 +147,10 @@ def t_probability(lower=None, upper=None, df=1.0, loc=None, shape=None,
     lo = lo.expand(batch + (d,)).reshape(n, d)
     up = up.expand(batch + (d,)).reshape(n, d)
     sg = sg.expand(batch + (d, d)).reshape(n, d, d)
+    nc = None if ncv is None else ncv.expand(batch + (d,)).reshape(n, d).numpy()
     kw = dict(seed=seed, maxpts=maxpts, abseps=abseps, releps=releps, n_jobs=n_jobs,
               method=method)
-    p, err = _TProbability.apply(lo, up, sg, df, kw)
+    p, err = _TProbability.apply(lo, up, sg, df, kw, nc)
     p, err = p.reshape(batch), err.reshape(batch)
     p = _back(p, dtype, device)
     if return_error:
