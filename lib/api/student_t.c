@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "api/context.h"
+#include "api/student_t.h"
 #include "backend/validate.h"
 #include "exact/kronrod.h"
 #include "qmc/qmc.h"
@@ -48,8 +49,6 @@
 
 #define QT_MAXPANELS 48 /* panels of the outer integral, at most */
 #define QT_RELTOL 1e-12 /* quadrature target, relative to P */
-#define QT_TINY_WIDTH 1e-318 /* node intervals narrower count as 0 (node) */
-#define QT_TINY_LEFT 11.5    /* ... where u = log(S / sqrt(df)) < -11.5 */
 #define QT_MIN_NODE_PTS 1000 /* a node's QMC budget, at least (MAXPTS's minimum) */
 #define QT_PILOT_PTS 262144  /* METHOD_AUTO: the lattice's first budget */
 #define QT_PILOT_P 0.01      /* below it the quadrature's tilted nodes go first */
@@ -74,6 +73,20 @@ typedef struct {
     double nerr;    /* node error times exp(-m) */
 } t_panel;
 
+int mvni_t_scale_limits(size_t d, const double *lower, const double *upper, double w,
+                        double *lo, double *up)
+{
+    int narrow = 0;
+    for (size_t i = 0; i < d; ++i) {
+        const double a = lower ? lower[i] : -INFINITY;
+        const double b = upper ? upper[i] : INFINITY;
+        lo[i] = isinf(a) ? a : a * w; /* no inf * 0 where W underflows */
+        up[i] = isinf(b) ? b : b * w;
+        narrow |= isfinite(a) && isfinite(b) && up[i] - lo[i] < MVNI_T_TINY_WIDTH;
+    }
+    return narrow;
+}
+
 /* log c(t) + log P_N at t, and the node's abserr times c(t) in *err;
    -inf when P_N = 0.  c is log_weight's, up to the constant. Records the
    first failing status. */
@@ -81,29 +94,19 @@ static double node(t_problem *tp, double u, double *err)
 {
     /* S / sqrt(df) = exp(t - t*) = exp(u): taken in u, t* never rounds
        away the chi density's width (1 / sqrt(2 df), 1e-150 at df = 1e300). */
-    const double s = exp(u);
     const double logc = mvni_chi_log_weight(tp->df, u);
-    int subnormal = 0;
-    for (size_t i = 0; i < tp->d; ++i) {
-        const double a = tp->lower ? tp->lower[i] : -INFINITY;
-        const double b = tp->upper ? tp->upper[i] : INFINITY;
-        tp->lo[i] = isinf(a) ? a : a * s; /* no inf * 0 where S underflows */
-        tp->up[i] = isinf(b) ? b : b * s;
-        subnormal |= isfinite(a) && isfinite(b) && tp->up[i] - tp->lo[i] < QT_TINY_WIDTH;
-    }
-    if (subnormal) {
-        /* An interval scaled below 1e-318, deep in the subnormals, where
-           the normal kernels lose the width (a 2-D box of width 1.2e-323
-           gave log P = -745 for -1487).  Far left of the bulk (S below
-           1e-5 of its mode and more) the integrand is at most c(t) S^d
-           times the box's density bound there, a share of P below e^-11d
-           relative to the bulk's: such nodes count as 0.  In the bulk the
-           problem's own intervals are that narrow: not supported. */
-        if (u > -QT_TINY_LEFT && tp->status == MVN_OK) {
+    if (mvni_t_scale_limits(tp->d, tp->lower, tp->upper, exp(u), tp->lo, tp->up)) {
+        /* An interval scaled below 1e-318, deep in the subnormals.  Far
+           left of the bulk (S below 1e-5 of its mode and more) the
+           integrand is at most c(t) S^d times the box's density bound
+           there, a share of P below e^-11d relative to the bulk's: such
+           nodes count as 0.  In the bulk the problem's own intervals are
+           that narrow: not supported. */
+        if (u > -MVNI_T_TINY_LEFT && tp->status == MVN_OK) {
             tp->status = mvni_fail(tp->ctx, MVN_EUNSUPPORTED,
                                    "a finite interval narrower than %g after scaling by "
                                    "the chi variable: the t probability of so narrow a "
-                                   "box is not resolved", QT_TINY_WIDTH);
+                                   "box is not resolved", MVNI_T_TINY_WIDTH);
         }
         *err = 0.0;
         return -INFINITY;
@@ -184,7 +187,7 @@ static double total(const t_panel *pn, int np, double *qerr, double *nerr, int *
         /* QUADPACK's qk21 scaling of |K - G| (the integrand is positive):
            the error of the 21-point result, not of the 10-point rule. */
         const double kg = fabs(pn[i].k - pn[i].g);
-        const double e = (pn[i].k > 0.0 ? fmin(kg, pn[i].k * pow(200.0 * kg / pn[i].k, 1.5)) : kg) * f;
+        const double e = mvni_kr21_error(kg, pn[i].k) * f;
         s += pn[i].k * f;
         q += e;
         n += pn[i].nerr * f;
@@ -312,15 +315,12 @@ static int t_quadrature(mvn_context *ctx, size_t d, double df, const double *low
     while (st == MVN_OK) {
         lp = total(pn, np, &qerr, &nerr, &worst);
         const double P = exp(lp);
-        /* Left of t_lo the integrand is at most c(t); c is log-concave in
-           t and rises there, so its integral left of t_lo is at most
-           c(t_lo) / (log c)'(t_lo) (relative to the normalization, which
-           is about sqrt(pi / df) or more).  Where that is not within
+        /* Left of t_lo the integrand is at most c(t), whose mass there
+           mvni_chi_log_left_bound bounds.  Where that is not within
            QT_RELTOL of P (a P below about 1e-18: its mass sits at S near
            1 / |limit|, far left of the chi density's bulk; P(T < -1e30) =
            1e-90 for df = 3), a panel as wide again is added on the left. */
-        const double u = t_lo, slope = -df * expm1(2.0 * u);
-        const double rest = mvni_chi_log_weight(df, u) - log(slope) - 0.5 * log(M_PI / df);
+        const double rest = mvni_chi_log_left_bound(df, t_lo);
         if (isfinite(lp) && rest > log(QT_RELTOL) + lp && extensions < 16 &&
             np < QT_MAXPANELS && tp.evals < tp.budget) {
             pn[np].a = 2.0 * t_lo, pn[np].b = t_lo;
@@ -458,31 +458,26 @@ MVN_API int mvn_prob_t(mvn_context *ctx, size_t d, double df,
         const int pilot = method == MVN_METHOD_AUTO && maxpts > QT_PILOT_PTS;
         lst = t_lattice(ctx, d, df, lower, upper, delta, sigma,
                         pilot ? QT_PILOT_PTS : maxpts, &lat);
-        if (lst == MVN_ECANCELED)
-            return mvni_fail(ctx, MVN_ECANCELED, "canceled by the progress callback");
         if (lst == MVN_OK || lst == MVN_ETOL)
             lattice_evals = lat.evals;
-        if (pilot && lst == MVN_ETOL && !(lat.p < QT_PILOT_P)) {
-            const double pilot_evals = lat.evals;
-            lst = t_lattice(ctx, d, df, lower, upper, delta, sigma, maxpts, &lat);
-            if (lst == MVN_ECANCELED)
-                return mvni_fail(ctx, MVN_ECANCELED, "canceled by the progress callback");
-            lattice_evals = pilot_evals + (lst == MVN_OK || lst == MVN_ETOL ? lat.evals : 0.0);
-        } else if (pilot && lst == MVN_ETOL) {
-            /* A tiny P: the tilted nodes first; the whole lattice budget
-               only where they miss the tolerance. */
-            qst = t_quadrature(ctx, d, df, lower, upper, delta, sigma, 0, &P, &lp, &err,
-                               &qevals);
-            have_quad = 1;
-            if (qst != MVN_OK) {
-                const double pilot_evals = lat.evals;
+        if (pilot && lst == MVN_ETOL) {
+            /* A tiny pilot P: the tilted nodes first; the whole lattice
+               budget for any other P, or where they miss the tolerance. */
+            if (lat.p < QT_PILOT_P) {
+                qst = t_quadrature(ctx, d, df, lower, upper, delta, sigma, 0, &P, &lp, &err,
+                                   &qevals);
+                have_quad = 1;
+            }
+            if (qst == MVN_ECANCELED)
+                return qst; /* the node's message stays */
+            if (!have_quad || qst != MVN_OK) {
                 lst = t_lattice(ctx, d, df, lower, upper, delta, sigma, maxpts, &lat);
-                if (lst == MVN_ECANCELED)
-                    return mvni_fail(ctx, MVN_ECANCELED, "canceled by the progress callback");
-                lattice_evals =
-                    pilot_evals + (lst == MVN_OK || lst == MVN_ETOL ? lat.evals : 0.0);
+                if (lst == MVN_OK || lst == MVN_ETOL)
+                    lattice_evals += lat.evals;
             }
         }
+        if (lst == MVN_ECANCELED)
+            return mvni_fail(ctx, MVN_ECANCELED, "canceled by the progress callback");
         have_lattice = (lst == MVN_OK || lst == MVN_ETOL) && lat.p > 0.0 && lat.relerr <= 0.5;
         if (have_lattice && lst == MVN_OK && !(have_quad && qst == MVN_OK)) {
             t_write(lat.p, lat.logp, lat.abserr, p, logp, abserr);

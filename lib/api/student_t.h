@@ -1,6 +1,7 @@
 /*
- * api/student_t.h -- internal: the derivatives of a noncentral t
- * probability (student_t_noncentral.c), called by student_t_grad.c.
+ * api/student_t.h -- internal: what the t's outer quadratures share
+ * (student_t.c, student_t_noncentral.c), and the derivatives of a
+ * noncentral t probability, called by student_t_grad.c.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #ifndef MVNORM_API_STUDENT_T_H
@@ -9,6 +10,21 @@
 #include <stddef.h>
 
 #include "mvnorm.h"
+
+/* A finite interval scaled by W below this width is not resolved by the
+   normal kernels (a 2-D box of width 1.2e-323 gave log P = -745 for
+   -1487); far left of the chi density's bulk, u = log W below
+   -MVNI_T_TINY_LEFT, such a node counts as 0 (its share of P is below
+   e^-11d), in the bulk the problem is refused. */
+#define MVNI_T_TINY_WIDTH 1e-318
+#define MVNI_T_TINY_LEFT 11.5
+
+/* The limits scaled by W (lo = lower W, up = upper W; NULL arrays are
+   infinite, and an infinite limit stays infinite where W underflows).
+   Returns whether a finite interval became narrower than
+   MVNI_T_TINY_WIDTH. */
+int mvni_t_scale_limits(size_t d, const double *lower, const double *upper, double w,
+                        double *lo, double *up);
 
 /* The largest d for which d_sigma of a noncentral t is computed (its
    quadrature keeps 96 d^2 doubles). */

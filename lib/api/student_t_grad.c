@@ -233,15 +233,8 @@ static int t_grad(mvn_context *ctx, size_t d, double df, const double *lower,
                   double *logp, double *abserr, double *d_lower, double *d_upper,
                   double *d_sigma)
 {
-    const int dims_ok = d <= MVN_MAX_DIM;
-    for (size_t i = 0; dims_ok && i < d; ++i) {
-        if (d_lower)
-            d_lower[i] = NAN;
-        if (d_upper)
-            d_upper[i] = NAN;
-    }
-    for (size_t i = 0; dims_ok && d_sigma && i < d * d; ++i)
-        d_sigma[i] = NAN;
+    if (d <= MVN_MAX_DIM) /* the derivatives NaN until they are written */
+        fail_outputs(d, MVN_OK, NULL, NULL, NULL, d_lower, d_upper, d_sigma);
     /* P first: it validates every input in mvn_prob_t's words. */
     double pv = NAN, lpv = NAN, ev = NAN;
     int st = mvn_prob_t(ctx, d, df, lower, upper, delta, sigma, &pv, &lpv, &ev);
@@ -264,14 +257,12 @@ static int t_grad(mvn_context *ctx, size_t d, double df, const double *lower,
     double evals = mvn_context_evaluations(ctx), abseps;
     if (noncentral) {
         /* Under the outer integral (student_t_noncentral.c). */
-        if (d_sigma != NULL && d > MVNI_T_NONCENTRAL_SIGMA_MAX_D) {
-            mvni_set_nan(p);
-            mvni_set_nan(logp);
-            mvni_set_nan(abserr);
-            return mvni_fail(ctx, MVN_EUNSUPPORTED,
-                             "d_sigma of a noncentral t probability is implemented up to "
-                             "d = %d (d = %zu)", MVNI_T_NONCENTRAL_SIGMA_MAX_D, d);
-        }
+        if (d_sigma != NULL && d > MVNI_T_NONCENTRAL_SIGMA_MAX_D)
+            return fail_outputs(d, mvni_fail(ctx, MVN_EUNSUPPORTED,
+                                             "d_sigma of a noncentral t probability is "
+                                             "implemented up to d = %d (d = %zu)",
+                                             MVNI_T_NONCENTRAL_SIGMA_MAX_D, d),
+                                p, logp, abserr, d_lower, d_upper, d_sigma);
         const int s = mvni_t_grad_noncentral(ctx, d, df, lower, upper, delta, sigma, lpv,
                                              d_lower, d_upper, d_sigma, &evals);
         ctx->evaluations = evals;
@@ -288,12 +279,9 @@ static int t_grad(mvn_context *ctx, size_t d, double df, const double *lower,
     /* The conditional problem, and the limit derivatives that d_sigma's
        diagonal needs when the caller did not ask for them. */
     double *work = (double *)malloc((2 * m + m * m + 2 * d) * sizeof(double));
-    if (work == NULL) {
-        mvni_set_nan(p);
-        mvni_set_nan(logp);
-        mvni_set_nan(abserr);
-        return mvni_fail(ctx, MVN_ENOMEM, "out of memory for d = %zu", d);
-    }
+    if (work == NULL)
+        return fail_outputs(d, mvni_fail(ctx, MVN_ENOMEM, "out of memory for d = %zu", d), p,
+                            logp, abserr, d_lower, d_upper, d_sigma);
     double *dl = d_lower, *du = d_upper;
     if (d_sigma != NULL) {
         if (dl == NULL)

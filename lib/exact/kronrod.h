@@ -5,6 +5,8 @@
 #ifndef MVNORM_GAUSS_LEGENDRE_H
 #define MVNORM_GAUSS_LEGENDRE_H
 
+#include <math.h>
+
 /*
  * Gauss-Legendre rules on [-1, 1], positive half (the rules are symmetric):
  * 6, 12 and 20 points, the sizes Genz (2004) uses for |r| < 0.3, < 0.75 and
@@ -66,5 +68,16 @@ static const double kr21_w[10] = {
     0.123491976262065851078, 0.134709217311473325928, 0.142775938577060080797,
     0.147739104901338491375};
 static const double kr21_w0 = 0.149445554002916905665;
+
+/* The error of a 21-point panel from kg = |Kronrod - Gauss| and the
+   Kronrod value k of a positive integrand, scaled as QUADPACK's qk21
+   scales it (with |k| for its resasc): min(kg, |k| (200 kg / |k|)^1.5),
+   the error of the 21-point result rather than of the 10-point rule.  The
+   t's outer quadratures (api/student_t.c, api/student_t_noncentral.c). */
+static inline double mvni_kr21_error(double kg, double k)
+{
+    const double ak = k < 0.0 ? -k : k;
+    return ak > 0.0 ? fmin(kg, ak * pow(200.0 * kg / ak, 1.5)) : kg;
+}
 
 #endif

@@ -640,6 +640,16 @@ static int tvn_independent(const double l[3], const double h[3], double R[3][3],
     return 1;
 }
 
+/* The rectangle probability of the pair other than variable i (in index
+   order), with its bound. */
+static double tvn_other_pair(const double l[3], const double h[3], double R[3][3], int i,
+                             double *p, double *logp)
+{
+    const int j = i == 0 ? 1 : 0, k = i == 2 ? 1 : 2;
+    const double l2[2] = {l[j], l[k]}, h2[2] = {h[j], h[k]};
+    return mvni_bvn_rect(l2, h2, R[j][k], p, logp);
+}
+
 double mvni_tvn_rect(const double lo[3], const double hi[3],
                      const double r[3], double *p, double *logp)
 {
@@ -654,29 +664,15 @@ double mvni_tvn_rect(const double lo[3], const double hi[3],
         }
     }
     /* A variable without limits drops out. */
-    for (int i = 0; i < 3; ++i) {
-        if (l[i] == -INFINITY && h[i] == INFINITY) {
-            int j = (i + 1) % 3, k = (i + 2) % 3;
-            if (j > k) {
-                int t = j;
-                j = k, k = t;
-            }
-            double l2[2] = {l[j], l[k]}, h2[2] = {h[j], h[k]};
-            return mvni_bvn_rect(l2, h2, R[j][k], p, logp);
-        }
-    }
+    for (int i = 0; i < 3; ++i)
+        if (l[i] == -INFINITY && h[i] == INFINITY)
+            return tvn_other_pair(l, h, R, i, p, logp);
     /* A variable independent of the other two to rounding: a product. */
     for (int i = 0; i < 3; ++i) {
         if (!tvn_independent(l, h, R, i))
             continue;
-        int j = (i + 1) % 3, k = (i + 2) % 3;
-        if (j > k) {
-            int t = j;
-            j = k, k = t;
-        }
-        const double l2[2] = {l[j], l[k]}, h2[2] = {h[j], h[k]};
         double p2, lp2;
-        const double e2 = mvni_bvn_rect(l2, h2, R[j][k], &p2, &lp2);
+        const double e2 = tvn_other_pair(l, h, R, i, &p2, &lp2);
         const double lpi = mvni_log_norm_diff(l[i], h[i]);
         const double pi = exp(lpi);
         *logp = lpi + lp2;

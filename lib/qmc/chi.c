@@ -136,6 +136,15 @@ double mvni_chi_log_integral(double df, double left, double right)
     return log_integral(df, 0.0, -left, 0.0, right);
 }
 
+double mvni_chi_log_left_bound(double df, double u)
+{
+    /* c is log-concave and rises left of 0, so its integral left of u is
+       at most c(u) / (log c)'(u); the whole integral is about
+       sqrt(pi / df) or more. */
+    const double slope = -df * expm1(2.0 * u);
+    return mvni_chi_log_weight(df, u) - log(slope) - 0.5 * log(M_PI / df);
+}
+
 /* log of the mass of c_norm beyond u: left of u (side < 0) or right of
    it, for u on that side of the maximum.  The integral runs over 60
    e-folds of c from u (c is log-concave: beyond its tangent at u). */

@@ -275,6 +275,12 @@ double mvni_chi_range(double df, double dir);
    by adaptive Gauss-Kronrod to 1e-15 relative. */
 double mvni_chi_log_integral(double df, double left, double right);
 
+/* log of a bound on the chi density's mass left of u < 0, relative to
+   its whole integral: the outer quadratures of the t (api/student_t.c,
+   api/student_t_noncentral.c) add panels on the left while this is not
+   far below P. */
+double mvni_chi_log_left_bound(double df, double u);
+
 
 
 #ifdef __cplusplus
